@@ -1,0 +1,5 @@
+"""Entry point for ``python -m ijbrief``."""
+
+from ijbrief.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,482 @@
+"""Read seeds/ and briefs/ into a validated Corpus: schema, cross-references and provenance."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from ijbrief.errors import InputError, Location, Problem, relative
+from ijbrief.model import (
+    Agreement,
+    Catalogue,
+    Glossary,
+    Meeting,
+    People,
+    Person,
+    Record,
+    Source,
+    Term,
+    Topic,
+    Topics,
+)
+from ijbrief.yamlio import Document, YamlPath, load
+
+CATALOGUE = Path("seeds/catalogue.yaml")
+PEOPLE = Path("briefs/people.yaml")
+TOPICS = Path("briefs/topics.yaml")
+GLOSSARY = Path("briefs/glossary.yaml")
+MEETINGS = Path("briefs/meetings")
+AGREEMENTS = Path("briefs/agreements")
+
+# C0/C1 controls other than tab and newline, lone surrogates and the two non-characters.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+R = TypeVar("R", bound=Record)
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_TYPOGRAPHY = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"',
+        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
+        "\u2026": "...", "\u00a0": " ",
+    }
+)  # fmt: skip
+
+
+def normalise_quote(text: str) -> str:
+    """The form in which a quotation and its source are compared: typography and spacing unified."""
+    text = unicodedata.normalize("NFC", text).translate(_TYPOGRAPHY).replace("**", "")
+    return " ".join(text.split())
+
+
+@dataclass
+class Corpus:
+    """Everything the briefs are made from, validated and cross-referenced."""
+
+    root: Path
+    sources: dict[str, Source]
+    seed_texts: dict[str, str]
+    people: dict[str, Person]
+    topics: dict[str, Topic]
+    terms: dict[str, Term]
+    meetings: dict[str, Meeting]
+    agreements: dict[str, Agreement]
+    files: dict[str, str] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)
+    quotations_verified: int = 0
+
+    def previous_in_series(self, meeting: Meeting) -> Meeting | None:
+        """The latest earlier meeting of the same series, if the corpus has one."""
+        earlier = [
+            m
+            for m in self.meetings.values()
+            if m.series == meeting.series and m.date < meeting.date
+        ]
+        return max(earlier, key=lambda m: m.date, default=None)
+
+    def meetings_moving(self, agreement: Agreement) -> list[Meeting]:
+        """Meetings at which a status step of ``agreement`` happened or which touched it."""
+        ids = {step.meeting for step in agreement.status_history if step.meeting}
+        ids |= {
+            m.id
+            for m in self.meetings.values()
+            if any(agreement.id in o.agreements for o in m.outcomes)
+        }
+        return sorted((self.meetings[i] for i in ids), key=lambda m: m.date)
+
+
+class _Collector:
+    """Gathers problems across all files so that a check reports everything at once."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.problems: list[Problem] = []
+        self.documents: dict[str, Document] = {}
+
+    def add(self, location: Location, message: str, *, warning: bool = False) -> None:
+        self.problems.append(Problem(location, message, warning))
+
+    def read(self, relpath: Path) -> Document | None:
+        path = self.root / relpath
+        display = str(relpath)
+        if not _inside(path, self.root):
+            self.add(Location(display), "refused: the file lies outside the project (symlink?)")
+            return None
+        try:
+            doc = load(path, display)
+        except InputError as exc:
+            self.problems.extend(exc.problems)
+            return None
+        self.scan_text(doc, doc.data, ())
+        self.documents[display] = doc
+        return doc
+
+    def scan_text(self, doc: Document, value: Any, path: YamlPath) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                self.scan_text(doc, item, (*path, key))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                self.scan_text(doc, item, (*path, index))
+        elif isinstance(value, str):
+            name = _dotted(path)
+            if bad := _FORBIDDEN.search(value):
+                self.add(
+                    doc.locate(path),
+                    f"{name}: control character U+{ord(bad.group()):04X} is not allowed in text",
+                )
+            if bidi := _BIDI.search(value):
+                self.add(
+                    doc.locate(path),
+                    f"{name}: bidi control U+{ord(bidi.group()):04X} may hide what the text says",
+                    warning=True,
+                )
+
+    def validate(self, doc: Document | None, model: type[R]) -> R | None:
+        if doc is None:
+            return None
+        try:
+            return model.model_validate(doc.data)
+        except ValidationError as exc:
+            self.report(doc, model, exc)
+            return None
+
+    def report(self, doc: Document, model: type[Record], exc: ValidationError) -> None:
+        seen: set[tuple[Location, str]] = set()
+        errors = exc.errors(include_url=False)
+        for error in errors:
+            path = _data_path(doc.data, error["loc"])
+            kind = error["type"]
+            if kind == "none_required" and len(errors) > 1:
+                continue  # the other branch of an `X | None` explains the problem better
+            if kind == "extra_forbidden":
+                key = str(path[-1])
+                hint = _suggest(key, _field_names(model, path[:-1]))
+                message = f"unknown key {key!r}{hint}"
+                location = doc.locate(path, key=True)
+            elif kind == "missing":
+                missing = str(error["loc"][-1])
+                message = f"{_dotted(path) or 'file'}: missing required key {missing!r}"
+                location = doc.locate(path, key=True)
+            else:
+                msg = error["msg"].removeprefix("Value error, ")
+                if kind in ("bool_type", "int_type") and isinstance(error["input"], str):
+                    msg += f" (got text {error['input']!r}; YAML 1.2 spellings only)"
+                message = f"{_dotted(path)}: {msg}"
+                location = doc.locate(path)
+            if (location, message) not in seen:
+                seen.add((location, message))
+                self.add(location, message)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def _dotted(path: YamlPath) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _data_path(data: Any, loc: tuple[int | str, ...]) -> YamlPath:
+    """Keep the parts of a pydantic error location that address real data (drop union tags)."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        in_dict = isinstance(node, dict) and isinstance(part, str)
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if (in_dict and part in node) or in_list:
+            node = node[part]
+            path.append(part)
+        else:
+            if in_dict:
+                path.append(part)  # a missing key: name it, located at its parent
+            break
+    return tuple(path)
+
+
+def _field_names(model: type[BaseModel], path: YamlPath) -> list[str]:
+    """The keys a mapping at ``path`` may have, for suggesting a fix to a typo."""
+    current: Any = model
+    for part in path:
+        if isinstance(part, int):
+            continue
+        info = current.model_fields.get(part) if hasattr(current, "model_fields") else None
+        if info is None:
+            return []
+        current = _record_type(info.annotation)
+        if current is None:
+            return []
+    return list(current.model_fields) if hasattr(current, "model_fields") else []
+
+
+def _record_type(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _record_type(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _suggest(key: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(key, options, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+_REFERENCE_FIELDS = {
+    "sources": "source",
+    "source": "source",
+    "topic": "topic",
+    "topics": "topic",
+    "agreements": "agreement",
+    "person": "person",
+    "speaker": "person",
+    "meeting": "meeting",
+    "covers": "meeting",
+}
+
+
+def _references(record: Any, path: YamlPath = ()) -> Iterator[tuple[YamlPath, str, str]]:
+    """Every id a record refers to: (path, kind, id)."""
+    if isinstance(record, BaseModel):
+        for name in type(record).model_fields:
+            value = getattr(record, name)
+            kind = _REFERENCE_FIELDS.get(name)
+            if kind and isinstance(value, str):
+                yield (*path, name), kind, value
+            elif kind and isinstance(value, list):
+                for index, item in enumerate(value):
+                    if isinstance(item, str):
+                        yield (*path, name, index), kind, item
+            else:
+                yield from _references(value, (*path, name))
+    elif isinstance(record, list):
+        for index, item in enumerate(record):
+            yield from _references(item, (*path, index))
+
+
+def load_corpus(root: Path) -> Corpus:
+    """Load and validate the whole corpus under ``root``; raise InputError listing every problem."""
+    root = root.resolve()
+    c = _Collector(root)
+    catalogue = c.validate(c.read(CATALOGUE), Catalogue)
+    people = c.validate(c.read(PEOPLE), People)
+    topics = c.validate(c.read(TOPICS), Topics)
+    glossary = c.validate(c.read(GLOSSARY), Glossary)
+    meetings: list[tuple[Meeting, str]] = []
+    agreements: list[tuple[Agreement, str]] = []
+    for folder, model, bucket in (
+        (MEETINGS, Meeting, meetings),
+        (AGREEMENTS, Agreement, agreements),
+    ):
+        if not (root / folder).is_dir():
+            c.add(Location(str(folder)), "folder is missing")
+            continue
+        for path in sorted((root / folder).iterdir()):
+            if path.suffix in (".yaml", ".yml"):
+                relpath = folder / path.name
+                record = c.validate(c.read(relpath), model)
+                if record is not None:
+                    bucket.append((record, str(relpath)))  # type: ignore[arg-type]
+            elif not path.name.startswith("."):
+                c.add(Location(str(folder / path.name)), "not a .yaml file; ignored", warning=True)
+
+    sources = _index(c, catalogue.sources if catalogue else [], str(CATALOGUE), ("sources",))
+    corpus = Corpus(
+        root=root,
+        sources=sources,
+        seed_texts=_read_seeds(c, root, sources),
+        people=_index(c, people.people if people else [], str(PEOPLE), ("people",)),
+        topics=_index(c, topics.topics if topics else [], str(TOPICS), ("topics",)),
+        terms=_index(c, glossary.terms if glossary else [], str(GLOSSARY), ("terms",)),
+        meetings={},
+        agreements={},
+    )
+    for bucket, target in ((meetings, corpus.meetings), (agreements, corpus.agreements)):
+        for record, display in bucket:
+            other = corpus.files.get(record.id)
+            if other is not None:
+                c.add(
+                    c.documents[display].locate(("id",)),
+                    f"duplicate id {record.id!r} (also used by {other})",
+                )
+                continue
+            corpus.files[record.id] = display
+            target[record.id] = record  # type: ignore[assignment]
+    corpus.meetings = dict(sorted(corpus.meetings.items(), key=lambda kv: (kv[1].date, kv[0])))
+    corpus.agreements = dict(
+        sorted(corpus.agreements.items(), key=lambda kv: (kv[1].status_history[0].date, kv[0]))
+    )
+
+    if not any(p.location.path in (str(CATALOGUE),) for p in c.problems if not p.warning):
+        _check_references(c, corpus, catalogue, str(CATALOGUE))
+    _check_registries(c, corpus)
+    for meeting in corpus.meetings.values():
+        _check_meeting(c, corpus, meeting, c.documents[corpus.files[meeting.id]])
+    for agreement in corpus.agreements.values():
+        _check_agreement(c, corpus, agreement, c.documents[corpus.files[agreement.id]])
+
+    corpus.warnings = sorted(p for p in c.problems if p.warning)
+    errors = sorted(p for p in c.problems if not p.warning)
+    if errors:
+        raise InputError(errors + corpus.warnings)
+    return corpus
+
+
+def _index(c: _Collector, items: list[R], display: str, at: YamlPath) -> dict[str, R]:
+    out: dict[str, R] = {}
+    for index, item in enumerate(items):
+        key = str(getattr(item, "id"))  # noqa: B009 - every registry record has an id
+        if key in out:
+            c.add(c.documents[display].locate((*at, index, "id")), f"duplicate id {key!r}")
+        out[key] = item
+    return out
+
+
+def _read_seeds(c: _Collector, root: Path, sources: dict[str, Source]) -> dict[str, str]:
+    texts: dict[str, str] = {}
+    doc = c.documents.get(str(CATALOGUE))
+    for index, source in enumerate(sources.values()):
+        path = root / "seeds" / source.file
+        where = doc.locate(("sources", index, "file")) if doc else Location(str(CATALOGUE))
+        if not _inside(path, root):
+            c.add(where, f"seed {source.file} lies outside the project")
+            continue
+        try:
+            texts[source.id] = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            c.add(where, f"seed file seeds/{source.file} does not exist")
+        except (OSError, UnicodeDecodeError) as exc:
+            c.add(where, f"seed file seeds/{source.file} cannot be read: {exc}")
+    return texts
+
+
+def _known(corpus: Corpus, kind: str) -> dict[str, Any]:
+    tables: dict[str, dict[str, Any]] = {
+        "source": corpus.sources,
+        "topic": corpus.topics,
+        "agreement": corpus.agreements,
+        "person": corpus.people,
+        "meeting": corpus.meetings,
+    }
+    return tables[kind]
+
+
+def _check_references(c: _Collector, corpus: Corpus, record: Any, display: str) -> None:
+    if record is None or display not in c.documents:
+        return
+    doc = c.documents[display]
+    for path, kind, ref in _references(record):
+        known = _known(corpus, kind)
+        if ref not in known:
+            hint = _suggest(ref, list(known))
+            c.add(doc.locate(path), f"unknown {kind} id {ref!r}{hint}")
+
+
+def _check_registries(c: _Collector, corpus: Corpus) -> None:
+    doc = c.documents.get(str(PEOPLE))
+    for index, person in enumerate(corpus.people.values()):
+        if doc and bool(person.native_name) != bool(person.native_script):
+            c.add(
+                doc.locate(("people", index)),
+                "native_name and native_script go together: give both or neither",
+            )
+        for o_index, office in enumerate(person.offices):
+            if office.start and office.end and office.end < office.start and doc:
+                c.add(
+                    doc.locate(("people", index, "offices", o_index, "end")),
+                    "office ends before it starts",
+                )
+    glossary_doc = c.documents.get(str(GLOSSARY))
+    if glossary_doc:
+        for index, term in enumerate(corpus.terms.values()):
+            for s_index, ref in enumerate(term.sources):
+                if ref not in corpus.sources:
+                    c.add(
+                        glossary_doc.locate(("terms", index, "sources", s_index)),
+                        f"unknown source id {ref!r}",
+                    )
+
+
+def _check_meeting(c: _Collector, corpus: Corpus, meeting: Meeting, doc: Document) -> None:
+    _check_references(c, corpus, meeting, doc.path)
+    for index, participant in enumerate(meeting.participants):
+        person = corpus.people.get(participant.person)
+        if person is None:
+            continue
+        if not any(
+            o.title.casefold() == participant.office.casefold() and o.held_on(meeting.date)
+            for o in person.offices
+        ):
+            held = [o.title for o in person.offices if o.held_on(meeting.date)]
+            then = f"; on that date they held: {', '.join(held)}" if held else ""
+            c.add(
+                doc.locate(("participants", index, "office")),
+                f"{person.name} was not {participant.office!r} on {meeting.date}{then}",
+            )
+    for index, quote in enumerate(meeting.quotes):
+        if quote.speaker is None and quote.speaker_label is None:
+            c.add(doc.locate(("quotes", index)), "a quotation needs a speaker or a speaker_label")
+        text = corpus.seed_texts.get(quote.source)
+        if text is None:
+            continue
+        if normalise_quote(quote.text) in normalise_quote(text):
+            corpus.quotations_verified += 1
+        else:
+            c.add(
+                doc.locate(("quotes", index, "text")),
+                f"quotation does not occur verbatim in {quote.source} "
+                f"(seeds/{corpus.sources[quote.source].file}){_nearest(quote.text, text)}",
+            )
+
+
+def _nearest(quote: str, text: str) -> str:
+    """Point at the first word where the quotation departs from its closest match in the source."""
+    q, t = normalise_quote(quote), normalise_quote(text)
+    matcher = difflib.SequenceMatcher(None, q, t, autojunk=False)
+    block = matcher.find_longest_match(0, len(q), 0, len(t))
+    if block.size < 12:
+        return ""
+    start = max(block.a, 0)
+    end = block.a + block.size
+    if end >= len(q):
+        return f"; it differs before {q[max(0, start - 20) : start + 20]!r}"
+    return f"; it differs near {q[max(0, end - 15) : end + 25]!r}"
+
+
+def _check_agreement(c: _Collector, corpus: Corpus, agreement: Agreement, doc: Document) -> None:
+    _check_references(c, corpus, agreement, doc.path)
+    steps = agreement.status_history
+    for index in range(1, len(steps)):
+        if steps[index].date < steps[index - 1].date:
+            c.add(
+                doc.locate(("status_history", index, "date")),
+                f"status steps must be in date order: {steps[index].date} comes after "
+                f"{steps[index - 1].date}",
+            )
+    for index, step in enumerate(steps):
+        meeting = corpus.meetings.get(step.meeting) if step.meeting else None
+        if meeting and meeting.date != step.date and step.date_precision == "day":
+            c.add(
+                doc.locate(("status_history", index, "date")),
+                f"step dated {step.date} but meeting {meeting.id!r} was on {meeting.date}",
+            )
+
+
+def relative_to_root(corpus: Corpus, path: Path) -> str:
+    """A path as the user sees it, relative to the project root."""
+    return relative(path, corpus.root)

@@ -1,0 +1,228 @@
+"""Strict, safe YAML loading that keeps a line and column for every key and value."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.composer import Composer
+from yaml.events import AliasEvent
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.resolver import BaseResolver
+from yaml.scanner import Scanner
+
+from ijbrief.errors import InputError, Location, Problem
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_DEPTH = 64
+
+YamlPath = tuple[str | int, ...]
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_ALLOWED_TAGS = {_STR_TAG, "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"}
+# Only YAML 1.2 core spellings become non-strings; `NO`, `010`, `12:30`, `1.10` stay text,
+# and the model decides whether text is acceptable where it stands.
+_INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
+_NULLS = {"", "~", "null"}
+
+
+@dataclass
+class Document:
+    """A loaded YAML file: its data and where each part of it was written."""
+
+    path: str
+    data: Any
+    value_marks: dict[YamlPath, tuple[int, int]] = field(default_factory=dict)
+    key_marks: dict[YamlPath, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, loc: Sequence[str | int], *, key: bool = False) -> Location:
+        """The place of ``loc`` or, when it is absent, of its nearest present ancestor."""
+        path = tuple(loc)
+        while path:
+            if key and path in self.key_marks:
+                return Location(self.path, *self.key_marks[path])
+            if path in self.value_marks:
+                return Location(self.path, *self.value_marks[path])
+            if path in self.key_marks:
+                return Location(self.path, *self.key_marks[path])
+            path = path[:-1]
+        return Location(self.path, *self.value_marks.get((), (1, 1)))
+
+
+class _StrictLoader(Reader, Scanner, Parser, Composer, BaseResolver):
+    """PyYAML's pure-Python pipeline with no implicit typing, no aliases and a depth limit."""
+
+    def __init__(self, text: str) -> None:
+        Reader.__init__(self, text)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        Composer.__init__(self)
+        BaseResolver.__init__(self)
+        self.depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        if self.check_event(AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise _Refused(event.start_mark, "aliases (*name) are not allowed; write the value out")
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise _Refused(event.start_mark, f"nesting deeper than {MAX_DEPTH} levels")
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+class _Refused(Exception):
+    def __init__(self, mark: Any, message: str) -> None:
+        super().__init__(message)
+        self.mark = mark
+        self.message = message
+
+
+def _decode(raw: bytes, display: str) -> str:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        bad = raw[exc.start]
+        raise InputError(
+            [
+                Problem(
+                    Location(display, line, column),
+                    f"not valid UTF-8: byte 0x{bad:02x} at offset {exc.start}; save as UTF-8",
+                )
+            ]
+        ) from None
+
+
+def _mark(mark: Any) -> tuple[int, int]:
+    return (mark.line + 1, mark.column + 1)
+
+
+class _Builder:
+    """Turns a node tree into plain Python values, recording marks and collecting problems."""
+
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.problems: list[Problem] = []
+
+    def problem(self, mark: tuple[int, int], message: str) -> None:
+        self.problems.append(Problem(Location(self.doc.path, *mark), message))
+
+    def build(self, node: Node, path: YamlPath) -> Any:
+        self.doc.value_marks[path] = _mark(node.start_mark)
+        if node.tag not in _ALLOWED_TAGS:
+            self.problem(_mark(node.start_mark), f"tag {node.tag!r} is not allowed; remove it")
+            return None
+        if isinstance(node, ScalarNode):
+            return self.scalar(node)
+        if isinstance(node, SequenceNode):
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        assert isinstance(node, MappingNode)
+        result: dict[str, Any] = {}
+        first_seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key_mark = _mark(key_node.start_mark)
+            if not isinstance(key_node, ScalarNode) or key_node.tag not in _ALLOWED_TAGS:
+                self.problem(key_mark, "mapping keys must be plain text")
+                continue
+            key = str(key_node.value)
+            if key in first_seen:
+                self.problem(
+                    key_mark,
+                    f"duplicate key {key!r} (first defined on line {first_seen[key]})",
+                )
+                continue
+            first_seen[key] = key_mark[0]
+            self.doc.key_marks[(*path, key)] = key_mark
+            result[key] = self.build(value_node, (*path, key))
+        return result
+
+    @staticmethod
+    def scalar(node: ScalarNode) -> Any:
+        text = str(node.value)
+        if node.style is not None:
+            return text
+        if text in _NULLS:
+            return None
+        if text in ("true", "false"):
+            return text == "true"
+        if _INT.fullmatch(text):
+            return int(text)
+        return text
+
+
+def parse(text: str, display: str) -> Document:
+    """Parse YAML text into a :class:`Document`; raise :class:`InputError` listing every problem."""
+    doc = Document(display, None)
+    loader: _StrictLoader | None = None
+    try:
+        loader = _StrictLoader(text)
+        node = loader.get_single_node()
+    except _Refused as exc:
+        raise InputError([Problem(Location(display, *_mark(exc.mark)), exc.message)]) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = Location(display, *_mark(mark)) if mark else Location(display)
+        message = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
+        if "'\\t'" in message:
+            message += " (indent with spaces, not tabs)"
+        raise InputError([Problem(where, f"YAML syntax: {message}")]) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        raise InputError(
+            [
+                Problem(
+                    Location(display, line, column), f"character U+{ord(char):04X} is not allowed"
+                )
+            ]
+        ) from None
+    except yaml.YAMLError as exc:  # pragma: no cover - other PyYAML failures carry no mark
+        raise InputError([Problem(Location(display), f"YAML: {exc}")]) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+    if node is None:
+        raise InputError([Problem(Location(display, 1, 1), "file is empty; expected a mapping")])
+    builder = _Builder(doc)
+    doc.data = builder.build(node, ())
+    if builder.problems:
+        raise InputError(builder.problems)
+    if not isinstance(doc.data, dict):
+        kind = "a list" if isinstance(doc.data, list) else "a single value"
+        raise InputError(
+            [
+                Problem(
+                    doc.locate(()), f"the file holds {kind}; expected a mapping of keys to values"
+                )
+            ]
+        )
+    return doc
+
+
+def load(path: Path, display: str) -> Document:
+    """Read and parse one YAML file, refusing oversized and non-UTF-8 files."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(
+                [Problem(Location(display), f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")]
+            )
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError([Problem(Location(display), f"cannot read: {exc.strerror}")]) from None
+    return parse(_decode(raw, display), display)
