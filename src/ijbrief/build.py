@@ -1,0 +1,434 @@
+"""Plan the outputs, skip what is up to date, render the rest (in parallel), write them atomically."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import multiprocessing
+import os
+import time
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ijbrief import __version__
+from ijbrief.audiences import Audience, discover, load_audience, template_roots
+from ijbrief.compose import Composer, Stamp
+from ijbrief.corpus import CATALOGUE, GLOSSARY, PEOPLE, TOPICS, Corpus, load_corpus
+from ijbrief.errors import IjbriefError, RenderError
+from ijbrief.outputs import Staging, locked
+from ijbrief.progress import Progress
+from ijbrief.select import Filters, prepared_date
+
+CACHE_NAME = ".ijbrief-cache.json"
+FORMAT_ORDER = ("html", "pdf", "docx")
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """Everything ``ijbrief build`` can be told; the CLI and the Python API share it."""
+
+    root: Path
+    formats: tuple[str, ...] = ("pdf",)
+    audiences: tuple[str, ...] = ()
+    only: tuple[str, ...] = ()
+    since: dt.date | None = None
+    until: dt.date | None = None
+    topics: tuple[str, ...] = ()
+    out: Path | None = None
+    prepared: dt.date | None = None
+    jobs: int = 1
+    force: bool = False
+    quiet: bool = False
+
+    @property
+    def filters(self) -> Filters:
+        return Filters(self.only, self.since, self.until, self.topics)
+
+    @property
+    def out_dir(self) -> Path:
+        return self.out or self.root / "out"
+
+
+@dataclass(frozen=True)
+class Task:
+    """One document for one audience, in every requested format."""
+
+    audience: str
+    kind: str  # meeting | agreement | dossier
+    ident: str
+    stem: Path  # output path without suffix, relative to out/
+    formats: tuple[str, ...]
+    key: str  # hash of everything the output depends on
+
+
+@dataclass
+class Rendered:
+    """What a worker hands back: file bytes by relative path and the manifest facts about them."""
+
+    task: Task
+    files: dict[str, bytes] = field(default_factory=dict)
+    pages: int = 0
+    fit: dict[str, Any] = field(default_factory=dict)
+    omitted: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class BuildReport:
+    """What a build did: written and skipped outputs, and how long it took."""
+
+    written: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+# State a worker needs; set in the parent before the pool forks, so nothing is loaded twice.
+_STATE: dict[str, Any] = {}
+
+
+def build(options: BuildOptions, progress: Progress | None = None) -> BuildReport:
+    """Validate, plan and render; commit every output only when all of them succeeded."""
+    started = time.perf_counter()
+    root = options.root.resolve()
+    corpus = load_corpus(root)
+    audiences = _audiences(root, options.audiences)
+    _check_filters(corpus, options)
+    stamp = _stamp(corpus, options.prepared)
+    out = options.out_dir.resolve()
+    progress = progress or Progress(quiet=options.quiet)
+    report = BuildReport()
+    with locked(out):
+        cache = _read_json(out / CACHE_NAME)
+        manifest = _read_json(out / "manifest.json").get("outputs", {})
+        tasks = _plan(root, corpus, audiences, options, stamp)
+        todo: list[Task] = []
+        for task in tasks:
+            paths = [str(task.stem.with_suffix(f".{f}")) for f in task.formats]
+            fresh = all(cache.get(p) == task.key and (out / p).is_file() for p in paths)
+            if fresh and not options.force:
+                report.skipped += paths
+            else:
+                todo.append(task)
+        _STATE.update(
+            root=root, corpus=corpus, stamp=stamp, filters=options.filters, audiences=audiences
+        )
+        staging = Staging(out)
+        try:
+            progress.start(len(todo), len(report.skipped))
+            for rendered in _run(todo, options.jobs, progress):
+                for relpath, data in rendered.files.items():
+                    staging.write(Path(relpath), data)
+                    cache[relpath] = rendered.task.key
+                    manifest[relpath] = _manifest_entry(corpus, rendered, relpath, data)
+                    report.written.append(relpath)
+            live = {str(t.stem.with_suffix(f".{f}")) for t in tasks for f in t.formats}
+            manifest = {k: v for k, v in manifest.items() if (out / k).exists() or k in live}
+            staging.write(Path("manifest.json"), _manifest_bytes(manifest, stamp))
+            staging.write(Path(CACHE_NAME), json.dumps(cache, indent=0, sort_keys=True).encode())
+            from ijbrief.site import index_html
+
+            staging.write(Path("index.html"), index_html(corpus, manifest, stamp, out))
+            staging.commit()
+        finally:
+            staging.discard()
+    report.seconds = time.perf_counter() - started
+    progress.finish(report)
+    return report
+
+
+def _audiences(root: Path, names: Iterable[str]) -> list[Audience]:
+    names = list(names)
+    if not names:
+        return discover(root)
+    return [load_audience(root, name) for name in names]
+
+
+def _check_filters(corpus: Corpus, options: BuildOptions) -> None:
+    unknown_topics = [t for t in options.topics if t not in corpus.topics]
+    unknown_ids = [
+        i for i in options.only if i not in corpus.meetings and i not in corpus.agreements
+    ]
+    problems = []
+    if unknown_topics:
+        problems.append(f"unknown topic(s): {', '.join(unknown_topics)} (see briefs/topics.yaml)")
+    if unknown_ids:
+        problems.append(f"unknown meeting or agreement id(s): {', '.join(unknown_ids)}")
+    if options.since and options.until and options.since > options.until:
+        problems.append("--since is after --until")
+    if problems:
+        raise IjbriefError("; ".join(problems))
+
+
+def _stamp(corpus: Corpus, prepared: dt.date | None) -> Stamp:
+    day = prepared or prepared_date(corpus)
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch:
+        try:
+            moment = dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
+        except (ValueError, OverflowError, OSError):
+            raise IjbriefError(f"SOURCE_DATE_EPOCH={epoch!r} is not a Unix timestamp") from None
+    else:
+        moment = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+    return Stamp(prepared=day, timestamp=moment)
+
+
+def _digest(paths: Iterable[Path]) -> str:
+    sha = hashlib.sha256()
+    for path in sorted(set(paths)):
+        sha.update(str(path).encode())
+        try:
+            sha.update(path.read_bytes())
+        except OSError:
+            sha.update(b"<missing>")
+    return sha.hexdigest()
+
+
+def _plan(
+    root: Path, corpus: Corpus, audiences: list[Audience], options: BuildOptions, stamp: Stamp
+) -> list[Task]:
+    formats = tuple(f for f in FORMAT_ORDER if f in options.formats)
+    filters = options.filters
+    shared = [root / p for p in (CATALOGUE, PEOPLE, TOPICS, GLOSSARY)]
+    shared += [root / "seeds" / s.file for s in corpus.sources.values()]
+    package = Path(__file__).resolve().parent
+    engine = _digest([*package.rglob("*.py")]) + __version__
+    setting = f"{stamp.prepared}|{stamp.timestamp}|{filters}|{engine}"
+    tasks: list[Task] = []
+    for audience in audiences:
+        templates = [p for folder in audience.folders for p in folder.rglob("*") if p.is_file()]
+        base = _digest([*shared, *templates]) + setting + audience.name
+        for meeting in corpus.meetings.values():
+            if not filters.meeting(meeting):
+                continue
+            related = [corpus.files[meeting.id]]
+            related += [corpus.files[a] for o in meeting.outcomes for a in o.agreements]
+            related += [
+                corpus.files[a.id]
+                for a in corpus.agreements.values()
+                if any(s.meeting == meeting.id for s in a.status_history)
+            ]
+            previous = corpus.previous_in_series(meeting)
+            if previous:
+                related.append(corpus.files[previous.id])
+            stem = (
+                Path(audience.name)
+                / "briefs"
+                / f"{_date_prefix(meeting.date, meeting.date_precision)}-{meeting.id}"
+            )
+            tasks.append(
+                Task(audience.name, "meeting", meeting.id, stem, formats, _key(base, root, related))
+            )
+        for agreement in corpus.agreements.values():
+            if not filters.agreement(agreement):
+                continue
+            related = [corpus.files[agreement.id]] + [
+                corpus.files[m.id] for m in corpus.meetings_moving(agreement)
+            ]
+            current = agreement.current
+            stem = (
+                Path(audience.name)
+                / "briefs"
+                / f"{_date_prefix(current.date, current.date_precision)}-{agreement.id}"
+            )
+            tasks.append(
+                Task(
+                    audience.name,
+                    "agreement",
+                    agreement.id,
+                    stem,
+                    formats,
+                    _key(base, root, related),
+                )
+            )
+        everything = list(corpus.files.values())
+        stem = Path(audience.name) / f"{audience.name}-dossier{filters.slug()}"
+        tasks.append(
+            Task(audience.name, "dossier", "dossier", stem, formats, _key(base, root, everything))
+        )
+    return tasks
+
+
+def _date_prefix(day: dt.date, precision: str) -> str:
+    from ijbrief.textfmt import iso_prefix
+
+    return iso_prefix(day, precision)
+
+
+def _key(base: str, root: Path, files: Iterable[str]) -> str:
+    return hashlib.sha256((base + _digest(root / f for f in files)).encode()).hexdigest()
+
+
+def _run(tasks: list[Task], jobs: int, progress: Progress) -> Iterable[Rendered]:
+    """Render tasks, in worker processes when there are several jobs; yield results in order."""
+    if jobs <= 1 or len(tasks) <= 1:
+        for task in tasks:
+            progress.begin(task)
+            result = render_task(task)
+            progress.done(result)
+            yield result
+        return
+    # Dossiers are the longest tasks: start them first so they overlap with the briefs.
+    ordered = sorted(tasks, key=lambda t: t.kind != "dossier")
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context) as pool:
+        futures = [pool.submit(render_task, task) for task in ordered]
+        try:
+            for future in futures:
+                result = future.result()
+                progress.done(result)
+                yield result
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
+_ENGINES: dict[str, Any] = {}
+
+
+def _composer(audience_name: str) -> Composer:
+    composers: dict[str, Composer] = _STATE.setdefault("composers", {})
+    if audience_name not in composers:
+        audience = next(a for a in _STATE["audiences"] if a.name == audience_name)
+        composers[audience_name] = Composer(
+            _STATE["root"], _STATE["corpus"], audience, _STATE["stamp"], _STATE["filters"]
+        )
+    return composers[audience_name]
+
+
+def _pdf_engine() -> Any:
+    if "pdf" not in _ENGINES:
+        from ijbrief.writers.pdf import PdfEngine
+
+        root: Path = _STATE["root"]
+        _ENGINES["pdf"] = PdfEngine(template_roots(root), root / "templates")
+    return _ENGINES["pdf"]
+
+
+def render_task(task: Task) -> Rendered:
+    """Render one document in every requested format (runs in a worker process)."""
+    started = time.perf_counter()
+    composer = _composer(task.audience)
+    engine = _pdf_engine()
+    result = Rendered(task)
+    name = f"{task.audience}/{task.kind} {task.ident}"
+    if task.kind == "dossier":
+        html = composer.dossier_html({})
+        document = engine.layout(html, name)
+        if set(task.formats) & {"html", "docx"}:
+            html = composer.dossier_html(engine.anchors(document))
+        scale = 1.0
+    else:
+        from ijbrief.fit import fit_one_page
+
+        view = (
+            composer.meetings.get(task.ident)
+            if task.kind == "meeting"
+            else composer.agreements.get(task.ident)
+        )
+        assert view is not None
+        fitted = fit_one_page(
+            name,
+            composer.sections(view),
+            composer.audience.spec.fit,
+            lambda sections, scale: composer.brief_html(view, sections, scale),
+            lambda html: engine.layout(html, name),
+        )
+        html, document, scale = fitted.html, fitted.document, fitted.scale
+        result.fit = fitted.decisions()
+    result.pages = len(document.pages)
+    own = None if task.kind == "dossier" else _STATE["corpus"].files[task.ident]
+    result.omitted = sorted(
+        {o for o in composer.edition.omitted if own is None or o.startswith(own)}
+    )
+    for fmt in task.formats:
+        path = str(task.stem.with_suffix(f".{fmt}"))
+        if fmt == "html":
+            result.files[path] = html.encode("utf-8")
+        elif fmt == "pdf":
+            result.files[path] = engine.write(document, path)
+        elif fmt == "docx":
+            result.files[path] = _docx(composer, task, html, scale)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _docx(composer: Composer, task: Task, html: str, scale: float) -> bytes:
+    from ijbrief.writers.docx import DocxMeta, html_to_docx
+
+    audience = composer.audience
+    reference = next(
+        (f / "reference.docx" for f in audience.folders if (f / "reference.docx").is_file()), None
+    )
+    if reference is None:
+        raise RenderError(
+            f"templates/{audience.name}: reference.docx is missing (run `python -m ijbrief.writers.docx_reference templates`)"
+        )
+    is_dossier = task.kind == "dossier"
+    figures: dict[str, bytes] = {}
+    if is_dossier:
+        from ijbrief.timeline import png
+
+        figures["timeline"] = png(composer.timeline_events(), accent=audience.spec.branding.accent)
+    title = audience.spec.dossier.title if is_dossier else _title_of(composer, task)
+    meta = DocxMeta(
+        title=title,
+        subject=f"{audience.spec.label}: {title}",
+        author=f"ijbrief — {audience.spec.label}",
+        keywords=["India", "Japan", audience.name, task.kind],
+        created=composer.stamp.timestamp.replace(tzinfo=None),
+        header_text=audience.spec.dossier.title if is_dossier else None,
+        page_x_of_y=is_dossier,
+        cover=is_dossier,
+        # Word and LibreOffice set type a little looser than WeasyPrint: err on the short side.
+        scale=scale * (1.0 if is_dossier else 0.96),
+    )
+    return html_to_docx(html, reference, meta, figures)
+
+
+def _title_of(composer: Composer, task: Task) -> str:
+    views = composer.meetings if task.kind == "meeting" else composer.agreements
+    return str(views[task.ident]["title"])
+
+
+def _manifest_entry(
+    corpus: Corpus, rendered: Rendered, relpath: str, data: bytes
+) -> dict[str, Any]:
+    task = rendered.task
+    if task.kind == "dossier":
+        inputs = sorted(corpus.files.values())
+    else:
+        inputs = [corpus.files[task.ident]]
+    return {
+        "audience": task.audience,
+        "format": relpath.rsplit(".", 1)[-1],
+        "kind": task.kind,
+        "id": task.ident,
+        "pages": rendered.pages,
+        "bytes": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "inputs": inputs,
+        "fit": rendered.fit,
+        "omitted": rendered.omitted,
+    }
+
+
+def _manifest_bytes(outputs: dict[str, Any], stamp: Stamp) -> bytes:
+    document = {
+        "generator": f"ijbrief {__version__}",
+        "prepared": stamp.prepared.isoformat(),
+        "outputs": dict(sorted(outputs.items())),
+    }
+    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

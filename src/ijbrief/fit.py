@@ -1,0 +1,95 @@
+"""The one-page promise: lay out, tighten type within bounds, drop optional sections, or refuse."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ijbrief.audiences import Fit, Section
+from ijbrief.errors import RenderError
+
+
+@dataclass
+class Fitted:
+    """The layout that fits, and the decisions taken to get there (recorded in the manifest)."""
+
+    html: str
+    document: Any
+    scale: float
+    sections: list[Section]
+    dropped: list[str] = field(default_factory=list)
+    layouts: int = 1
+
+    def decisions(self) -> dict[str, Any]:
+        return {"scale": round(self.scale, 3), "dropped": self.dropped, "layouts": self.layouts}
+
+
+def scales(fit: Fit) -> list[float]:
+    """1.0, then smaller steps down to the audience's minimum scale."""
+    out = [1.0]
+    while out[-1] - fit.step >= fit.min_scale - 1e-9:
+        out.append(round(out[-1] - fit.step, 4))
+    if out[-1] > fit.min_scale + 1e-9:
+        out.append(fit.min_scale)
+    return out
+
+
+def fit_one_page(
+    name: str,
+    sections: Sequence[Section],
+    fit: Fit,
+    render: Callable[[Sequence[Section], float], str],
+    layout: Callable[[str], Any],
+) -> Fitted:
+    """Find the first layout that is one page: full size first, tighter type next, then fewer
+    optional sections (lowest priority first, at the tightest scale). Raise if none fits."""
+    kept = list(sections)
+    attempts = 0
+    last_pages = 0
+    overflow = ""
+    plan: list[tuple[float, list[Section], list[str]]] = [(s, kept, []) for s in scales(fit)]
+    tightest = plan[-1][0]
+    dropped: list[str] = []
+    for section in sorted(
+        (s for s in kept if s.optional), key=lambda s: (s.priority, -kept.index(s))
+    ):
+        dropped = [*dropped, section.id]
+        plan.append((tightest, [s for s in kept if s.id not in dropped], dropped))
+    for scale, chosen, dropping in plan:
+        html = render(chosen, scale)
+        document = layout(html)
+        attempts += 1
+        last_pages = len(document.pages)
+        if last_pages == 1:
+            return Fitted(html, document, scale, list(chosen), list(dropping), attempts)
+        overflow = _overflow(document)
+    raise RenderError(
+        f"{name}: does not fit one page even at {tightest:.0%} type with every optional section "
+        f"dropped: {last_pages} pages, overflowing by {overflow}; shorten the text or mark more "
+        "sections optional in audience.yaml"
+    )
+
+
+def _overflow(document: Any) -> str:
+    """How much spills onto later pages, in millimetres of content on the last page."""
+    last = document.pages[-1]
+    bottom = 0.0
+    top = None
+    # WeasyPrint has no public API for the box tree; its first child is the root element's box.
+    stack = list(last._page_box.children[:1])
+    while stack:
+        box = stack.pop()
+        children = getattr(box, "children", None) or []
+        if not children and getattr(box, "height", None):
+            y = getattr(box, "position_y", 0.0)
+            bottom = max(bottom, y + box.height)
+            top = y if top is None else min(top, y)
+        stack.extend(children)
+    extra_pages = len(document.pages) - 2
+    millimetres = max(0.0, bottom - (top or 0.0)) * 25.4 / 96
+    return (
+        f"{extra_pages} page(s) and {millimetres:.0f} mm"
+        if extra_pages
+        else f"{millimetres:.0f} mm"
+    )

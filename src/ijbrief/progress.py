@@ -1,0 +1,77 @@
+"""Build progress: a rich display on a terminal, plain lines otherwise, nothing with --quiet."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ijbrief.build import BuildReport, Rendered, Task
+
+
+class Progress:
+    """Reports briefs and dossiers as they finish, and a summary line at the end."""
+
+    def __init__(self, quiet: bool = False, stream: Any = None) -> None:
+        self.quiet = quiet
+        self.stream = stream or sys.stderr
+        self.live: Any = None
+        self.bar: Any = None
+        self.total = 0
+        self.count = 0
+
+    def start(self, total: int, skipped: int) -> None:
+        self.total = total
+        if self.quiet:
+            return
+        if skipped:
+            self._line(f"{skipped} output(s) up to date")
+        if self.stream.isatty() and total:
+            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import Progress as RichProgress
+
+            self.live = RichProgress(
+                TextColumn("[bold]building[/bold]"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.description}"),
+                transient=True,
+            )
+            self.live.start()
+            self.bar = self.live.add_task("", total=total)
+
+    def begin(self, task: Task) -> None:
+        if self.live is not None:
+            stage = "dossier" if task.kind == "dossier" else "briefs"
+            self.live.update(self.bar, description=f"{stage}: {task.audience}/{task.ident}")
+
+    def done(self, result: Rendered) -> None:
+        self.count += 1
+        if self.quiet:
+            return
+        task = result.task
+        what = f"{task.stem}.{{{','.join(task.formats)}}}"
+        fit = result.fit
+        note = ""
+        if fit and (fit.get("dropped") or fit.get("scale", 1) < 1):
+            note = f", fitted: scale {fit['scale']}" + (
+                f", dropped {', '.join(fit['dropped'])}" if fit["dropped"] else ""
+            )
+        message = f"[{self.count}/{self.total}] {what} ({result.pages} page{'s' * (result.pages != 1)}{note}, {result.seconds:.1f}s)"
+        if self.live is not None:
+            self.live.update(self.bar, advance=1)
+            self.live.console.print(message, highlight=False)
+        else:
+            self._line(message)
+
+    def finish(self, report: BuildReport) -> None:
+        if self.live is not None:
+            self.live.stop()
+        if not self.quiet:
+            self._line(
+                f"built {len(report.written)} file(s), {len(report.skipped)} up to date, in {report.seconds:.1f}s"
+            )
+
+    def _line(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)

@@ -1,0 +1,134 @@
+"""The Jinja environment: sandboxed, autoescaped, strict; templates found along an audience's chain."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+
+from ijbrief.audiences import BUILTIN_TEMPLATES, Audience, template_roots
+from ijbrief.errors import Location, Problem, TemplateError, relative
+
+BUILTIN_PREFIX = "builtin:"
+MAX_OUTPUT_CHARS = 20_000_000
+
+
+class ChainLoader(jinja2.BaseLoader):
+    """Find ``name`` in the audience's folders; ``<audience>/name`` and ``builtin:<audience>/name``
+    reach one audience's own (or the built-in) file. Nothing outside the templates folders is read."""
+
+    def __init__(self, project: Path, audience: Audience) -> None:
+        self.project = project
+        self.roots = template_roots(project)
+        self.audience = audience
+
+    def candidates(self, name: str) -> list[Path]:
+        if name.startswith(BUILTIN_PREFIX):
+            return [BUILTIN_TEMPLATES.resolve() / name.removeprefix(BUILTIN_PREFIX)]
+        first, _, rest = name.partition("/")
+        if rest and any((root / first).is_dir() for root in self.roots):
+            return [root / first / rest for root in self.roots]
+        return [folder / name for folder in self.audience.folders]
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        parts = template.removeprefix(BUILTIN_PREFIX).split("/")
+        if template.startswith("/") or "\\" in template or any(p in ("", ".", "..") for p in parts):
+            raise TemplateError(f"template name {template!r} is not allowed (no '..' or '/')")
+        for candidate in self.candidates(template):
+            if not candidate.is_file():
+                continue
+            real = candidate.resolve()
+            if not any(real.is_relative_to(root) for root in self.roots):
+                raise TemplateError(f"template {template!r} leads outside the templates folders")
+            source = real.read_text(encoding="utf-8")
+            mtime = real.stat().st_mtime
+            return source, str(real), lambda: real.exists() and real.stat().st_mtime == mtime
+        raise jinja2.TemplateNotFound(template)
+
+
+def make_environment(
+    project: Path, audience: Audience, filters: Mapping[str, Any]
+) -> jinja2.Environment:
+    """A sandboxed environment for one audience: autoescape on, undefined variables are errors."""
+    env = ImmutableSandboxedEnvironment(
+        loader=ChainLoader(project, audience),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+    env.filters.update(filters)
+    return env
+
+
+def render(env: jinja2.Environment, name: str, context: Mapping[str, Any], project: Path) -> str:
+    """Render a template; turn every template fault into a TemplateError at its file and line."""
+    try:
+        template = env.get_template(name)
+        pieces: list[str] = []
+        size = 0
+        for piece in template.generate(**context):
+            size += len(piece)
+            if size > MAX_OUTPUT_CHARS:
+                raise TemplateError(
+                    f"{name}: output exceeds {MAX_OUTPUT_CHARS:,} characters; a loop runs away?"
+                )
+            pieces.append(piece)
+        return "".join(pieces)
+    except TemplateError:
+        raise
+    except jinja2.TemplateSyntaxError as exc:
+        where = _display(exc.filename or name, project)
+        raise TemplateError(
+            [Problem(Location(where, exc.lineno or 0), f"syntax: {exc.message}")]
+        ) from None
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateError(
+            _at_template_line(exc, project, f"template not found: {exc.name}")
+        ) from None
+    except SecurityError as exc:
+        raise TemplateError(
+            _at_template_line(exc, project, f"refused by the sandbox: {exc}")
+        ) from None
+    except jinja2.UndefinedError as exc:
+        raise TemplateError(_at_template_line(exc, project, f"undefined: {exc.message}")) from None
+    except (
+        jinja2.TemplateError,
+        TypeError,
+        ValueError,
+        AttributeError,
+        KeyError,
+        OverflowError,
+    ) as exc:
+        raise TemplateError(
+            _at_template_line(exc, project, f"{type(exc).__name__}: {exc}")
+        ) from None
+
+
+def _display(filename: str, project: Path) -> str:
+    path = Path(filename)
+    for root in (*template_roots(project), BUILTIN_TEMPLATES.resolve()):
+        if path.is_relative_to(root):
+            return str(Path("templates") / path.relative_to(root))
+    return relative(path, project)
+
+
+def _at_template_line(exc: BaseException, project: Path, message: str) -> list[Problem]:
+    """Locate an error raised while rendering by the innermost template frame of its traceback."""
+    frames = [
+        (frame.f_code.co_filename, lineno)
+        for frame, lineno in traceback.walk_tb(exc.__traceback__)
+        if frame.f_code.co_filename.endswith((".j2", ".html", ".css"))
+    ]
+    if not frames:
+        return [Problem(Location("templates"), message)]
+    filename, line = frames[-1]
+    return [Problem(Location(_display(filename, project), line), message)]

@@ -1,0 +1,88 @@
+"""Text formatting for templates: safe Markdown, dates by precision, status labels."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import xml.etree.ElementTree as ET
+from functools import lru_cache
+
+import markdown
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
+from markupsafe import Markup
+
+SAFE_SCHEMES = ("http://", "https://", "mailto:")
+
+
+class _SafeLinks(Treeprocessor):
+    """Keep only http(s) and mailto links; images become their alt text."""
+
+    def run(self, root: ET.Element) -> None:
+        for parent in root.iter():
+            for child in list(parent):
+                if child.tag == "a":
+                    href = (child.get("href") or "").strip()
+                    if not href.lower().startswith(SAFE_SCHEMES):
+                        child.tag = "span"
+                        child.attrib.clear()
+                    else:
+                        child.attrib = {"href": href}
+                elif child.tag == "img":
+                    child.tag = "span"
+                    child.text = child.get("alt", "")
+                    child.attrib.clear()
+
+
+class _NoRawHtml(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 - Markdown's API name
+        md.preprocessors.deregister("html_block")
+        md.inlinePatterns.deregister("html")
+        md.treeprocessors.register(_SafeLinks(md), "safe_links", 0)
+
+
+_PARAGRAPH = re.compile(r"\A<p>(.*)</p>\Z", re.DOTALL)
+
+
+@lru_cache(maxsize=4096)
+def md_inline(text: str) -> Markup:
+    """Markdown to HTML with raw HTML escaped and unsafe links removed; one paragraph unwrapped."""
+    converter = markdown.Markdown(extensions=[_NoRawHtml()], output_format="html")
+    html = converter.convert(text).strip()
+    single = _PARAGRAPH.match(html)
+    if single and "<p>" not in single.group(1):
+        html = single.group(1)
+    return Markup(html)  # noqa: S704 - produced by Markdown with raw HTML disabled
+
+
+def format_date(day: dt.date, precision: str = "day") -> str:
+    """7 October 2020, October 2020 or 2020, as precise as the record is."""
+    if precision == "year":
+        return str(day.year)
+    if precision == "month":
+        return day.strftime("%B %Y")
+    return f"{day.day} {day.strftime('%B %Y')}"
+
+
+def iso_prefix(day: dt.date, precision: str = "day") -> str:
+    """The date part of a file name: 2020-10-07, 2019-11 or 2014."""
+    return {"year": f"{day.year:04d}", "month": f"{day.year:04d}-{day.month:02d}"}.get(
+        precision, day.isoformat()
+    )
+
+
+def status_label(status: str) -> str:
+    """``text-finalised`` → ``Text finalised``."""
+    return status.replace("-", " ").capitalize()
+
+
+def css_string(text: object) -> Markup:
+    """Text made safe inside a double-quoted CSS string in a <style> element (never HTML-escaped,
+    since <style> content is not decoded)."""
+    out = []
+    for char in str(text):
+        if char in '"\\<>&' or ord(char) < 0x20:
+            out.append(f"\\{ord(char):x} ")
+        else:
+            out.append(char)
+    return Markup("".join(out))

@@ -1,0 +1,92 @@
+"""PDF through WeasyPrint, with a fetcher that reads only the templates folders and no network."""
+
+from __future__ import annotations
+
+import hashlib
+import stat
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+from ijbrief.errors import RenderError
+
+MAX_RESOURCE_BYTES = 8 * 1024 * 1024
+
+
+class RefusedFetch(FatalURLFetchingError):
+    """WeasyPrint stops rendering when the fetcher raises a fatal error; this one says why."""
+
+
+class SafeFetcher(URLFetcher):
+    """Serve ``file:`` URLs inside the allowed folders and ``data:`` URLs; refuse everything else."""
+
+    def __init__(self, allowed: Sequence[Path]) -> None:
+        super().__init__(fail_on_errors=True)
+        self.allowed = tuple(p.resolve() for p in allowed)
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        if url.startswith("data:"):
+            return super().fetch(url, headers)
+        parts = urlsplit(url)
+        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+            raise RefusedFetch(f"refused to fetch {url}: only files inside the templates folders")
+        raw = unquote(parts.path)
+        if ".." in Path(raw).parts:
+            raise RefusedFetch(f"refused to fetch {url}: '..' in the path")
+        path = Path(raw)
+        real = path.resolve()
+        if not any(real.is_relative_to(root) for root in self.allowed):
+            raise RefusedFetch(f"refused to fetch {url}: outside the templates folders")
+        try:
+            info = real.stat()
+        except OSError:
+            raise RefusedFetch(f"cannot fetch {url}: file does not exist") from None
+        if not stat.S_ISREG(info.st_mode):
+            raise RefusedFetch(f"refused to fetch {url}: not a regular file")
+        if info.st_size > MAX_RESOURCE_BYTES:
+            raise RefusedFetch(f"refused to fetch {url}: larger than {MAX_RESOURCE_BYTES} bytes")
+        return URLFetcherResponse(real.as_uri(), real.read_bytes())
+
+
+class PdfEngine:
+    """Lays out HTML and writes PDF; keeps one font configuration for every document it renders."""
+
+    def __init__(self, allowed: Sequence[Path], base_url: Path) -> None:
+        self.allowed = tuple(allowed)
+        self.base_url = base_url.resolve().as_uri() + "/"
+        self.fonts = FontConfiguration()
+
+    def layout(self, html: str, name: str) -> Any:
+        """A laid-out WeasyPrint document; refused fetches and engine failures become RenderError."""
+        try:
+            return HTML(
+                string=html, base_url=self.base_url, url_fetcher=SafeFetcher(self.allowed)
+            ).render(font_config=self.fonts)
+        except FatalURLFetchingError as exc:
+            cause = exc.__cause__ or exc
+            raise RenderError(f"{name}: {cause}") from None
+        except (RecursionError, MemoryError, ValueError, OSError) as exc:
+            raise RenderError(
+                f"{name}: the PDF engine failed: {type(exc).__name__}: {exc}"
+            ) from None
+
+    @staticmethod
+    def write(document: Any, key: str) -> bytes:
+        """PDF bytes with a file identifier derived from ``key`` (so rebuilds are byte-identical)."""
+        identifier = hashlib.sha256(key.encode()).hexdigest()[:32].encode()
+        data: bytes = document.write_pdf(pdf_identifier=identifier)
+        return data
+
+    @staticmethod
+    def anchors(document: Any) -> dict[str, int]:
+        """Page number (from 1) of every element id in the document."""
+        found: dict[str, int] = {}
+        for number, page in enumerate(document.pages, start=1):
+            for anchor in page.anchors:
+                found.setdefault(anchor, number)
+        return found
