@@ -113,6 +113,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
                 report.skipped += paths
             else:
                 todo.append(task)
+        _STATE.clear()  # a long-lived process (serve, tests) builds several projects
         _STATE.update(
             root=root, corpus=corpus, stamp=stamp, filters=options.filters, audiences=audiences
         )
@@ -301,12 +302,13 @@ def _composer(audience_name: str) -> Composer:
 
 
 def _pdf_engine() -> Any:
-    if "pdf" not in _ENGINES:
+    """One engine per project, kept warm across builds in one process (fonts load once)."""
+    root: Path = _STATE["root"]
+    if str(root) not in _ENGINES:
         from ijbrief.writers.pdf import PdfEngine
 
-        root: Path = _STATE["root"]
-        _ENGINES["pdf"] = PdfEngine(template_roots(root), root / "templates")
-    return _ENGINES["pdf"]
+        _ENGINES[str(root)] = PdfEngine(template_roots(root), root / "templates")
+    return _ENGINES[str(root)]
 
 
 def render_task(task: Task) -> Rendered:

@@ -77,9 +77,13 @@ class PdfEngine:
 
     @staticmethod
     def write(document: Any, key: str) -> bytes:
-        """PDF bytes with a file identifier derived from ``key`` (so rebuilds are byte-identical)."""
+        """PDF bytes with a file identifier derived from ``key`` (so rebuilds are byte-identical).
+        Attachments are fetched only now, so refusals are caught here too."""
         identifier = hashlib.sha256(key.encode()).hexdigest()[:32].encode()
-        data: bytes = document.write_pdf(pdf_identifier=identifier)
+        try:
+            data: bytes = document.write_pdf(pdf_identifier=identifier)
+        except FatalURLFetchingError as exc:
+            raise RenderError(f"{key}: {exc.__cause__ or exc}") from None
         return data
 
     @staticmethod

@@ -1,0 +1,22 @@
+"""A project copied once per session and built once in PDF and HTML, shared by the PDF tests."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ijbrief.build import BuildOptions, build
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real corpus built for every audience in PDF and HTML; returns the project folder."""
+    root = tmp_path_factory.mktemp("built")
+    for folder in ("seeds", "briefs", "templates"):
+        shutil.copytree(REPO / folder, root / folder)
+    build(BuildOptions(root=root, formats=("pdf", "html"), jobs=2, quiet=True))
+    return root
