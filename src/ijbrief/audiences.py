@@ -7,7 +7,7 @@ from pathlib import Path
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from ijbrief.errors import Location, Problem, TemplateError
 from ijbrief.model import Sensitivity
@@ -102,9 +102,35 @@ class AudienceSpec(_Strict):
     classification: Annotated[str, Field(min_length=1, max_length=120, pattern=r'^[^"\\\n]*$')]
     admits: list[Sensitivity] = Field(default_factory=lambda: ["public"])
     sections: dict[DocKind, list[Section]]
+    hide_sections: list[str] = Field(
+        default_factory=list, description="section ids to leave out of every brief and chapter"
+    )
     branding: Branding = Field(default_factory=Branding)
     fit: Fit = Field(default_factory=Fit)
     dossier: DossierSpec
+
+    @model_validator(mode="after")
+    def _known_sections(self) -> AudienceSpec:
+        for kind, known in (("meeting", MEETING_SECTIONS), ("agreement", AGREEMENT_SECTIONS)):
+            listed = self.sections.get(kind)  # type: ignore[call-overload]
+            if not listed:
+                raise ValueError(f"sections.{kind} is missing")
+            ids = [s.id for s in listed]
+            unknown = [i for i in ids if i not in known]
+            if unknown:
+                raise ValueError(
+                    f"sections.{kind}: unknown section {unknown[0]!r} (known: {', '.join(known)})"
+                )
+            if len(set(ids)) != len(ids):
+                raise ValueError(f"sections.{kind}: a section is listed twice")
+            # Citations are numbered as the page is read, so the list of sources comes last.
+            if ids[-1] != "sources" or "sources" in self.hide_sections:
+                raise ValueError(f"sections.{kind}: 'sources' must be the last section")
+        return self
+
+    def visible_sections(self, kind: DocKind) -> list[Section]:
+        """The sections of a kind of brief, in order, less those hidden."""
+        return [s for s in self.sections[kind] if s.id not in self.hide_sections]
 
 
 @dataclass(frozen=True)
@@ -236,7 +262,7 @@ def chain(project: Path, name: str) -> list[str]:
     lines.append("templates:")
     seen: set[str] = set()
     for folder in audience.folders:
-        for path in sorted(folder.glob("*.j2")) + sorted(folder.glob("*.css")):
+        for path in sorted([*folder.glob("*.j2"), *folder.glob("*.css"), *folder.glob("*.docx")]):
             if path.name not in seen:
                 seen.add(path.name)
                 lines.append(f"  {path.name:<28} {folder}")

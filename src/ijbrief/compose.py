@@ -107,7 +107,8 @@ class Composer:
 
     def sections(self, view: dict[str, Any]) -> list[Section]:
         """The audience's sections for this kind of brief that have something to show."""
-        return [s for s in self.audience.spec.sections[view["kind"]] if has_content(view, s.id)]
+        kind = view["kind"]
+        return [s for s in self.audience.spec.visible_sections(kind) if has_content(view, s.id)]
 
     def _base(
         self, kind: str, title: str, subject: str, keywords: list[str], scale: float
@@ -199,7 +200,7 @@ class Composer:
             "meetings": meetings,
             "meeting_ids": [m["id"] for m in meetings],
             "agreements": agreements,
-            "sections": [s for s in spec.sections["meeting"] if s.id != "sources"],
+            "sections": [s for s in spec.visible_sections("meeting") if s.id != "sources"],
             "toc": toc,
             "timeline_svg": svg(self.timeline_events(), spec.branding.accent, spec.branding.muted),
             "topic_index": self._topic_index(meetings, agreements),

@@ -8,9 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2 import nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-from ijbrief.audiences import BUILTIN_TEMPLATES, Audience, template_roots
+from ijbrief.audiences import (
+    AUDIENCE_FILE,
+    BASE,
+    BUILTIN_TEMPLATES,
+    Audience,
+    load_audience,
+    template_roots,
+)
 from ijbrief.errors import Location, Problem, TemplateError, relative
 
 BUILTIN_PREFIX = "builtin:"
@@ -30,8 +38,11 @@ class ChainLoader(jinja2.BaseLoader):
         if name.startswith(BUILTIN_PREFIX):
             return [BUILTIN_TEMPLATES.resolve() / name.removeprefix(BUILTIN_PREFIX)]
         first, _, rest = name.partition("/")
-        if rest and any((root / first).is_dir() for root in self.roots):
-            return [root / first / rest for root in self.roots]
+        if rest and first == BASE:
+            return [root / BASE / rest for root in self.roots]
+        if rest and any((root / first / AUDIENCE_FILE).is_file() for root in self.roots):
+            # Another audience's template, as that audience would resolve it (its own chain).
+            return [folder / rest for folder in load_audience(self.project, first).folders]
         return [folder / name for folder in self.audience.folders]
 
     def get_source(
@@ -69,9 +80,70 @@ def make_environment(
     return env
 
 
+def _check_blocks(env: jinja2.Environment, name: str, project: Path) -> None:
+    """A block that overrides nothing in the templates it extends is a typo: report it."""
+    loader = env.loader
+    assert loader is not None
+    source, filename, _ = loader.get_source(env, name)
+    tree = env.parse(source, name, filename)
+    extends = next(iter(tree.find_all(nodes.Extends)), None)
+    if extends is None or not isinstance(extends.template, nodes.Const):
+        return
+    parent_name = str(extends.template.value)
+    inherited: set[str] = set()
+    current: str | None = parent_name
+    seen = {name}
+    while current:
+        if current in seen:
+            raise TemplateError(
+                [
+                    Problem(
+                        Location(_display(filename, project), extends.lineno),
+                        f"{current} extends itself",
+                    )
+                ]
+            )
+        seen.add(current)
+        parent_source, parent_file, _ = loader.get_source(env, current)
+        parent_tree = env.parse(parent_source, current, parent_file)
+        inherited |= {block.name for block in parent_tree.find_all(nodes.Block)}
+        parent_extends = next(iter(parent_tree.find_all(nodes.Extends)), None)
+        current = (
+            str(parent_extends.template.value)
+            if parent_extends is not None and isinstance(parent_extends.template, nodes.Const)
+            else None
+        )
+    for block in _outer_blocks(tree):
+        if block.name not in inherited:
+            known = ", ".join(sorted(inherited))
+            raise TemplateError(
+                [
+                    Problem(
+                        Location(_display(filename, project), block.lineno),
+                        f"block {block.name!r} does not exist in {parent_name} (blocks: {known})",
+                    )
+                ]
+            )
+
+
+def _outer_blocks(node: nodes.Node) -> list[nodes.Block]:
+    """Blocks not nested in another block: only these override; nested ones are new."""
+    found: list[nodes.Block] = []
+    for child in node.iter_child_nodes():
+        if isinstance(child, nodes.Block):
+            found.append(child)
+        else:
+            found += _outer_blocks(child)
+    return found
+
+
 def render(env: jinja2.Environment, name: str, context: Mapping[str, Any], project: Path) -> str:
     """Render a template; turn every template fault into a TemplateError at its file and line."""
     try:
+        checked: set[str] = env.globals.setdefault("_ijbrief_checked", set())  # type: ignore[assignment]
+        if name not in checked:
+            _check_blocks(env, name, project)
+            checked.add(name)
         template = env.get_template(name)
         pieces: list[str] = []
         size = 0
