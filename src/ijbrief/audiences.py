@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
@@ -74,23 +74,18 @@ class Fit(_Strict):
     step: Number = Field(default=0.07, gt=0.0, le=0.3)
 
 
+DossierPart = Literal["overview", "chapters", "tracker", "topic-index", "glossary", "sources"]
+DOSSIER_PARTS: tuple[DossierPart, ...] = (
+    "overview", "chapters", "tracker", "topic-index", "glossary", "sources",
+)  # fmt: skip
+
+
 class DossierSpec(_Strict):
     """How the audience's dossier is titled and which parts it has."""
 
     title: Annotated[str, Field(min_length=1, max_length=120, pattern=r'^[^"\\\n]*$')]
     subtitle: str = ""
-    parts: list[
-        Literal["overview", "chapters", "tracker", "topic-index", "glossary", "sources"]
-    ] = Field(
-        default_factory=lambda: [
-            "overview",
-            "chapters",
-            "tracker",
-            "topic-index",
-            "glossary",
-            "sources",
-        ]
-    )
+    parts: list[DossierPart] = Field(default_factory=lambda: list(DOSSIER_PARTS))
 
 
 class AudienceSpec(_Strict):
@@ -100,7 +95,7 @@ class AudienceSpec(_Strict):
     description: str
     extends: str | None = None
     classification: Annotated[str, Field(min_length=1, max_length=120, pattern=r'^[^"\\\n]*$')]
-    admits: list[Sensitivity] = Field(default_factory=lambda: ["public"])
+    admits: list[Sensitivity] = Field(default_factory=lambda: list[Sensitivity](["public"]))
     sections: dict[DocKind, list[Section]]
     hide_sections: list[str] = Field(
         default_factory=list, description="section ids to leave out of every brief and chapter"

@@ -401,10 +401,8 @@ def _manifest_entry(
     corpus: Corpus, rendered: Rendered, relpath: str, data: bytes
 ) -> dict[str, Any]:
     task = rendered.task
-    if task.kind == "dossier":
-        inputs = sorted(corpus.files.values())
-    else:
-        inputs = [corpus.files[task.ident]]
+    dossier = task.kind == "dossier"
+    inputs = sorted(corpus.files.values()) if dossier else [corpus.files[task.ident]]
     return {
         "audience": task.audience,
         "format": relpath.rsplit(".", 1)[-1],

@@ -166,9 +166,9 @@ def _run(args: argparse.Namespace, root: Path) -> int:
     if command == "serve":
         from ijbrief.serve import serve
 
-        return serve(root, args.out or root / "out", args.host, args.port)
+        return int(serve(root, args.out or root / "out", args.host, args.port))
     if command == "doctor":
         from ijbrief.doctor import doctor
 
-        return doctor(root)
+        return int(doctor(root))
     raise AssertionError(command)  # pragma: no cover - argparse restricts commands

@@ -45,7 +45,6 @@ def fit_one_page(
     """Find the first layout that is one page: full size first, tighter type next, then fewer
     optional sections (lowest priority first, at the tightest scale). Raise if none fits."""
     kept = list(sections)
-    attempts = 0
     last_pages = 0
     overflow = ""
     plan: list[tuple[float, list[Section], list[str]]] = [(s, kept, []) for s in scales(fit)]
@@ -56,10 +55,9 @@ def fit_one_page(
     ):
         dropped = [*dropped, section.id]
         plan.append((tightest, [s for s in kept if s.id not in dropped], dropped))
-    for scale, chosen, dropping in plan:
+    for attempts, (scale, chosen, dropping) in enumerate(plan, start=1):
         html = render(chosen, scale)
         document = layout(html)
-        attempts += 1
         last_pages = len(document.pages)
         if last_pages == 1:
             return Fitted(html, document, scale, list(chosen), list(dropping), attempts)

@@ -58,7 +58,8 @@ class Progress:
             note = f", fitted: scale {fit['scale']}" + (
                 f", dropped {', '.join(fit['dropped'])}" if fit["dropped"] else ""
             )
-        message = f"[{self.count}/{self.total}] {what} ({result.pages} page{'s' * (result.pages != 1)}{note}, {result.seconds:.1f}s)"
+        pages = f"{result.pages} page{'s' * (result.pages != 1)}"
+        message = f"[{self.count}/{self.total}] {what} ({pages}{note}, {result.seconds:.1f}s)"
         if self.live is not None:
             self.live.update(self.bar, advance=1)
             self.live.console.print(message, highlight=False)

@@ -9,7 +9,8 @@ from typing import Any
 
 import jinja2
 from jinja2 import nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ijbrief.audiences import (
     AUDIENCE_FILE,
@@ -59,8 +60,12 @@ class ChainLoader(jinja2.BaseLoader):
                 raise TemplateError(f"template {template!r} leads outside the templates folders")
             source = real.read_text(encoding="utf-8")
             mtime = real.stat().st_mtime
-            return source, str(real), lambda: real.exists() and real.stat().st_mtime == mtime
+            return source, str(real), _unchanged(real, mtime)
         raise jinja2.TemplateNotFound(template)
+
+
+def _unchanged(path: Path, mtime: float) -> Callable[[], bool]:
+    return lambda: path.exists() and path.stat().st_mtime == mtime
 
 
 def make_environment(
@@ -84,7 +89,8 @@ def _check_blocks(env: jinja2.Environment, name: str, project: Path) -> None:
     """A block that overrides nothing in the templates it extends is a typo: report it."""
     loader = env.loader
     assert loader is not None
-    source, filename, _ = loader.get_source(env, name)
+    source, found, _ = loader.get_source(env, name)
+    filename = found or name
     tree = env.parse(source, name, filename)
     extends = next(iter(tree.find_all(nodes.Extends)), None)
     if extends is None or not isinstance(extends.template, nodes.Const):

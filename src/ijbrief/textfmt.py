@@ -35,7 +35,7 @@ class _SafeLinks(Treeprocessor):
 
 
 class _NoRawHtml(Extension):
-    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 - Markdown's API name
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
         md.preprocessors.deregister("html_block")
         md.inlinePatterns.deregister("html")
         md.treeprocessors.register(_SafeLinks(md), "safe_links", 0)
@@ -52,7 +52,7 @@ def md_inline(text: str) -> Markup:
     single = _PARAGRAPH.match(html)
     if single and "<p>" not in single.group(1):
         html = single.group(1)
-    return Markup(html)  # noqa: S704 - produced by Markdown with raw HTML disabled
+    return Markup(html)
 
 
 def format_date(day: dt.date, precision: str = "day") -> str:

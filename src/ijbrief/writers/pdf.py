@@ -18,11 +18,11 @@ from ijbrief.errors import RenderError
 MAX_RESOURCE_BYTES = 8 * 1024 * 1024
 
 
-class RefusedFetch(FatalURLFetchingError):
+class RefusedFetch(FatalURLFetchingError):  # type: ignore[misc]
     """WeasyPrint stops rendering when the fetcher raises a fatal error; this one says why."""
 
 
-class SafeFetcher(URLFetcher):
+class SafeFetcher(URLFetcher):  # type: ignore[misc]
     """Serve ``file:`` URLs inside the allowed folders and ``data:`` URLs; refuse everything else."""
 
     def __init__(self, allowed: Sequence[Path]) -> None:
