@@ -148,8 +148,11 @@ def test_manifest_lists_every_output_with_hash_and_pages(built: Path) -> None:
 
     out = built / "out"
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["outputs"]
-    files = {str(p.relative_to(out)) for p in out.rglob("*.pdf")} | {
-        str(p.relative_to(out)) for p in out.rglob("*.html") if p.name != "index.html"
+    files = {
+        str(p.relative_to(out))
+        for suffix in ("pdf", "docx", "html")
+        for p in out.rglob(f"*.{suffix}")
+        if p.name != "index.html"
     }
     assert set(manifest) == files
     for relpath, entry in manifest.items():
