@@ -243,6 +243,7 @@ _BLOCK_TAGS = frozenset(
 _SKIP_TAGS = frozenset(
     {"head", "style", "script", "template", "noscript", "svg", "img", "meta", "link", "title"}
 )
+_BODY_RELATIONSHIPS = ("/image", "/hyperlink")
 _EXTERNAL_LINK = re.compile(r"(?i)^(https?://|mailto:)")
 _LIST_INDENT = 360  # twips per nesting level
 _BULLETS = ("\u2022", "\u2013")
@@ -279,8 +280,12 @@ class _Styles:
             style_id = style.get(_w("styleId"))
             if name_el is None or style_id is None:
                 continue
-            key = (style.get(_w("type"), "paragraph"), name_el.get(W_VAL, "").lower())
-            self._ids.setdefault(key, style_id)
+            kind = style.get(_w("type"), "paragraph")
+            self._ids.setdefault((kind, name_el.get(W_VAL, "").lower()), style_id)
+            aliases = style.find(_w("aliases"))
+            if aliases is not None:  # Word's alternative names, e.g. "Brief Meta" alias "Meta"
+                for alias in aliases.get(W_VAL, "").split(","):
+                    self._ids.setdefault((kind, alias.strip().lower()), style_id)
 
     def find(self, kind: str, name: str) -> str | None:
         return self._ids.get((kind, name.lower()))
@@ -305,7 +310,7 @@ class _Numbering:
 
     def _ensure_root(self) -> Element:
         if self._root is None:
-            self._root = self._document.part.numbering_part.element
+            self._root = _numbering_element(self._document)
             abstract_ids = [
                 int(a.get(_w("abstractNumId"), "0"))
                 for a in self._root.iterchildren(_w("abstractNum"))
@@ -373,6 +378,27 @@ class _Numbering:
         return num_id
 
 
+def _numbering_element(document: Any) -> Element:
+    """The w:numbering root, adding a numbering part when the reference has none."""
+    from docx.opc.constants import CONTENT_TYPE, RELATIONSHIP_TYPE
+    from docx.opc.packuri import PackURI
+    from docx.oxml.parser import parse_xml
+    from docx.parts.numbering import NumberingPart
+
+    try:
+        return document.part.part_related_by(RELATIONSHIP_TYPE.NUMBERING).element
+    except KeyError:  # python-docx cannot create one itself (NumberingPart.new is not implemented)
+        element = parse_xml(f'<w:numbering xmlns:w="{W_NS}"/>')
+        numbering = NumberingPart(
+            PackURI("/word/numbering.xml"),
+            CONTENT_TYPE.WML_NUMBERING,
+            element,
+            document.part.package,
+        )
+        document.part.relate_to(numbering, RELATIONSHIP_TYPE.NUMBERING)
+        return element
+
+
 # --------------------------------------------------------------------------- the converter
 
 
@@ -392,6 +418,7 @@ class _Converter:
         self._break_pending = False
         self._last_body_block: Element = None
         self._external: dict[str, str] = {}
+        self._next_rid = 1
         self._rpr_cache: dict[tuple[_Fmt, str], bytes] = {}
         self._shape_id = 1000
         sect_pr = self.body.find(_w("sectPr"))
@@ -430,14 +457,29 @@ class _Converter:
         sect_pr = self.body.find(_w("sectPr"))
         for child in list(self.body):
             self.body.remove(child)
+        self._drop_unused_relationships()
         self._collect_ids(body_html)
-        self._children(body_html, _Ctx())
+        parent = body_html.getparent()
+        lang = _lang_of(body_html, None if parent is None else _lang_of(parent, None))
+        self._children(body_html, _Ctx(fmt=_Fmt(lang=lang)))
         if self._pending_bookmarks and self._last_body_block is not None:
             last = self._last_body_block
             if last.tag == W_P:
                 self._bookmarks_into(last, at_start=False)
         if sect_pr is not None:
             self.body.append(sect_pr)
+
+    def _drop_unused_relationships(self) -> None:
+        """Forget the images and links of the reference's (now removed) sample content."""
+        used = {
+            value
+            for el in self.part.element.iter()
+            for name, value in el.attrib.items()
+            if name.startswith(f"{{{R_NS}}}")
+        }
+        for rid, rel in list(self.part.rels.items()):
+            if rid not in used and rel.reltype.endswith(_BODY_RELATIONSHIPS):
+                del self.part.rels[rid]
 
     def _collect_ids(self, body_html: Element) -> None:
         used: set[str] = set()
@@ -534,6 +576,8 @@ class _Converter:
             if own:
                 ctx = replace(ctx, pstyle=own, inherit=own)
             self._children(el, ctx)
+        if "cover" in classes:  # whatever follows the cover starts on a new page
+            self._break_pending = True
 
     def _heading_style(self, level: int) -> str | None:
         for candidate in range(level, 0, -1):
@@ -613,7 +657,8 @@ class _Converter:
         return start, end
 
     def _bookmarks_into(self, p: Element, at_start: bool = True) -> None:
-        """Wrap the paragraph's content in the pending bookmarks."""
+        """Wrap the finished paragraph's content in the pending bookmarks (or, with
+        ``at_start=False``, put them at its end)."""
         if not self._pending_bookmarks:
             return
         ppr = p.find(W_PPR)
@@ -685,8 +730,8 @@ class _Converter:
                     self._pending_bookmarks.append(value)
             return None
         p = self._new_paragraph(style, item=item)
-        self._bookmarks_into(p)
         self._runs(p, segs)
+        self._bookmarks_into(p)
         return p
 
     def _runs(self, p: Element, segs: list[Seg]) -> None:
@@ -837,8 +882,12 @@ class _Converter:
         if _EXTERNAL_LINK.match(href):
             _check_text(href, "link")
             rid = self._external.get(href)
-            if rid is None:
-                rid = self.part.relate_to(href, RT_HYPERLINK, is_external=True)
+            if rid is None:  # python-docx's relate_to scans every relationship: too slow here
+                rels = self.part.rels
+                while f"rId{self._next_rid}" in rels:
+                    self._next_rid += 1
+                rid = f"rId{self._next_rid}"
+                rels.add_relationship(RT_HYPERLINK, href, rid, is_external=True)
                 self._external[href] = rid
             return "r:" + rid
         return None
@@ -895,7 +944,6 @@ class _Converter:
                 col += span
             grid.append(placed)
         ncols = max((c + s for row in grid for c, s, _, _ in row), default=1)
-        col_width = self.text_width // ncols
 
         if self.out is self.body and self._break_pending:
             self._break_before_table()
@@ -919,8 +967,9 @@ class _Converter:
         ):
             look.set(_w(attr), value)
         tbl_grid = etree.SubElement(tbl, _w("tblGrid"))
-        for _ in range(ncols):
-            etree.SubElement(tbl_grid, _w("gridCol")).set(_w("w"), str(col_width))
+        widths = _column_widths(grid, ncols, self.text_width)
+        for width_twips in widths:
+            etree.SubElement(tbl_grid, _w("gridCol")).set(_w("w"), str(width_twips))
         if self.out is self.body:
             self._last_body_block = tbl
 
@@ -933,8 +982,8 @@ class _Converter:
             used = 0
             for col, span, cell, vmerge in placed:
                 if col > used:  # holes left by short rows
-                    self._empty_cell(tr_el, col - used, col_width)
-                tc = self._cell_shell(tr_el, span, col_width, vmerge)
+                    self._empty_cell(tr_el, sum(widths[used:col]), col - used)
+                tc = self._cell_shell(tr_el, span, sum(widths[col : col + span]), vmerge)
                 if cell is not None:
                     fmt = ctx.fmt
                     if cell.tag == "th" and row_index > 0:
@@ -951,13 +1000,13 @@ class _Converter:
                     etree.SubElement(tc, W_P)
                 used = col + span
             if used < ncols:
-                self._empty_cell(tr_el, ncols - used, col_width)
+                self._empty_cell(tr_el, sum(widths[used:]), ncols - used)
 
-    def _cell_shell(self, tr: Element, span: int, col_width: int, vmerge: str) -> Element:
+    def _cell_shell(self, tr: Element, span: int, width: int, vmerge: str) -> Element:
         tc = etree.SubElement(tr, _w("tc"))
         tc_pr = etree.SubElement(tc, _w("tcPr"))
         tc_w = etree.SubElement(tc_pr, _w("tcW"))
-        tc_w.set(_w("w"), str(col_width * span))
+        tc_w.set(_w("w"), str(width))
         tc_w.set(_w("type"), "dxa")
         if span > 1:
             etree.SubElement(tc_pr, _w("gridSpan")).set(W_VAL, str(span))
@@ -967,8 +1016,8 @@ class _Converter:
             etree.SubElement(tc_pr, _w("vMerge"))
         return tc
 
-    def _empty_cell(self, tr: Element, span: int, col_width: int) -> None:
-        tc = self._cell_shell(tr, span, col_width, "")
+    def _empty_cell(self, tr: Element, width: int, span: int) -> None:
+        tc = self._cell_shell(tr, span, width, "")
         etree.SubElement(tc, W_P)
 
     def _break_before_table(self) -> None:
@@ -992,8 +1041,8 @@ class _Converter:
         data = self.figures.get(name)
         if data is None:
             raise ValueError(f"figure {name!r} is used by the HTML but no image was supplied")
-        children = [c for c in el if isinstance(c.tag, str) and not _is_skipped(c)]
-        captions = [c for c in children if c.tag == "figcaption"]
+        children = [c for c in el if isinstance(c.tag, str)]
+        captions = [c for c in children if c.tag == "figcaption" and not _is_skipped(c)]
         caption_first = bool(captions) and children[0] is captions[0]
         alt = " ".join(" ".join("".join(c.itertext()).split()) for c in captions) or name
         if caption_first:
@@ -1002,7 +1051,7 @@ class _Converter:
         self._picture(
             name,
             data,
-            own or self.style_figure,
+            self.style_figure or own,
             alt,
             keep_next=bool(captions) and not caption_first,
         )
@@ -1030,9 +1079,9 @@ class _Converter:
         inline = CT_Inline.new_pic_inline(self._shape_id, rid, f"{name}.png", Emu(cx), Emu(cy))
         inline.docPr.set("descr", alt)
         p = self._new_paragraph(style, keep_next=keep_next and style is None)
-        self._bookmarks_into(p)
         run = etree.SubElement(p, W_R)
         etree.SubElement(run, _w("drawing")).append(inline)
+        self._bookmarks_into(p)
 
     # ----------------------------------------------------------------- table of contents
 
@@ -1081,7 +1130,6 @@ class _Converter:
             style = self.style_toc[min(level, 3) - 1] or self.style_toc[0]
             p = self._new_paragraph(style, tabs=tabs())
             if index == 0:
-                self._bookmarks_into(p)
                 field_run(p, "begin", dirty=True)
                 instr_run(p, TOC_INSTRUCTION)
                 field_run(p, "separate")
@@ -1124,6 +1172,8 @@ class _Converter:
                 self._run(parent, page, _PLAIN, "")
             if index == len(entries) - 1:
                 field_run(p, "end")
+            if index == 0:
+                self._bookmarks_into(p)
 
     def _toc_label(self, li: Element, fmt: _Fmt, segs: list[Seg]) -> None:
         """Entry text of a TOC item without a link: its text minus page number and sub-lists."""
@@ -1151,6 +1201,29 @@ def _toc_entries(list_el: Element, depth: int) -> Iterator[tuple[int, Element]]:
         for nested in li:
             if isinstance(nested.tag, str) and nested.tag in ("ol", "ul"):
                 yield from _toc_entries(nested, depth + 1)
+
+
+def _column_widths(
+    grid: list[list[tuple[int, int, Element, str]]], ncols: int, total: int
+) -> list[int]:
+    """Share the text width by how much text each column holds (long prose gets room, a date
+    column stays narrow), never narrower than the column's longest word; sums to ``total``."""
+    lengths: list[list[int]] = [[] for _ in range(ncols)]
+    longest = [3] * ncols
+    for row in grid:
+        for col, span, cell, _ in row:
+            if cell is None or span != 1:
+                continue
+            words = "".join(cell.itertext()).split()
+            lengths[col].append(sum(len(w) + 1 for w in words))
+            longest[col] = max([longest[col], *(min(len(w), 30) for w in words)])
+    weights = [  # x1.4: bold or small-caps words (headers, statuses) set wider
+        max(longest[c] * 1.4, min(sum(lengths[c]) / len(lengths[c]), 60.0) if lengths[c] else 8.0)
+        for c in range(ncols)
+    ]
+    widths = [int(total * w / sum(weights)) for w in weights]
+    widths[-1] += total - sum(widths)  # columns fill the text width exactly
+    return widths
 
 
 def _int_attr(el: Element, name: str) -> int:
@@ -1197,7 +1270,7 @@ def _trim_end(out: list[list[Any]]) -> None:
 
 
 def _apply_scale(styles_el: Element, scale: float) -> None:
-    """Multiply font sizes and paragraph spacing of every style (and the defaults) by ``scale``."""
+    """Multiply font sizes, paragraph spacing and line spacing of every style by ``scale``."""
     if scale == 1.0:
         return
     for size in styles_el.iter(_w("sz"), _w("szCs")):
@@ -1211,8 +1284,10 @@ def _apply_scale(styles_el: Element, scale: float) -> None:
             value = spacing.get(_w(attr))
             if value and value.isdigit():
                 spacing.set(_w(attr), str(round(int(value) * scale)))
+        # exact/atLeast lines are in twips; auto lines (240ths of a line) tighten too, as the
+        # PDF's line-height does when it fits a page
         line = spacing.get(_w("line"))
-        if line and line.isdigit() and spacing.get(_w("lineRule")) in ("exact", "atLeast"):
+        if line and line.isdigit():
             spacing.set(_w("line"), str(round(int(line) * scale)))
 
 
@@ -1286,17 +1361,12 @@ def _apply_header_footer(document: Any, meta: DocxMeta, converter: _Converter) -
 
     section.different_first_page_header_footer = meta.cover
     if meta.cover:  # the cover page gets an empty header and footer
-        for part, style in (
-            (section.first_page_header, header_style),
-            (section.first_page_footer, footer_style),
-        ):
+        for part in (section.first_page_header, section.first_page_footer):
             part.is_linked_to_previous = False
             root = part._element
             for child in list(root):
                 root.remove(child)
-            p = etree.SubElement(root, W_P)
-            if style:
-                etree.SubElement(etree.SubElement(p, W_PPR), W_PSTYLE).set(W_VAL, style)
+            etree.SubElement(root, W_P)  # unstyled: no header rule on the cover
 
 
 _SETTINGS_AFTER_UPDATE_FIELDS = frozenset(
