@@ -24,6 +24,16 @@ from ijbrief.progress import Progress
 from ijbrief.select import Filters, prepared_date
 
 CACHE_NAME = ".ijbrief-cache.json"
+# Modules that cannot change a rendered document, so editing them invalidates nothing.
+_NOT_RENDERING = {
+    "cli.py",
+    "serve.py",
+    "site.py",
+    "doctor.py",
+    "progress.py",
+    "authoring.py",
+    "__main__.py",
+}
 FORMAT_ORDER = ("html", "pdf", "docx")
 
 
@@ -46,7 +56,10 @@ class BuildOptions:
 
     @property
     def filters(self) -> Filters:
-        return Filters(self.only, self.since, self.until, self.topics)
+        # Sorted, so that `--topic 5g cybersecurity` and `--topic cybersecurity 5g` are one dossier.
+        return Filters(
+            tuple(sorted(set(self.only))), self.since, self.until, tuple(sorted(set(self.topics)))
+        )
 
     @property
     def out_dir(self) -> Path:
@@ -196,8 +209,8 @@ def _plan(
     shared = [root / p for p in (CATALOGUE, PEOPLE, TOPICS, GLOSSARY)]
     shared += [root / "seeds" / s.file for s in corpus.sources.values()]
     package = Path(__file__).resolve().parent
-    engine = _digest([*package.rglob("*.py")]) + __version__
-    setting = f"{stamp.prepared}|{stamp.timestamp}|{filters}|{engine}"
+    engine = _digest(p for p in package.rglob("*.py") if p.name not in _NOT_RENDERING) + __version__
+    setting = f"{stamp.prepared}|{stamp.timestamp}|{engine}"
     tasks: list[Task] = []
     for audience in audiences:
         templates = [p for folder in audience.folders for p in folder.rglob("*") if p.is_file()]
@@ -247,9 +260,8 @@ def _plan(
             )
         everything = list(corpus.files.values())
         stem = Path(audience.name) / f"{audience.name}-dossier{filters.slug()}"
-        tasks.append(
-            Task(audience.name, "dossier", "dossier", stem, formats, _key(base, root, everything))
-        )
+        key = _key(base + str(filters), root, everything)  # briefs do not depend on the filters
+        tasks.append(Task(audience.name, "dossier", "dossier", stem, formats, key))
     return tasks
 
 
@@ -414,6 +426,16 @@ def _manifest_entry(
         "inputs": inputs,
         "fit": rendered.fit,
         "omitted": rendered.omitted,
+        "filters": _filters_entry(_STATE["filters"]) if dossier else None,
+    }
+
+
+def _filters_entry(filters: Filters) -> dict[str, Any]:
+    return {
+        "only": list(filters.only),
+        "since": filters.since.isoformat() if filters.since else None,
+        "until": filters.until.isoformat() if filters.until else None,
+        "topics": list(filters.topics),
     }
 
 
