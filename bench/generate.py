@@ -37,8 +37,12 @@ def generate(target: Path, meetings: int) -> Path:
         text = text.replace("series: ", f"series: synthetic-{which}-", 1)
         text = text.replace("title: ", f"title: (Synthetic {index + 1}) ", 1)
         # Synthetic meetings must not claim status steps of real agreements.
-        text = "\n".join(line for line in text.splitlines() if not line.strip().startswith("agreements:"))
-        (target / "briefs/meetings" / f"{day.isoformat()}-{ident}.yaml").write_text(text + "\n", encoding="utf-8")
+        text = "\n".join(
+            line for line in text.splitlines() if not line.strip().startswith("agreements:")
+        )
+        (target / "briefs/meetings" / f"{day.isoformat()}-{ident}.yaml").write_text(
+            text + "\n", encoding="utf-8"
+        )
     return target
 
 

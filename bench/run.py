@@ -35,7 +35,9 @@ print(seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)
 
 def measure(*command: str) -> tuple[float, float]:
     """Wall time (s) and peak RSS (MiB) of a command run in a fresh process."""
-    out = subprocess.run([sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True, check=True
+    )
     seconds, rss_kib, code = out.stdout.split()
     if code != "0":
         raise SystemExit(f"failed ({code}): {' '.join(command)}")
@@ -95,19 +97,38 @@ def bench(n: int) -> dict[str, float]:
     out = root / "out"
     r: dict[str, float] = {"N": n}
     r["check_s"], _ = measure(*ijbrief(root, "check"))
-    r["pdf_jobs1_s"], r["pdf_jobs1_rss"] = measure(*ijbrief(root, "build", "--audience", AUDIENCE, "--jobs", "1", "--quiet", "--out", str(root / "out1")))
+    r["pdf_jobs1_s"], r["pdf_jobs1_rss"] = measure(
+        *ijbrief(
+            root,
+            "build",
+            "--audience",
+            AUDIENCE,
+            "--jobs",
+            "1",
+            "--quiet",
+            "--out",
+            str(root / "out1"),
+        )
+    )
     r["pdf_s"], r["pdf_rss"] = measure(*ijbrief(root, "build", "--audience", AUDIENCE, "--quiet"))
     r["noop_s"], _ = measure(*ijbrief(root, "build", "--audience", AUDIENCE, "--quiet"))
     changed = sorted((root / "briefs/meetings").glob("*sd-18.yaml"))[0]
-    changed.write_text(changed.read_text(encoding="utf-8").replace("New Delhi", "New Delhi (Hyderabad House)", 1), encoding="utf-8")
+    changed.write_text(
+        changed.read_text(encoding="utf-8").replace("New Delhi", "New Delhi (Hyderabad House)", 1),
+        encoding="utf-8",
+    )
     r["one_change_s"], _ = measure(*ijbrief(root, "build", "--audience", AUDIENCE, "--quiet"))
-    r["html_s"], _ = measure(*ijbrief(root, "build", "--audience", AUDIENCE, "--format", "html", "--quiet"))
+    r["html_s"], _ = measure(
+        *ijbrief(root, "build", "--audience", AUDIENCE, "--format", "html", "--quiet")
+    )
     briefs_html = sorted(str(p) for p in (out / AUDIENCE / "briefs").glob("*.html"))
     dossier_html = str(out / AUDIENCE / f"{AUDIENCE}-dossier.html")
     r["floor_briefs_s"], _ = measure(*python(_WEASY_FLOOR, *briefs_html))
     r["floor_dossier_s"], r["floor_dossier_rss"] = measure(*python(_WEASY_FLOOR, dossier_html))
     r["dossier_pdf_mib"] = size_mib(out / AUDIENCE / f"{AUDIENCE}-dossier.pdf")
-    r["docx_s"], r["docx_rss"] = measure(*ijbrief(root, "build", "--audience", AUDIENCE, "--format", "docx", "--quiet"))
+    r["docx_s"], r["docx_rss"] = measure(
+        *ijbrief(root, "build", "--audience", AUDIENCE, "--format", "docx", "--quiet")
+    )
     docx_files = sorted(str(p) for p in (out / AUDIENCE).rglob("*.docx"))
     r["floor_docx_s"], _ = measure(*python(_DOCX_FLOOR, *docx_files))
     r["dossier_docx_mib"] = size_mib(out / AUDIENCE / f"{AUDIENCE}-dossier.docx")
@@ -115,7 +136,9 @@ def bench(n: int) -> dict[str, float]:
 
     markdown = WORK / f"n{n}-dossier.md"
     pypandoc.convert_file(dossier_html, "markdown", format="html", outputfile=str(markdown))
-    r["pandoc_docx_s"], _ = measure(*python(_PANDOC, str(markdown), str(WORK / f"n{n}-pandoc.docx")))
+    r["pandoc_docx_s"], _ = measure(
+        *python(_PANDOC, str(markdown), str(WORK / f"n{n}-pandoc.docx"))
+    )
     typ = WORK / f"n{n}-dossier.typ"
     pypandoc.convert_file(str(markdown), "typst", format="markdown", outputfile=str(typ))
     # pandoc repeats labels (each chapter has an "Overview"-like heading); Typst refuses that.
@@ -126,7 +149,12 @@ def bench(n: int) -> dict[str, float]:
     markup = re.sub(r"(?m)^<[^>\n]+>$|(?<=\]) <[^>\n]+>", "", markup)
     typ.write_text(markup, encoding="utf-8")
     start = time.perf_counter()
-    result = subprocess.run(python(_TYPST, str(typ), str(WORK / f"n{n}-typst.pdf")), capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        python(_TYPST, str(typ), str(WORK / f"n{n}-typst.pdf")),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     r["typst_s"] = time.perf_counter() - start
     r["typst_incremental_s"] = float(result.stderr.split()[-1])
     r["typst_cold_s"] = r["typst_s"] - r["typst_incremental_s"]
@@ -139,9 +167,11 @@ def report(rows: list[dict[str, float]]) -> str:
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
         f"audience `{AUDIENCE}`; synthetic corpora from `bench/generate.py` (N meetings + 12 agreements).",
-        "Made by `python bench/run.py " + " ".join(str(int(r["N"])) for r in rows) + "`. Times in seconds, RSS in MiB.",
+        "Made by `python bench/run.py "
+        + " ".join(str(int(r["N"])) for r in rows)
+        + "`. Times in seconds, RSS in MiB.",
         "",
-        "| N | check | PDF build --jobs 1 | PDF build (all cores) | speed-up | WeasyPrint floor (briefs + dossier) | overhead vs floor | no-op rebuild | one meeting changed | PDF peak RSS | dossier PDF MiB |",
+        "| N | check | PDF build --jobs 1 | PDF build (all cores) | speed-up | WeasyPrint floor (briefs + dossier) | overhead vs floor | no-op rebuild | one meeting changed | PDF peak RSS | dossier PDF MiB |",  # noqa: E501
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
@@ -153,7 +183,7 @@ def report(rows: list[dict[str, float]]) -> str:
         )
     lines += [
         "",
-        "| N | dossier: WeasyPrint single document | Typst cold | Typst after one change | DOCX build (all) | python-docx save floor | pandoc MD→DOCX (dossier) | dossier DOCX MiB |",
+        "| N | dossier: WeasyPrint single document | Typst cold | Typst after one change | DOCX build (all) | python-docx save floor | pandoc MD→DOCX (dossier) | dossier DOCX MiB |",  # noqa: E501
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
@@ -167,7 +197,9 @@ def report(rows: list[dict[str, float]]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("sizes", nargs="*", type=int, default=[10, 100, 500])
     args = parser.parse_args()
     WORK.mkdir(exist_ok=True)

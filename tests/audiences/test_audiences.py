@@ -32,18 +32,30 @@ def sections(path: Path) -> dict[str, str]:
     }
 
 
-def test_templates_list_shows_label_and_origin(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_templates_list_shows_label_and_origin(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, output = run(capsys, "-C", str(project), "templates", "list")
     assert code == 0
-    for name, label in (("analyst", "Analyst's record"), ("minister", "Minister's brief"), ("student", "Study notes")):
+    for name, label in (
+        ("analyst", "Analyst's record"),
+        ("minister", "Minister's brief"),
+        ("student", "Study notes"),
+    ):
         assert any(line.startswith(name) and label in line for line in output.splitlines())
 
 
-def test_new_audience_inherits_everything_and_builds(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, output = run(capsys, "-C", str(project), "templates", "new", "press", "--from", "minister")
+def test_new_audience_inherits_everything_and_builds(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, output = run(
+        capsys, "-C", str(project), "templates", "new", "press", "--from", "minister"
+    )
     assert code == 0, output
     spec = (project / "templates/press/audience.yaml").read_text(encoding="utf-8")
-    assert "extends: minister" in spec and "# classification:" in spec  # says what can be overridden
+    assert (
+        "extends: minister" in spec and "# classification:" in spec
+    )  # says what can be overridden
     code, output = run(capsys, "-C", str(project), "templates", "show", "press")
     assert "extends: minister" in output and "brief-meeting.html.j2" in output
     code, output = run(capsys, "-C", str(project), "templates", "list")
@@ -54,8 +66,12 @@ def test_new_audience_inherits_everything_and_builds(project: Path, capsys: pyte
     assert press == minister  # inherits everything, overrides nothing yet
 
 
-def test_overriding_one_block_changes_exactly_that_block(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, "-C", str(project), "templates", "new", "press", "--from", "minister")[0] == 0
+def test_overriding_one_block_changes_exactly_that_block(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        run(capsys, "-C", str(project), "templates", "new", "press", "--from", "minister")[0] == 0
+    )
     (project / "templates/press/brief-meeting.html.j2").write_text(
         '{% extends "minister/brief-meeting.html.j2" %}\n'
         '{% block bottom_line %}<p class="press-line">For release: {{ brief.summary.html }}</p>{% endblock %}\n',
@@ -69,13 +85,17 @@ def test_overriding_one_block_changes_exactly_that_block(project: Path, capsys: 
     assert "For release:" in press["section sec-bottom-line"]
 
 
-def test_banner_colour_and_order_change_without_template_edits(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, "-C", str(project), "templates", "new", "press", "--from", "minister")[0] == 0
+def test_banner_colour_and_order_change_without_template_edits(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        run(capsys, "-C", str(project), "templates", "new", "press", "--from", "minister")[0] == 0
+    )
     spec = project / "templates/press/audience.yaml"
     spec.write_text(
         spec.read_text(encoding="utf-8")
         + 'classification: "Embargoed until delivery"\n'
-        + "branding: {accent: \"#7A1F1F\"}\n"
+        + 'branding: {accent: "#7A1F1F"}\n'
         + "hide_sections: [participants]\n",
         encoding="utf-8",
     )
@@ -88,13 +108,34 @@ def test_banner_colour_and_order_change_without_template_edits(project: Path, ca
 @pytest.mark.parametrize(
     ("template", "expected"),
     [
-        ("{% extends 'base/brief-meeting.html.j2' %}\n\n{% block masthead %}{% if %}{% endblock %}\n", ":3: syntax:"),
-        ("{% extends 'base/brief-meeting.html.j2' %}\n{% block masthead %}\n{{ brief.no_such_field }}\n{% endblock %}\n", ":3: undefined:"),
-        ("{% extends 'base/brief-meeting.html.j2' %}\n\n\n{% block bottomline %}x{% endblock %}\n", ":4: block 'bottomline' does not exist"),
-        ("{% extends 'base/brief-meeting.html.j2' %}\n{% block masthead %}\n{{ ''.__class__.__mro__[1].__subclasses__() }}\n{% endblock %}\n", ":3: refused by the sandbox"),
-        ("{% extends 'base/brief-meeting.html.j2' %}\n{% block masthead %}{% include '../../../etc/passwd' %}{% endblock %}\n", "is not allowed"),
-        ("{% extends 'base/brief-meeting.html.j2' %}\n{% block masthead %}{% include '/etc/passwd' %}{% endblock %}\n", "is not allowed"),
-        ("{% extends 'base/brief-meeting.html.j2' %}\n{% block masthead %}{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}{% endblock %}\n", "output exceeds"),
+        (
+            "{% extends 'base/brief-meeting.html.j2' %}\n\n{% block masthead %}{% if %}{% endblock %}\n",
+            ":3: syntax:",
+        ),
+        (
+            "{% extends 'base/brief-meeting.html.j2' %}\n{% block masthead %}\n{{ brief.no_such_field }}\n{% endblock %}\n",
+            ":3: undefined:",
+        ),
+        (
+            "{% extends 'base/brief-meeting.html.j2' %}\n\n\n{% block bottomline %}x{% endblock %}\n",
+            ":4: block 'bottomline' does not exist",
+        ),
+        (
+            "{% extends 'base/brief-meeting.html.j2' %}\n{% block masthead %}\n{{ ''.__class__.__mro__[1].__subclasses__() }}\n{% endblock %}\n",  # noqa: E501
+            ":3: refused by the sandbox",
+        ),
+        (
+            "{% extends 'base/brief-meeting.html.j2' %}\n{% block masthead %}{% include '../../../etc/passwd' %}{% endblock %}\n",
+            "is not allowed",
+        ),
+        (
+            "{% extends 'base/brief-meeting.html.j2' %}\n{% block masthead %}{% include '/etc/passwd' %}{% endblock %}\n",
+            "is not allowed",
+        ),
+        (
+            "{% extends 'base/brief-meeting.html.j2' %}\n{% block masthead %}{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}{% endblock %}\n",  # noqa: E501
+            "output exceeds",
+        ),
         ("{% extends 'analyst/brief-meeting.html.j2' %}\n", "extends itself"),
     ],
 )
@@ -102,7 +143,18 @@ def test_template_errors_are_reported_at_their_line(
     project: Path, capsys: pytest.CaptureFixture[str], template: str, expected: str
 ) -> None:
     (project / "templates/analyst/brief-meeting.html.j2").write_text(template, encoding="utf-8")
-    code, output = run(capsys, "-C", str(project), "build", "--audience", "analyst", "--format", "html", "--jobs", "1")
+    code, output = run(
+        capsys,
+        "-C",
+        str(project),
+        "build",
+        "--audience",
+        "analyst",
+        "--format",
+        "html",
+        "--jobs",
+        "1",
+    )
     assert code == 1
     assert expected in output
     assert "Traceback" not in output
@@ -110,24 +162,46 @@ def test_template_errors_are_reported_at_their_line(
         assert "templates/analyst/brief-meeting.html.j2" + expected in output
 
 
-def test_includes_cannot_escape_through_symlinks(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_includes_cannot_escape_through_symlinks(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (project / "templates/analyst/secret.html.j2").symlink_to("/etc/passwd")
     (project / "templates/analyst/brief-meeting.html.j2").write_text(
         "{% extends 'base/brief-meeting.html.j2' %}{% block masthead %}{% include 'secret.html.j2' %}{% endblock %}",
         encoding="utf-8",
     )
-    code, output = run(capsys, "-C", str(project), "build", "--audience", "analyst", "--format", "html", "--jobs", "1")
+    code, output = run(
+        capsys,
+        "-C",
+        str(project),
+        "build",
+        "--audience",
+        "analyst",
+        "--format",
+        "html",
+        "--jobs",
+        "1",
+    )
     assert code == 1 and "leads outside the templates folders" in output
     assert "root:" not in output
 
 
-def test_bad_audience_yaml_is_reported_at_its_line(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_audience_yaml_is_reported_at_its_line(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     spec = project / "templates/student/audience.yaml"
-    spec.write_text(spec.read_text(encoding="utf-8").replace("base_size_pt: 10", "base_size_pt: big"), encoding="utf-8")
+    spec.write_text(
+        spec.read_text(encoding="utf-8").replace("base_size_pt: 10", "base_size_pt: big"),
+        encoding="utf-8",
+    )
     code, output = run(capsys, "-C", str(project), "build", "--audience", "student")
     assert code == 1 and "templates/student/audience.yaml:" in output and "base_size_pt" in output
 
 
-def test_unknown_audience_is_a_clear_error(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_audience_is_a_clear_error(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, output = run(capsys, "-C", str(project), "build", "--audience", "ambassador")
-    assert code == 1 and "unknown audience 'ambassador' (known: analyst, minister, student)" in output
+    assert (
+        code == 1 and "unknown audience 'ambassador' (known: analyst, minister, student)" in output
+    )

@@ -66,7 +66,12 @@ def test_dossier_toc_is_visible_in_libreoffice(office_pdfs: Path) -> None:
     reader = PdfReader(office_pdfs / "analyst" / "analyst-dossier.pdf")
     front = " ".join(reader.pages[i].extract_text() for i in range(3))
     assert "Contents" in front
-    for entry in ("Overview", "13th India–Japan Foreign Ministers' Strategic Dialogue", "Agreements tracker", "Glossary"):
+    for entry in (
+        "Overview",
+        "13th India–Japan Foreign Ministers' Strategic Dialogue",
+        "Agreements tracker",
+        "Glossary",
+    ):
         assert entry in front
     assert re.search(r"Agreements tracker\s*\.*\s*\d+", front)
 
@@ -76,7 +81,9 @@ def test_headings_lists_tables_quotes_use_named_styles(built: Path) -> None:
     styles = {p.style.name for p in document.paragraphs}
     assert {"Heading 1", "Heading 2", "Quote"} <= styles
     assert any(name.startswith("TOC") for name in styles)
-    assert document.tables and all(t.style is not None and t.style.name == "Brief Table" for t in document.tables)
+    assert document.tables and all(
+        t.style is not None and t.style.name == "Brief Table" for t in document.tables
+    )
     body = document.element.body
     assert body.findall(f".//{W}numPr"), "lists use Word numbering"
     # Named styles, not direct formatting: no run sets its own size or colour.
@@ -91,7 +98,9 @@ def test_dossier_has_cover_header_footer_fields_and_properties(built: Path) -> N
     assert section.different_first_page_header_footer
     assert "India–Japan: ministerial dossier" in section.header.paragraphs[0].text
     with zipfile.ZipFile(path) as archive:
-        footers = " ".join(archive.read(n).decode() for n in archive.namelist() if n.startswith("word/footer"))
+        footers = " ".join(
+            archive.read(n).decode() for n in archive.namelist() if n.startswith("word/footer")
+        )
         document_xml = archive.read("word/document.xml").decode()
         settings = archive.read("word/settings.xml").decode()
     assert "PAGE" in footers and "NUMPAGES" in footers
@@ -107,8 +116,12 @@ def test_dossier_has_cover_header_footer_fields_and_properties(built: Path) -> N
 def test_scripts_carry_east_asian_and_complex_fonts(built: Path) -> None:
     path = built / "out/analyst/briefs/2022-09-08-two-plus-two-2.docx"
     body = docx.Document(str(path)).element.body
-    japanese = [r for r in body.iter(f"{W}r") if "林" in "".join(t.text or "" for t in r.iter(f"{W}t"))]
-    devanagari = [r for r in body.iter(f"{W}r") if "राजनाथ" in "".join(t.text or "" for t in r.iter(f"{W}t"))]
+    japanese = [
+        r for r in body.iter(f"{W}r") if "林" in "".join(t.text or "" for t in r.iter(f"{W}t"))
+    ]
+    devanagari = [
+        r for r in body.iter(f"{W}r") if "राजनाथ" in "".join(t.text or "" for t in r.iter(f"{W}t"))
+    ]
     assert japanese and devanagari
     assert japanese[0].find(f"{W}rPr/{W}rFonts").get(f"{W}eastAsia")
     assert devanagari[0].find(f"{W}rPr/{W}rFonts").get(f"{W}cs")
@@ -146,11 +159,24 @@ def test_docx_and_pdf_say_the_same_things(built: Path, audience: str) -> None:
         assert not missing_in_docx, (pdf.name, missing_in_docx)
 
 
-def test_docx_is_byte_identical_for_the_same_inputs(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_docx_is_byte_identical_for_the_same_inputs(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
     for out in ("a", "b"):
-        build(BuildOptions(root=project, formats=("docx",), audiences=("student",), out=project / out, jobs=2, quiet=True))
+        build(
+            BuildOptions(
+                root=project,
+                formats=("docx",),
+                audiences=("student",),
+                out=project / out,
+                jobs=2,
+                quiet=True,
+            )
+        )
     first = sorted((project / "a").rglob("*.docx"))
     assert first
     for path in first:
-        assert path.read_bytes() == (project / "b" / path.relative_to(project / "a")).read_bytes(), path.name
+        assert (
+            path.read_bytes() == (project / "b" / path.relative_to(project / "a")).read_bytes()
+        ), path.name

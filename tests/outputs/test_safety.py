@@ -35,7 +35,9 @@ def override_masthead(project: Path, audience: str, html: str) -> None:
     (project / "templates" / audience / "brief-meeting.html.j2").write_text(
         '{% extends "builtin:' + audience + '/brief-meeting.html.j2" %}'
         if (project / "templates" / audience / "brief-meeting.html.j2").exists()
-        else '{% extends "base/brief-meeting.html.j2" %}\n{% block masthead %}' + html + "{% endblock %}\n",
+        else '{% extends "base/brief-meeting.html.j2" %}\n{% block masthead %}'
+        + html
+        + "{% endblock %}\n",
         encoding="utf-8",
     )
 
@@ -62,7 +64,9 @@ def test_fetches_outside_the_templates_fail_the_build(
     assert not list((project / "out").rglob("*.pdf"))
 
 
-def test_symlink_escaping_the_templates_is_refused(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_symlink_escaping_the_templates_is_refused(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (project / "templates" / "minister" / "logo.png").symlink_to("/etc/passwd")
     override_masthead(project, "minister", '<img src="minister/logo.png">')
     code, output = run(capsys, "-C", str(project), "build", "--audience", "minister", "--jobs", "1")
@@ -72,7 +76,7 @@ def test_symlink_escaping_the_templates_is_refused(project: Path, capsys: pytest
 class _Counter(http.server.BaseHTTPRequestHandler):
     hits = 0
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's API
+    def do_GET(self) -> None:
         type(self).hits += 1
         self.send_response(200)
         self.end_headers()
@@ -90,22 +94,45 @@ def listener() -> Iterator[str]:
     server.shutdown()
 
 
-def test_no_network_fetch_is_attempted(project: Path, capsys: pytest.CaptureFixture[str], listener: str) -> None:
+def test_no_network_fetch_is_attempted(
+    project: Path, capsys: pytest.CaptureFixture[str], listener: str
+) -> None:
     _Counter.hits = 0
-    override_masthead(project, "analyst", f'<img src="{listener}/x.png"><link rel="stylesheet" href="{listener}/s.css">')
+    override_masthead(
+        project,
+        "analyst",
+        f'<img src="{listener}/x.png"><link rel="stylesheet" href="{listener}/s.css">',
+    )
     code, output = run(capsys, "-C", str(project), "build", "--audience", "analyst", "--jobs", "1")
     assert code == 1 and "refused to fetch http://127.0.0.1" in output
     assert _Counter.hits == 0
 
 
-def test_an_image_inside_the_audience_folder_is_allowed(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_image_inside_the_audience_folder_is_allowed(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     png = bytes.fromhex(
         "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
         "1f15c4890000000d49444154789c6360606060000000050001a5f645400000000049454e44ae426082"
     )
     (project / "templates" / "minister" / "seal.png").write_bytes(png)
-    override_masthead(project, "minister", '<img src="minister/seal.png" style="width:10mm"><h1>{{ brief.title }}</h1>')
-    code, output = run(capsys, "-C", str(project), "build", "--audience", "minister", "--only", "fmsd-13", "--jobs", "1")
+    override_masthead(
+        project,
+        "minister",
+        '<img src="minister/seal.png" style="width:10mm"><h1>{{ brief.title }}</h1>',
+    )
+    code, output = run(
+        capsys,
+        "-C",
+        str(project),
+        "build",
+        "--audience",
+        "minister",
+        "--only",
+        "fmsd-13",
+        "--jobs",
+        "1",
+    )
     assert code == 0, output
     page = PdfReader(project / "out/minister/briefs/2020-10-07-fmsd-13.pdf").pages[0]
     assert page.images
@@ -121,15 +148,30 @@ def add_outcomes(project: Path, count: int, words: int) -> None:
     path.write_text(text.replace("\noutcomes:\n", "\noutcomes:\n" + extra, 1), encoding="utf-8")
 
 
-def test_an_overlong_brief_is_fitted_onto_one_page(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_overlong_brief_is_fitted_onto_one_page(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     import json
 
     add_outcomes(project, 6, 25)
-    code, output = run(capsys, "-C", str(project), "build", "--audience", "analyst", "--only", "sd-18", "--jobs", "1")
+    code, output = run(
+        capsys,
+        "-C",
+        str(project),
+        "build",
+        "--audience",
+        "analyst",
+        "--only",
+        "sd-18",
+        "--jobs",
+        "1",
+    )
     assert code == 0, output
     pdf = project / "out/analyst/briefs/2026-01-16-sd-18.pdf"
     assert len(PdfReader(pdf).pages) == 1
-    fit = json.loads((project / "out/manifest.json").read_text())["outputs"]["analyst/briefs/2026-01-16-sd-18.pdf"]["fit"]
+    fit = json.loads((project / "out/manifest.json").read_text())["outputs"][
+        "analyst/briefs/2026-01-16-sd-18.pdf"
+    ]["fit"]
     assert fit["scale"] < 1 or fit["dropped"]
     assert fit["layouts"] > 1
 
@@ -148,17 +190,43 @@ def test_a_brief_that_cannot_fit_is_refused_and_nothing_is_written(
     assert not [p for p in (project / "out").iterdir() if p.name.startswith(".ijbrief-staging")]
 
 
-def test_a_failure_mid_build_leaves_earlier_outputs_untouched(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _ = run(capsys, "-C", str(project), "build", "--audience", "student", "--format", "all", "--jobs", "1")
+def test_a_failure_mid_build_leaves_earlier_outputs_untouched(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _ = run(
+        capsys,
+        "-C",
+        str(project),
+        "build",
+        "--audience",
+        "student",
+        "--format",
+        "all",
+        "--jobs",
+        "1",
+    )
     assert code == 0
     before = snapshot(project / "out")
     # Briefs change and render fine; then the dossier template fails at its last step.
-    (project / "templates/student/style.css").write_text("h1 { color: #000000; }\n", encoding="utf-8")
+    (project / "templates/student/style.css").write_text(
+        "h1 { color: #000000; }\n", encoding="utf-8"
+    )
     (project / "templates/student/dossier.html.j2").write_text(
         '{% extends "base/dossier.html.j2" %}{% block sources_part %}{{ no_such_thing }}{% endblock %}\n',
         encoding="utf-8",
     )
-    code, output = run(capsys, "-C", str(project), "build", "--audience", "student", "--format", "all", "--jobs", "1")
+    code, output = run(
+        capsys,
+        "-C",
+        str(project),
+        "build",
+        "--audience",
+        "student",
+        "--format",
+        "all",
+        "--jobs",
+        "1",
+    )
     assert code == 1
     assert "templates/student/dossier.html.j2:1: undefined: 'no_such_thing' is undefined" in output
     assert snapshot(project / "out") == before
@@ -167,16 +235,32 @@ def test_a_failure_mid_build_leaves_earlier_outputs_untouched(project: Path, cap
 
 def test_invalid_corpus_writes_nothing(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = project / "briefs/meetings/2020-10-07-fmsd-13.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("venue: Tokyo", "venue: Tokyo\nvenu: Tokyo"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("venue: Tokyo", "venue: Tokyo\nvenu: Tokyo"),
+        encoding="utf-8",
+    )
     code, output = run(capsys, "-C", str(project), "build")
     assert code == 1 and "unknown key 'venu'; did you mean 'venue'?" in output
     assert not (project / "out").exists()
 
 
-def test_rebuilds_are_byte_identical(project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rebuilds_are_byte_identical(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
     for out in ("out1", "out2"):
-        code, output = run(capsys, "-C", str(project), "build", "--audience", "minister", "--out", str(project / out), "--jobs", "2")
+        code, output = run(
+            capsys,
+            "-C",
+            str(project),
+            "build",
+            "--audience",
+            "minister",
+            "--out",
+            str(project / out),
+            "--jobs",
+            "2",
+        )
         assert code == 0, output
     first, second = snapshot(project / "out1"), snapshot(project / "out2")
     assert first == second and len(first) > 10
@@ -184,7 +268,9 @@ def test_rebuilds_are_byte_identical(project: Path, capsys: pytest.CaptureFixtur
     assert metadata is not None and metadata["/CreationDate"].startswith("D:20260101")
 
 
-def test_filters_shape_the_dossier_and_its_name(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_filters_shape_the_dossier_and_its_name(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, output = run(
         capsys, "-C", str(project), "build", "--audience", "analyst", "--topic", "5g", "cybersecurity",
         "--since", "2020-01-01", "--jobs", "2",
@@ -215,7 +301,10 @@ def test_noop_rebuild_skips_everything_and_one_change_rebuilds_only_its_dependan
     again = build(options)
     assert again.written == [] and len(again.skipped) == len(first.written)
     path = project / "briefs/meetings/2026-01-16-sd-18.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("New Delhi", "New Delhi (Hyderabad House)", 1), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("New Delhi", "New Delhi (Hyderabad House)", 1),
+        encoding="utf-8",
+    )
     third = build(options)
     rebuilt = set(third.written)
     assert "minister/briefs/2026-01-16-sd-18.pdf" in rebuilt
@@ -228,24 +317,44 @@ def test_noop_rebuild_skips_everything_and_one_change_rebuilds_only_its_dependan
 def test_a_second_build_on_the_same_out_waits_or_refuses(tmp_path: Path) -> None:
     from ijbrief.errors import IjbriefError
 
-    with locked(tmp_path), pytest.raises(IjbriefError, match="another build is running"):
-        with locked(tmp_path, wait=False):
-            pass
+    with locked(tmp_path), pytest.raises(IjbriefError, match="another build is running"), locked(tmp_path, wait=False):
+        pass
 
 
 def test_markdown_fields_cannot_inject_html_or_unsafe_links() -> None:
     from ijbrief.textfmt import md_inline
 
-    html = str(md_inline('See <script>alert(1)</script> [x](javascript:alert(1)) [y](file:///etc/passwd) [ok](https://mea.gov.in) ![i](file:///etc/passwd)'))
+    html = str(
+        md_inline(
+            "See <script>alert(1)</script> [x](javascript:alert(1)) [y](file:///etc/passwd) [ok](https://mea.gov.in) ![i](file:///etc/passwd)"
+        )
+    )
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "javascript:" not in html and "file:" not in html
     assert '<a href="https://mea.gov.in">ok</a>' in html
     assert "<img" not in html
 
 
-def test_outputs_are_written_atomically_without_temp_files(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _ = run(capsys, "-C", str(project), "build", "--audience", "minister", "--only", "fmsd-13", "--jobs", "1")
+def test_outputs_are_written_atomically_without_temp_files(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _ = run(
+        capsys,
+        "-C",
+        str(project),
+        "build",
+        "--audience",
+        "minister",
+        "--only",
+        "fmsd-13",
+        "--jobs",
+        "1",
+    )
     assert code == 0
-    leftovers = [p for p in (project / "out").rglob("*") if ".ijbrief-staging" in str(p) or p.name.endswith(".tmp")]
+    leftovers = [
+        p
+        for p in (project / "out").rglob("*")
+        if ".ijbrief-staging" in str(p) or p.name.endswith(".tmp")
+    ]
     assert leftovers == []
     assert os.access(project / "out/minister/briefs/2020-10-07-fmsd-13.pdf", os.R_OK)
