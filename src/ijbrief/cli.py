@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ijbrief import __version__
 from ijbrief.errors import IjbriefError, Problem
@@ -33,6 +34,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # `-C` is accepted after the command too (`ijbrief build -C other`), as people type it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-C", "--project", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    original = commands.add_parser
+
+    def add_parser(name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        return original(name, parents=[common, *kwargs.pop("parents", [])], **kwargs)
+
+    commands.add_parser = add_parser  # type: ignore[method-assign]
 
     commands.add_parser("check", help="validate seeds/ and briefs/, reporting every problem")
 
