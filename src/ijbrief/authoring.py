@@ -63,7 +63,7 @@ id: {id}
 title: {title}
 short_title: {title}
 # acronym: ""
-kind: agreement            # agreement | initiative | partnership | project | mechanism | procurement
+kind: agreement  # agreement | initiative | partnership | project | mechanism | procurement
 parties: [India, Japan]
 topics: []                 # ids from briefs/topics.yaml
 purpose:
@@ -85,7 +85,13 @@ way_forward: []
 
 def slugify(text: str) -> str:
     """A file- and id-safe form of ``text``: lower-case ASCII words joined by hyphens."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    # Punctuation and symbols (an en dash in "India–Japan") separate words before non-ASCII
+    # characters are dropped, so that words are not run together ("indiajapan").
+    spaced = "".join(
+        ch if unicodedata.category(ch)[0] in "LNM" else " "
+        for ch in unicodedata.normalize("NFKD", text)
+    )
+    ascii_text = spaced.encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     return slug[:60].strip("-") or "untitled"
 
@@ -101,7 +107,16 @@ def new_file(root: Path, kind: str, title: str, date: dt.date, ident: str | None
     else:
         path = root / "briefs" / "agreements" / f"{ident}.yaml"
         text = _AGREEMENT.format(id=ident, title=_quoted(title), date=date)
-    clash = [p for p in path.parent.glob("*.yaml") if p.stem.endswith(ident)]
+    # Meeting files are named `<date>-<id>` (the date may be YYYY, YYYY-MM or YYYY-MM-DD);
+    # a bare suffix match would wrongly refuse `moc` because `cyber-moc.yaml` exists.
+    # Meetings and agreements share one id space, so both folders are searched.
+    same_id = re.compile(rf"(?:\d{{4}}(?:-\d{{2}}){{0,2}}-)?{re.escape(ident)}")
+    clash = sorted(
+        p
+        for folder in ("meetings", "agreements")
+        for p in (root / "briefs" / folder).glob("*.yaml")
+        if same_id.fullmatch(p.stem)
+    )
     if path.exists() or clash:
         raise IjbriefError(f"{(clash or [path])[0].relative_to(root)} already exists; choose --id")
     path.parent.mkdir(parents=True, exist_ok=True)

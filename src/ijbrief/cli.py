@@ -36,8 +36,12 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     # `-C` is accepted after the command too (`ijbrief build -C other`), as people type it.
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-C", "--project", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    common.add_argument(
+        "-C", "--project", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
+    common.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
     original = commands.add_parser
 
     def add_parser(name: str, **kwargs: Any) -> argparse.ArgumentParser:

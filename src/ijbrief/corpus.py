@@ -98,6 +98,11 @@ class _Collector:
         self.root = root
         self.problems: list[Problem] = []
         self.documents: dict[str, Document] = {}
+        # Kinds of id whose registry could not be loaded: references to them are not checked,
+        # so one broken registry does not bury its own error under hundreds of "unknown id"s.
+        self.unavailable: set[str] = set()
+        # Meeting/agreement files that failed to load: their ids (or file stems when unreadable).
+        self.broken: dict[str, set[str]] = {"meeting": set(), "agreement": set()}
 
     def add(self, location: Location, message: str, *, warning: bool = False) -> None:
         self.problems.append(Problem(location, message, warning))
@@ -120,6 +125,11 @@ class _Collector:
     def scan_text(self, doc: Document, value: Any, path: YamlPath) -> None:
         if isinstance(value, dict):
             for key, item in value.items():
+                if bad := _FORBIDDEN.search(key):
+                    self.add(
+                        doc.locate((*path, key), key=True),
+                        f"key {key!r}: {_describe(bad.group())} is not allowed in a key",
+                    )
                 self.scan_text(doc, item, (*path, key))
         elif isinstance(value, list):
             for index, item in enumerate(value):
@@ -128,8 +138,7 @@ class _Collector:
             name = _dotted(path)
             if bad := _FORBIDDEN.search(value):
                 self.add(
-                    doc.locate(path),
-                    f"{name}: control character U+{ord(bad.group()):04X} is not allowed in text",
+                    doc.locate(path), f"{name}: {_describe(bad.group())} is not allowed in text"
                 )
             if bidi := _BIDI.search(value):
                 self.add(
@@ -137,6 +146,13 @@ class _Collector:
                     f"{name}: bidi control U+{ord(bidi.group()):04X} may hide what the text says",
                     warning=True,
                 )
+
+    def is_broken(self, kind: str, ref: str) -> bool:
+        """Whether ``ref`` may name a record that exists but failed to load."""
+        if kind in self.unavailable:
+            return True
+        broken = self.broken.get(kind, set())
+        return ref in broken or any(stem.endswith(f"-{ref}") for stem in broken)
 
     def validate(self, doc: Document | None, model: type[R]) -> R | None:
         if doc is None:
@@ -155,6 +171,8 @@ class _Collector:
             kind = error["type"]
             if kind == "none_required" and len(errors) > 1:
                 continue  # the other branch of an `X | None` explains the problem better
+            if kind == "string_unicode":
+                continue  # lone surrogates: already reported, by field, by scan_text()
             if kind == "extra_forbidden":
                 key = str(path[-1])
                 hint = _suggest(key, _field_names(model, path[:-1]))
@@ -162,17 +180,34 @@ class _Collector:
                 location = doc.locate(path, key=True)
             elif kind == "missing":
                 missing = str(error["loc"][-1])
-                message = f"{_dotted(path) or 'file'}: missing required key {missing!r}"
+                parent = path[:-1] if path and path[-1] == missing else path
+                where = f"{_dotted(parent)}: " if parent else ""
+                message = f"{where}missing required key {missing!r}"
                 location = doc.locate(path, key=True)
             else:
                 msg = error["msg"].removeprefix("Value error, ")
                 if kind in ("bool_type", "int_type") and isinstance(error["input"], str):
-                    msg += f" (got text {error['input']!r}; YAML 1.2 spellings only)"
+                    got = (
+                        error["input"] if len(error["input"]) <= 40 else error["input"][:37] + "..."
+                    )
+                    msg += f" (got text {got!r}; YAML 1.2 spellings only)"
                 message = f"{_dotted(path)}: {msg}"
                 location = doc.locate(path)
             if (location, message) not in seen:
                 seen.add((location, message))
                 self.add(location, message)
+
+
+def _describe(char: str) -> str:
+    """Name a forbidden character for a message."""
+    code = ord(char)
+    if 0xD800 <= code <= 0xDFFF:
+        kind = "lone surrogate"
+    elif code in (0xFFFE, 0xFFFF):
+        kind = "non-character"
+    else:
+        kind = "control character"
+    return f"{kind} U+{code:04X}"
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -258,11 +293,10 @@ def _references(record: Any, path: YamlPath = ()) -> Iterator[tuple[YamlPath, st
             kind = _REFERENCE_FIELDS.get(name)
             if kind and isinstance(value, str):
                 yield (*path, name), kind, value
-            elif kind and isinstance(value, list):
+            elif kind and isinstance(value, list) and all(isinstance(i, str) for i in value):
                 for index, item in enumerate(value):
-                    if isinstance(item, str):
-                        yield (*path, name, index), kind, item
-            else:
+                    yield (*path, name, index), kind, item
+            else:  # records, and lists of records (the catalogue's `sources:` is one)
                 yield from _references(value, (*path, name))
     elif isinstance(record, list):
         for index, item in enumerate(record):
@@ -277,21 +311,31 @@ def load_corpus(root: Path) -> Corpus:
     people = c.validate(c.read(PEOPLE), People)
     topics = c.validate(c.read(TOPICS), Topics)
     glossary = c.validate(c.read(GLOSSARY), Glossary)
+    for kind, registry in (("source", catalogue), ("person", people), ("topic", topics)):
+        if registry is None:
+            c.unavailable.add(kind)
     meetings: list[tuple[Meeting, str]] = []
     agreements: list[tuple[Agreement, str]] = []
-    for folder, model, bucket in (
-        (MEETINGS, Meeting, meetings),
-        (AGREEMENTS, Agreement, agreements),
+    for folder, model, bucket, kind in (
+        (MEETINGS, Meeting, meetings, "meeting"),
+        (AGREEMENTS, Agreement, agreements, "agreement"),
     ):
         if not (root / folder).is_dir():
             c.add(Location(str(folder)), "folder is missing")
+            c.unavailable.add(kind)
             continue
         for path in sorted((root / folder).iterdir()):
             if path.suffix in (".yaml", ".yml"):
                 relpath = folder / path.name
-                record = c.validate(c.read(relpath), model)
+                doc = c.read(relpath)
+                record = c.validate(doc, model)
                 if record is not None:
                     bucket.append((record, str(relpath)))  # type: ignore[arg-type]
+                else:
+                    raw = doc.data.get("id") if doc is not None else None
+                    c.broken[kind].add(path.stem)
+                    if isinstance(raw, str):
+                        c.broken[kind].add(raw)
             elif not path.name.startswith("."):
                 c.add(Location(str(folder / path.name)), "not a .yaml file; ignored", warning=True)
 
@@ -299,7 +343,7 @@ def load_corpus(root: Path) -> Corpus:
     corpus = Corpus(
         root=root,
         sources=sources,
-        seed_texts=_read_seeds(c, root, sources),
+        seed_texts=_read_seeds(c, root, catalogue.sources if catalogue else []),
         people=_index(c, people.people if people else [], str(PEOPLE), ("people",)),
         topics=_index(c, topics.topics if topics else [], str(TOPICS), ("topics",)),
         terms=_index(c, glossary.terms if glossary else [], str(GLOSSARY), ("terms",)),
@@ -322,9 +366,8 @@ def load_corpus(root: Path) -> Corpus:
         sorted(corpus.agreements.items(), key=lambda kv: (kv[1].status_history[0].date, kv[0]))
     )
 
-    if not any(p.location.path in (str(CATALOGUE),) for p in c.problems if not p.warning):
-        _check_references(c, corpus, catalogue, str(CATALOGUE))
-    _check_registries(c, corpus)
+    _check_references(c, corpus, catalogue, str(CATALOGUE))
+    _check_registries(c, corpus, people, glossary)
     for meeting in corpus.meetings.values():
         _check_meeting(c, corpus, meeting, c.documents[corpus.files[meeting.id]])
     for agreement in corpus.agreements.values():
@@ -343,18 +386,26 @@ def _index(c: _Collector, items: list[R], display: str, at: YamlPath) -> dict[st
         key = str(getattr(item, "id"))  # noqa: B009 - every registry record has an id
         if key in out:
             c.add(c.documents[display].locate((*at, index, "id")), f"duplicate id {key!r}")
+            continue  # the first entry stands; later ones would silently replace it
         out[key] = item
     return out
 
 
-def _read_seeds(c: _Collector, root: Path, sources: dict[str, Source]) -> dict[str, str]:
+def _read_seeds(c: _Collector, root: Path, sources: list[Source]) -> dict[str, str]:
     texts: dict[str, str] = {}
+    seen: set[str] = set()
     doc = c.documents.get(str(CATALOGUE))
-    for index, source in enumerate(sources.values()):
+    for index, source in enumerate(sources):
+        if source.id in seen:
+            continue  # a duplicate id, reported by _index()
+        seen.add(source.id)
         path = root / "seeds" / source.file
         where = doc.locate(("sources", index, "file")) if doc else Location(str(CATALOGUE))
         if not _inside(path, root):
             c.add(where, f"seed {source.file} lies outside the project")
+            continue
+        if path.exists() and not path.is_file():  # a folder, or a FIFO that would block
+            c.add(where, f"seed file seeds/{source.file} is not a regular file")
             continue
         try:
             texts[source.id] = path.read_text(encoding="utf-8")
@@ -382,14 +433,16 @@ def _check_references(c: _Collector, corpus: Corpus, record: Any, display: str) 
     doc = c.documents[display]
     for path, kind, ref in _references(record):
         known = _known(corpus, kind)
-        if ref not in known:
+        if ref not in known and not c.is_broken(kind, ref):
             hint = _suggest(ref, list(known))
             c.add(doc.locate(path), f"unknown {kind} id {ref!r}{hint}")
 
 
-def _check_registries(c: _Collector, corpus: Corpus) -> None:
+def _check_registries(
+    c: _Collector, corpus: Corpus, people: People | None, glossary: Glossary | None
+) -> None:
     doc = c.documents.get(str(PEOPLE))
-    for index, person in enumerate(corpus.people.values()):
+    for index, person in enumerate(people.people if people else []):
         if doc and bool(person.native_name) != bool(person.native_script):
             c.add(
                 doc.locate(("people", index)),
@@ -402,10 +455,10 @@ def _check_registries(c: _Collector, corpus: Corpus) -> None:
                     "office ends before it starts",
                 )
     glossary_doc = c.documents.get(str(GLOSSARY))
-    if glossary_doc:
-        for index, term in enumerate(corpus.terms.values()):
+    if glossary_doc and glossary:
+        for index, term in enumerate(glossary.terms):
             for s_index, ref in enumerate(term.sources):
-                if ref not in corpus.sources:
+                if ref not in corpus.sources and not c.is_broken("source", ref):
                     c.add(
                         glossary_doc.locate(("terms", index, "sources", s_index)),
                         f"unknown source id {ref!r}",
@@ -451,11 +504,10 @@ def _nearest(quote: str, text: str) -> str:
     block = matcher.find_longest_match(0, len(q), 0, len(t))
     if block.size < 12:
         return ""
-    start = max(block.a, 0)
-    end = block.a + block.size
-    if end >= len(q):
-        return f"; it differs before {q[max(0, start - 20) : start + 20]!r}"
-    return f"; it differs near {q[max(0, end - 15) : end + 25]!r}"
+    start, end = block.a, block.a + block.size
+    if end >= len(q):  # the longest agreeing run ends the quotation: it departs just before it
+        return f"; it differs just before {q[start : start + 30]!r}"
+    return f"; it differs just after {q[max(start, end - 30) : end]!r}"
 
 
 def _check_agreement(c: _Collector, corpus: Corpus, agreement: Agreement, doc: Document) -> None:
@@ -465,8 +517,8 @@ def _check_agreement(c: _Collector, corpus: Corpus, agreement: Agreement, doc: D
         if steps[index].date < steps[index - 1].date:
             c.add(
                 doc.locate(("status_history", index, "date")),
-                f"status steps must be in date order: {steps[index].date} comes after "
-                f"{steps[index - 1].date}",
+                f"status steps must be in date order (oldest first): this step, dated "
+                f"{steps[index].date}, follows one dated {steps[index - 1].date}",
             )
     for index, step in enumerate(steps):
         meeting = corpus.meetings.get(step.meeting) if step.meeting else None

@@ -32,7 +32,17 @@ class Problem:
 
     def __str__(self) -> str:
         kind = "warning: " if self.warning else ""
-        return f"{self.location}: {kind}{self.message}"
+        return printable(f"{self.location}: {kind}{self.message}")
+
+
+def printable(text: str) -> str:
+    """``text`` with control, bidi, surrogate and other invisible characters written as escapes,
+    so that a diagnostic can neither garble a terminal nor fail to encode."""
+    if text.isprintable():
+        return text
+    return "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text
+    )
 
 
 class IjbriefError(Exception):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,9 +28,11 @@ YamlPath = tuple[str | int, ...]
 _STR_TAG = "tag:yaml.org,2002:str"
 _ALLOWED_TAGS = {_STR_TAG, "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"}
 # Only YAML 1.2 core spellings become non-strings; `NO`, `010`, `12:30`, `1.10` stay text,
-# and the model decides whether text is acceptable where it stands.
-_INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
+# and the model decides whether text is acceptable where it stands. Longer digit runs than any
+# count in the corpus needs stay text too (Python refuses to convert more than 4300 digits).
+_INT = re.compile(r"-?(?:0|[1-9][0-9]{0,17})")
 _NULLS = {"", "~", "null"}
+_EXPLICIT = "ijbrief_explicit_tag"
 
 
 @dataclass
@@ -78,6 +81,14 @@ class _StrictLoader(Reader, Scanner, Parser, Composer, BaseResolver):
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
+
+    def compose_scalar_node(self, anchor: Any) -> ScalarNode:
+        tag = self.peek_event().tag  # type: ignore[no-untyped-call]
+        node: ScalarNode = super().compose_scalar_node(anchor)
+        if tag is not None:
+            # `!!str 1` and `! 1` are explicitly text: never read them as numbers or booleans.
+            setattr(node, _EXPLICIT, True)
+        return node
 
 
 class _Refused(Exception):
@@ -153,7 +164,7 @@ class _Builder:
     @staticmethod
     def scalar(node: ScalarNode) -> Any:
         text = str(node.value)
-        if node.style is not None:
+        if node.style is not None or getattr(node, _EXPLICIT, False):
             return text
         if text in _NULLS:
             return None
@@ -162,6 +173,17 @@ class _Builder:
         if _INT.fullmatch(text):
             return int(text)
         return text
+
+
+def _tab_hint(text: str, mark: Any) -> str:
+    """Explain a refused tab: in the indentation, or between words of unquoted text."""
+    lines = text.splitlines()
+    before = ""
+    if mark is not None and mark.line < len(lines):
+        before = lines[mark.line][: mark.column]
+    if before.strip(" \t"):
+        return " (a tab is allowed only inside quotes here; use spaces or quote the text)"
+    return " (indent with spaces, not tabs)"
 
 
 def parse(text: str, display: str) -> Document:
@@ -178,7 +200,7 @@ def parse(text: str, display: str) -> Document:
         where = Location(display, *_mark(mark)) if mark else Location(display)
         message = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
         if "'\\t'" in message:
-            message += " (indent with spaces, not tabs)"
+            message += _tab_hint(text, mark)
         raise InputError([Problem(where, f"YAML syntax: {message}")]) from None
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
@@ -196,12 +218,15 @@ def parse(text: str, display: str) -> Document:
     finally:
         if loader is not None:
             loader.dispose()
+    empty = InputError([Problem(Location(display, 1, 1), "file is empty; expected a mapping")])
     if node is None:
-        raise InputError([Problem(Location(display, 1, 1), "file is empty; expected a mapping")])
+        raise empty
     builder = _Builder(doc)
     doc.data = builder.build(node, ())
     if builder.problems:
         raise InputError(builder.problems)
+    if doc.data is None:  # `---` alone, or `~`: a document with nothing in it
+        raise empty
     if not isinstance(doc.data, dict):
         kind = "a list" if isinstance(doc.data, list) else "a single value"
         raise InputError(
@@ -216,13 +241,22 @@ def parse(text: str, display: str) -> Document:
 
 def load(path: Path, display: str) -> Document:
     """Read and parse one YAML file, refusing oversized and non-UTF-8 files."""
+
+    def refuse(message: str) -> InputError:
+        return InputError([Problem(Location(display), message)])
+
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InputError(
-                [Problem(Location(display), f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")]
-            )
-        raw = path.read_bytes()
+        info = path.stat()
+        # A FIFO or device would block or never end: only regular files are read.
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            raise refuse(f"cannot read: {kind}")
+        if info.st_size > MAX_FILE_BYTES:
+            raise refuse(f"file is {info.st_size} bytes; the limit is {MAX_FILE_BYTES}")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)  # the file may have grown since stat()
+        if len(raw) > MAX_FILE_BYTES:
+            raise refuse(f"file is over {MAX_FILE_BYTES} bytes, the limit")
     except OSError as exc:
-        raise InputError([Problem(Location(display), f"cannot read: {exc.strerror}")]) from None
+        raise refuse(f"cannot read: {exc.strerror or exc}") from None
     return parse(_decode(raw, display), display)

@@ -317,7 +317,11 @@ def test_noop_rebuild_skips_everything_and_one_change_rebuilds_only_its_dependan
 def test_a_second_build_on_the_same_out_waits_or_refuses(tmp_path: Path) -> None:
     from ijbrief.errors import IjbriefError
 
-    with locked(tmp_path), pytest.raises(IjbriefError, match="another build is running"), locked(tmp_path, wait=False):
+    with (
+        locked(tmp_path),
+        pytest.raises(IjbriefError, match="another build is running"),
+        locked(tmp_path, wait=False),
+    ):
         pass
 
 

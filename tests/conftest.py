@@ -1,0 +1,58 @@
+"""Shared fixtures: a private copy of the real project, and a helper to edit its YAML files."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+PROJECT_PARTS = ("seeds", "briefs", "templates")
+
+EditYaml = Callable[..., int]
+
+
+def copy_project(target: Path) -> Path:
+    """Copy the repository's ``seeds/``, ``briefs/`` and ``templates/`` into ``target``."""
+    target.mkdir(parents=True, exist_ok=True)
+    for part in PROJECT_PARTS:
+        shutil.copytree(REPO / part, target / part)
+    return target
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A writable copy of the real project (seeds/, briefs/, templates/) at ``tmp_path/"proj"``."""
+    return copy_project(tmp_path / "proj")
+
+
+def line_of(path: Path, text: str, occurrence: int = 1) -> int:
+    """The 1-based line on which the ``occurrence``-th ``text`` starts in ``path``."""
+    content = path.read_text(encoding="utf-8")
+    start = -1
+    for _ in range(occurrence):
+        start = content.find(text, start + 1)
+        if start < 0:
+            raise AssertionError(f"{text!r} (occurrence {occurrence}) not found in {path}")
+    return content.count("\n", 0, start) + 1
+
+
+def edit(path: Path, old: str, new: str, occurrence: int = 1) -> int:
+    """Replace the ``occurrence``-th ``old`` in ``path`` by ``new``; return the 1-based line
+    on which the replaced text started. Fails loudly when ``old`` is not there, so a test
+    cannot silently check an unchanged file."""
+    content = path.read_text(encoding="utf-8")
+    line = line_of(path, old, occurrence)
+    start = -1
+    for _ in range(occurrence):
+        start = content.find(old, start + 1)
+    path.write_text(content[:start] + new + content[start + len(old) :], encoding="utf-8")
+    return line
+
+
+@pytest.fixture
+def edit_yaml() -> EditYaml:
+    """The :func:`edit` helper as a fixture, so test modules need not import conftest."""
+    return edit
