@@ -20,6 +20,12 @@ from yaml.scanner import Scanner
 
 from ijbrief.errors import InputError, Location, Problem
 
+_CParser: Any
+try:
+    from yaml._yaml import CParser as _CParser
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    _CParser = None
+
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 64
 
@@ -58,24 +64,22 @@ class Document:
         return Location(self.path, *self.value_marks.get((), (1, 1)))
 
 
-class _StrictLoader(Reader, Scanner, Parser, Composer, BaseResolver):
-    """PyYAML's pure-Python pipeline with no implicit typing, no aliases and a depth limit."""
+class _StrictComposer(Composer, BaseResolver):
+    """Composes nodes with no implicit typing, no aliases and a depth limit, from any parser."""
 
-    def __init__(self, text: str) -> None:
-        Reader.__init__(self, text)
-        Scanner.__init__(self)
-        Parser.__init__(self)
+    def __init__(self) -> None:
         Composer.__init__(self)
         BaseResolver.__init__(self)
         self.depth = 0
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
-        if self.check_event(AliasEvent):
-            event = self.peek_event()  # type: ignore[no-untyped-call]
+        events: Any = self  # the parser half of the loader supplies the events
+        if events.check_event(AliasEvent):
+            event = events.peek_event()
             raise _Refused(event.start_mark, "aliases (*name) are not allowed; write the value out")
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            event = self.peek_event()  # type: ignore[no-untyped-call]
+            event = events.peek_event()
             raise _Refused(event.start_mark, f"nesting deeper than {MAX_DEPTH} levels")
         try:
             return super().compose_node(parent, index)
@@ -83,12 +87,50 @@ class _StrictLoader(Reader, Scanner, Parser, Composer, BaseResolver):
             self.depth -= 1
 
     def compose_scalar_node(self, anchor: Any) -> ScalarNode:
-        tag = self.peek_event().tag  # type: ignore[no-untyped-call]
+        events: Any = self
+        tag = events.peek_event().tag
         node: ScalarNode = super().compose_scalar_node(anchor)
         if tag is not None:
             # `!!str 1` and `! 1` are explicitly text: never read them as numbers or booleans.
             setattr(node, _EXPLICIT, True)
         return node
+
+
+class _PureLoader(Reader, Scanner, Parser, _StrictComposer):
+    """PyYAML's pure-Python scanner and parser under the strict composer."""
+
+    def __init__(self, text: str) -> None:
+        Reader.__init__(self, text)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        _StrictComposer.__init__(self)
+
+
+if _CParser is not None:
+
+    class _FastLoader(_StrictComposer, _CParser):  # type: ignore[misc]
+        """libyaml's scanner and parser (iterative, about ten times faster) under the same
+        strict composer; PyYAML's own C composer is not used, as it crashes on deep nesting."""
+
+        def __init__(self, text: str) -> None:
+            _CParser.__init__(self, text)
+            _StrictComposer.__init__(self)
+
+
+def _fast_node(text: str) -> Node | None:
+    """The document's node through libyaml, or None when that is not possible or the text has
+    any problem: the pure-Python loader then reports it, in the same words on every machine."""
+    # PyYAML's scanner refuses tabs that libyaml allows: such text takes the slow path too.
+    if _CParser is None or "\t" in text or Reader.NON_PRINTABLE.search(text):
+        return None
+    loader = _FastLoader(text)
+    try:
+        node: Node | None = loader.get_single_node()
+    except (yaml.YAMLError, _Refused, ValueError, UnicodeError):
+        return None
+    finally:
+        loader.dispose()
+    return node
 
 
 class _Refused(Exception):
@@ -164,7 +206,7 @@ class _Builder:
     @staticmethod
     def scalar(node: ScalarNode) -> Any:
         text = str(node.value)
-        if node.style is not None or getattr(node, _EXPLICIT, False):
+        if node.style or getattr(node, _EXPLICIT, False):  # '' and None both mean plain
             return text
         if text in _NULLS:
             return None
@@ -189,16 +231,20 @@ def _tab_hint(text: str, mark: Any) -> str:
 def parse(text: str, display: str) -> Document:
     """Parse YAML text into a :class:`Document`; raise :class:`InputError` listing every problem."""
     doc = Document(display, None)
-    loader: _StrictLoader | None = None
+    loader: Any = None
+    node = _fast_node(text)
     try:
-        loader = _StrictLoader(text)
-        node = loader.get_single_node()
+        if node is None:  # the slow path, which also words every error message
+            loader = _PureLoader(text)
+            node = loader.get_single_node()
     except _Refused as exc:
         raise InputError([Problem(Location(display, *_mark(exc.mark)), exc.message)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Location(display, *_mark(mark)) if mark else Location(display)
         message = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
+        if "maximum nesting depth" in message:  # libyaml's own limit, met while scanning ahead
+            raise InputError([Problem(where, f"nesting deeper than {MAX_DEPTH} levels")]) from None
         if "'\\t'" in message:
             message += _tab_hint(text, mark)
         raise InputError([Problem(where, f"YAML syntax: {message}")]) from None

@@ -326,3 +326,24 @@ def test_locate_values_keys_and_absent_paths() -> None:
     # absent: falls back to the nearest present ancestor
     assert str(doc.locate(("participants", 1, "side"))) == "m.yaml:5:5"
     assert str(doc.locate(("nothing",))) == "m.yaml:1:1"
+
+
+def test_fast_and_pure_loaders_agree_on_the_real_corpus() -> None:
+    """libyaml does the parsing when it can; the result must be what the pure loader gives."""
+    from pathlib import Path
+
+    from ijbrief import yamlio
+
+    repo = Path(__file__).resolve().parents[2]
+    files = sorted((repo / "briefs").rglob("*.yaml")) + [repo / "seeds/catalogue.yaml"]
+    assert yamlio._CParser is not None  # PyYAML's wheels ship libyaml
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        fast = yamlio._fast_node(text)
+        assert fast is not None, path
+        builder = yamlio._Builder(yamlio.Document(str(path), None))
+        pure_loader = yamlio._PureLoader(text)
+        pure = yamlio._Builder(yamlio.Document(str(path), None))
+        assert builder.build(fast, ()) == pure.build(pure_loader.get_single_node(), ())
+        assert builder.doc.value_marks == pure.doc.value_marks
+        assert builder.doc.key_marks == pure.doc.key_marks
