@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import multiprocessing
 import os
+import resource
+import signal
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -287,7 +291,8 @@ def _run(tasks: list[Task], jobs: int, progress: Progress) -> Iterable[Rendered]
     # Dossiers are the longest tasks: start them first so they overlap with the briefs.
     ordered = sorted(tasks, key=lambda t: t.kind != "dossier")
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context) as pool:
+    workers = min(jobs, len(tasks))
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_limit_worker_memory) as pool:
         futures = [pool.submit(render_task, task) for task in ordered]
         try:
             for future in futures:
@@ -301,6 +306,44 @@ def _run(tasks: list[Task], jobs: int, progress: Progress) -> Iterable[Rendered]
 
 
 _ENGINES: dict[str, Any] = {}
+# Limits on one document's rendering: wall-clock seconds, and address space of a worker process.
+RENDER_SECONDS = float(os.environ.get("IJBRIEF_RENDER_SECONDS", "900"))
+WORKER_MEMORY_MB = int(os.environ.get("IJBRIEF_WORKER_MEMORY_MB", "8192"))
+
+
+class _Expired(BaseException):
+    """Raised by the alarm; a BaseException so that no engine's `except Exception` swallows it."""
+
+
+@contextlib.contextmanager
+def _deadline(name: str) -> Iterator[None]:
+    """Stop rendering ``name`` after RENDER_SECONDS (only where signals can be used)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise _Expired
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, RENDER_SECONDS)
+    try:
+        yield
+    except _Expired:
+        raise RenderError(
+            f"{name}: rendering took longer than {RENDER_SECONDS:.0f} s "
+            "(IJBRIEF_RENDER_SECONDS); a runaway template or stylesheet?"
+        ) from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _limit_worker_memory() -> None:
+    """Cap a worker process's address space, so a pathological document fails cleanly."""
+    limit = WORKER_MEMORY_MB * 1024 * 1024
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
 def _composer(audience_name: str) -> Composer:
@@ -324,7 +367,18 @@ def _pdf_engine() -> Any:
 
 
 def render_task(task: Task) -> Rendered:
-    """Render one document in every requested format (runs in a worker process)."""
+    """Render one document in every requested format (runs in a worker process), within limits."""
+    with _deadline(f"{task.audience}/{task.kind} {task.ident}"):
+        try:
+            return _render(task)
+        except MemoryError:
+            raise RenderError(
+                f"{task.audience}/{task.kind} {task.ident}: out of memory while rendering "
+                f"(limit {WORKER_MEMORY_MB} MB per worker, IJBRIEF_WORKER_MEMORY_MB)"
+            ) from None
+
+
+def _render(task: Task) -> Rendered:
     started = time.perf_counter()
     composer = _composer(task.audience)
     engine = _pdf_engine()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import stat
 from collections.abc import Sequence
 from pathlib import Path
@@ -53,6 +54,18 @@ class SafeFetcher(URLFetcher):  # type: ignore[misc]
         return URLFetcherResponse(real.as_uri(), real.read_bytes())
 
 
+class _EngineErrors(logging.Handler):
+    """Collects what WeasyPrint logs as errors (an image it could not load, a broken SVG): it
+    would drop the element and carry on, and a brief with a silently missing figure is wrong."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 class PdfEngine:
     """Lays out HTML and writes PDF; keeps one font configuration for every document it renders."""
 
@@ -63,17 +76,25 @@ class PdfEngine:
 
     def layout(self, html: str, name: str) -> Any:
         """A laid-out WeasyPrint document; refused fetches and engine failures become RenderError."""
+        errors = _EngineErrors()
+        logger = logging.getLogger("weasyprint")
+        logger.addHandler(errors)
         try:
-            return HTML(
+            document = HTML(
                 string=html, base_url=self.base_url, url_fetcher=SafeFetcher(self.allowed)
             ).render(font_config=self.fonts)
         except FatalURLFetchingError as exc:
             cause = exc.__cause__ or exc
             raise RenderError(f"{name}: {cause}") from None
-        except (RecursionError, MemoryError, ValueError, OSError) as exc:
+        except (RecursionError, MemoryError, ValueError, OSError, OverflowError) as exc:
             raise RenderError(
                 f"{name}: the PDF engine failed: {type(exc).__name__}: {exc}"
             ) from None
+        finally:
+            logger.removeHandler(errors)
+        if errors.messages:
+            raise RenderError(f"{name}: {errors.messages[0]}")
+        return document
 
     @staticmethod
     def write(document: Any, key: str) -> bytes:

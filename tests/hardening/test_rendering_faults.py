@@ -1,0 +1,174 @@
+"""Faults while rendering and writing: each fails cleanly, names the culprit, and leaves out/ as it was."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ijbrief import build as build_module
+from ijbrief.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def snapshot(out: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(out.rglob("*"))
+        if p.is_file()
+    }
+
+
+def masthead(project: Path, html: str) -> None:
+    (project / "templates/minister/brief-meeting.html.j2").write_text(
+        '{% extends "base/brief-meeting.html.j2" %}{% block masthead %}' + html + "{% endblock %}",
+        encoding="utf-8",
+    )
+
+
+def build_one(capsys: pytest.CaptureFixture[str], project: Path) -> tuple[int, str]:
+    return run(
+        capsys,
+        "-C",
+        str(project),
+        "build",
+        "--audience",
+        "minister",
+        "--only",
+        "fmsd-13",
+        "--jobs",
+        "1",
+    )
+
+
+def test_a_corrupt_image_fails_the_build(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "templates/minister/seal.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really a png")
+    masthead(project, '<img src="minister/seal.png">')
+    code, output = build_one(capsys, project)
+    assert code == 1 and "Failed to load image" in output and "seal.png" in output
+    assert "Traceback" not in output
+
+
+def test_a_missing_image_fails_the_build(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    masthead(project, '<img src="minister/nowhere.png">')
+    code, output = build_one(capsys, project)
+    assert code == 1 and "nowhere.png: file does not exist" in output
+
+
+def test_a_decompression_bomb_fails_the_build(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from PIL import Image
+
+    Image.new("1", (20000, 20000)).save(
+        project / "templates/minister/bomb.png"
+    )  # 400 Mpx, a few KB
+    assert (project / "templates/minister/bomb.png").stat().st_size < 200_000
+    masthead(project, '<img src="minister/bomb.png">')
+    code, output = build_one(capsys, project)
+    assert code == 1 and "bomb.png" in output and "Traceback" not in output
+
+
+def test_a_fifo_does_not_hang_the_build(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    os.mkfifo(project / "templates/minister/pipe.png")
+    masthead(project, '<img src="minister/pipe.png">')
+    started = time.perf_counter()
+    code, output = build_one(capsys, project)
+    assert code == 1 and "not a regular file" in output
+    assert time.perf_counter() - started < 30
+
+
+@pytest.mark.parametrize(
+    ("css", "expected"),
+    [
+        ("* { font-size: 1000000px }", "does not fit one page"),
+        ("h1 { font-size: 1e308px }", "minister/meeting fmsd-13"),
+    ],
+)
+def test_pathological_css_is_a_clean_error(
+    project: Path, capsys: pytest.CaptureFixture[str], css: str, expected: str
+) -> None:
+    with (project / "templates/minister/style.css").open("a", encoding="utf-8") as handle:
+        handle.write("\n" + css + "\n")
+    code, output = build_one(capsys, project)
+    assert code == 1 and expected in output and "Traceback" not in output
+
+
+def test_deeply_nested_markup_is_a_clean_error(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    masthead(project, "{% for i in range(3000) %}<div>{% endfor %}x")
+    code, output = build_one(capsys, project)
+    assert "Traceback" not in output
+    assert code in (0, 1)  # laid out, or refused with a message; never a crash
+    if code == 1:
+        assert "minister/meeting fmsd-13" in output
+
+
+def test_rendering_is_stopped_at_the_wall_clock_limit(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(build_module, "RENDER_SECONDS", 0.3)
+    masthead(project, "{% for i in range(4000) %}<p>{{ brief.title }} {{ i }}</p>{% endfor %}")
+    code, output = build_one(capsys, project)
+    assert code == 1 and "rendering took longer than" in output
+
+
+def test_a_full_disk_leaves_earlier_outputs_untouched(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run(capsys, "-C", str(project), "build", "--audience", "minister", "--jobs", "2")[0] == 0
+    before = snapshot(project / "out")
+
+    def no_space(descriptor: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr("ijbrief.outputs.os.fsync", no_space)
+    code, output = run(
+        capsys, "-C", str(project), "build", "--audience", "minister", "--force", "--jobs", "1"
+    )
+    assert code == 1 and "No space left on device" in output
+    assert snapshot(project / "out") == before
+    assert not [p for p in (project / "out").iterdir() if p.name.startswith(".ijbrief-staging")]
+
+
+def test_ctrl_c_mid_build_leaves_earlier_outputs_untouched(project: Path) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "ijbrief",
+        "-C",
+        str(project),
+        "build",
+        "--format",
+        "all",
+        "--jobs",
+        "2",
+    ]
+    subprocess.run(command, check=True, capture_output=True, timeout=300)
+    before = snapshot(project / "out")
+    process = subprocess.Popen(
+        [*command, "--force"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stderr is not None
+    first = process.stderr.readline()  # the first finished document: well into rendering
+    assert first.startswith("[1/51]"), first
+    process.send_signal(signal.SIGINT)
+    _, rest = process.communicate(timeout=120)
+    err = first + rest
+    assert process.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert snapshot(project / "out") == before
+    assert not [p for p in (project / "out").iterdir() if p.name.startswith(".ijbrief-staging")]
