@@ -335,7 +335,7 @@ def test_fast_and_pure_loaders_agree_on_the_real_corpus() -> None:
     from ijbrief import yamlio
 
     repo = Path(__file__).resolve().parents[2]
-    files = sorted((repo / "briefs").rglob("*.yaml")) + [repo / "seeds/catalogue.yaml"]
+    files = [*sorted((repo / "briefs").rglob("*.yaml")), repo / "seeds/catalogue.yaml"]
     assert yamlio._CParser is not None  # PyYAML's wheels ship libyaml
     for path in files:
         text = path.read_text(encoding="utf-8")
