@@ -12,6 +12,8 @@ REPO = Path(__file__).resolve().parents[1]
 PROJECT_PARTS = ("seeds", "briefs", "templates")
 
 EditYaml = Callable[..., int]
+Cli = Callable[..., tuple[int, str]]
+Snapshot = Callable[[Path], dict[str, str]]
 
 
 def copy_project(target: Path) -> Path:
@@ -56,3 +58,33 @@ def edit(path: Path, old: str, new: str, occurrence: int = 1) -> int:
 def edit_yaml() -> EditYaml:
     """The :func:`edit` helper as a fixture, so test modules need not import conftest."""
     return edit
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
+    """Run ``ijbrief`` in-process: ``cli("-C", path, "build")`` → (exit code, stdout + stderr)."""
+    from ijbrief.cli import main
+
+    def run(*args: str) -> tuple[int, str]:
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return code, captured.out + captured.err
+
+    return run
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """sha256 of every file below ``folder``, by relative path: equal means untouched."""
+    import hashlib
+
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture
+def snapshot() -> Snapshot:
+    """:func:`tree_digest` as a fixture."""
+    return tree_digest

@@ -326,7 +326,9 @@ def _deadline(name: str) -> Iterator[None]:
         raise _Expired
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, RENDER_SECONDS)
+    # It repeats: an alarm that lands in a callback whose exceptions are ignored (a gc callback)
+    # is raised again a moment later.
+    signal.setitimer(signal.ITIMER_REAL, RENDER_SECONDS, 0.2)
     try:
         yield
     except _Expired:

@@ -42,20 +42,6 @@ Precision = Literal["day", "month", "year"]
 Sensitivity = Literal["public", "restricted"]
 Script = Literal["ja", "hi"]
 
-STATUSES = (
-    "proposed",
-    "announced",
-    "negotiating",
-    "text-finalised",
-    "agreed",
-    "signed",
-    "in-force",
-    "launched",
-    "upgraded",
-    "reaffirmed",
-    "in-progress",
-    "delivered",
-)
 Status = Literal[
     "proposed",
     "announced",

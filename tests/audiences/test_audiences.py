@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from lxml import html as lxml_html
 
-from ijbrief.cli import main
+Cli = Callable[..., tuple[int, str]]  # the `cli` fixture (tests/conftest.py)
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
-
-
-def build_html(capsys: pytest.CaptureFixture[str], project: Path, *audiences: str) -> None:
-    code, output = run(
-        capsys, "-C", str(project), "build", "--format", "html", "--audience", *audiences,
+def build_html(cli: Cli, project: Path, *audiences: str) -> None:
+    code, output = cli(
+        "-C", str(project), "build", "--format", "html", "--audience", *audiences,
         "--only", "sd-18", "--jobs", "1",
     )  # fmt: skip
     assert code == 0, output
@@ -32,10 +28,8 @@ def sections(path: Path) -> dict[str, str]:
     }
 
 
-def test_templates_list_shows_label_and_origin(
-    project: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, output = run(capsys, "-C", str(project), "templates", "list")
+def test_templates_list_shows_label_and_origin(project: Path, cli: Cli) -> None:
+    code, output = cli("-C", str(project), "templates", "list")
     assert code == 0
     for name, label in (
         ("analyst", "Analyst's record"),
@@ -45,39 +39,31 @@ def test_templates_list_shows_label_and_origin(
         assert any(line.startswith(name) and label in line for line in output.splitlines())
 
 
-def test_new_audience_inherits_everything_and_builds(
-    project: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, output = run(
-        capsys, "-C", str(project), "templates", "new", "press", "--from", "minister"
-    )
+def test_new_audience_inherits_everything_and_builds(project: Path, cli: Cli) -> None:
+    code, output = cli("-C", str(project), "templates", "new", "press", "--from", "minister")
     assert code == 0, output
     spec = (project / "templates/press/audience.yaml").read_text(encoding="utf-8")
     assert (
         "extends: minister" in spec and "# classification:" in spec
     )  # says what can be overridden
-    code, output = run(capsys, "-C", str(project), "templates", "show", "press")
+    code, output = cli("-C", str(project), "templates", "show", "press")
     assert "extends: minister" in output and "brief-meeting.html.j2" in output
-    code, output = run(capsys, "-C", str(project), "templates", "list")
+    code, output = cli("-C", str(project), "templates", "list")
     assert any(line.startswith("press") and "project" in line for line in output.splitlines())
-    build_html(capsys, project, "minister", "press")
+    build_html(cli, project, "minister", "press")
     press = sections(project / "out/press/briefs/2026-01-16-sd-18.html")
     minister = sections(project / "out/minister/briefs/2026-01-16-sd-18.html")
     assert press == minister  # inherits everything, overrides nothing yet
 
 
-def test_overriding_one_block_changes_exactly_that_block(
-    project: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert (
-        run(capsys, "-C", str(project), "templates", "new", "press", "--from", "minister")[0] == 0
-    )
+def test_overriding_one_block_changes_exactly_that_block(project: Path, cli: Cli) -> None:
+    assert cli("-C", str(project), "templates", "new", "press", "--from", "minister")[0] == 0
     (project / "templates/press/brief-meeting.html.j2").write_text(
         '{% extends "minister/brief-meeting.html.j2" %}\n'
         '{% block bottom_line %}<p class="press-line">For release: {{ brief.summary.html }}</p>{% endblock %}\n',
         encoding="utf-8",
     )
-    build_html(capsys, project, "minister", "press")
+    build_html(cli, project, "minister", "press")
     press = sections(project / "out/press/briefs/2026-01-16-sd-18.html")
     minister = sections(project / "out/minister/briefs/2026-01-16-sd-18.html")
     changed = {key for key in press if press[key] != minister.get(key)}
@@ -85,12 +71,8 @@ def test_overriding_one_block_changes_exactly_that_block(
     assert "For release:" in press["section sec-bottom-line"]
 
 
-def test_banner_colour_and_order_change_without_template_edits(
-    project: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert (
-        run(capsys, "-C", str(project), "templates", "new", "press", "--from", "minister")[0] == 0
-    )
+def test_banner_colour_and_order_change_without_template_edits(project: Path, cli: Cli) -> None:
+    assert cli("-C", str(project), "templates", "new", "press", "--from", "minister")[0] == 0
     spec = project / "templates/press/audience.yaml"
     spec.write_text(
         spec.read_text(encoding="utf-8")
@@ -99,7 +81,7 @@ def test_banner_colour_and_order_change_without_template_edits(
         + "hide_sections: [participants]\n",
         encoding="utf-8",
     )
-    build_html(capsys, project, "press")
+    build_html(cli, project, "press")
     html = (project / "out/press/briefs/2026-01-16-sd-18.html").read_text(encoding="utf-8")
     assert "Embargoed until delivery" in html and "#7A1F1F" in html
     assert "sec-participants" not in html and "sec-talking-points" in html
@@ -140,11 +122,10 @@ def test_banner_colour_and_order_change_without_template_edits(
     ],
 )
 def test_template_errors_are_reported_at_their_line(
-    project: Path, capsys: pytest.CaptureFixture[str], template: str, expected: str
+    project: Path, cli: Cli, template: str, expected: str
 ) -> None:
     (project / "templates/analyst/brief-meeting.html.j2").write_text(template, encoding="utf-8")
-    code, output = run(
-        capsys,
+    code, output = cli(
         "-C",
         str(project),
         "build",
@@ -162,16 +143,13 @@ def test_template_errors_are_reported_at_their_line(
         assert "templates/analyst/brief-meeting.html.j2" + expected in output
 
 
-def test_includes_cannot_escape_through_symlinks(
-    project: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_includes_cannot_escape_through_symlinks(project: Path, cli: Cli) -> None:
     (project / "templates/analyst/secret.html.j2").symlink_to("/etc/passwd")
     (project / "templates/analyst/brief-meeting.html.j2").write_text(
         "{% extends 'base/brief-meeting.html.j2' %}{% block masthead %}{% include 'secret.html.j2' %}{% endblock %}",
         encoding="utf-8",
     )
-    code, output = run(
-        capsys,
+    code, output = cli(
         "-C",
         str(project),
         "build",
@@ -186,22 +164,45 @@ def test_includes_cannot_escape_through_symlinks(
     assert "root:" not in output
 
 
-def test_bad_audience_yaml_is_reported_at_its_line(
-    project: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_bad_audience_yaml_is_reported_at_its_line(project: Path, cli: Cli) -> None:
     spec = project / "templates/student/audience.yaml"
     spec.write_text(
         spec.read_text(encoding="utf-8").replace("base_size_pt: 10", "base_size_pt: big"),
         encoding="utf-8",
     )
-    code, output = run(capsys, "-C", str(project), "build", "--audience", "student")
+    code, output = cli("-C", str(project), "build", "--audience", "student")
     assert code == 1 and "templates/student/audience.yaml:" in output and "base_size_pt" in output
 
 
-def test_unknown_audience_is_a_clear_error(
-    project: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, output = run(capsys, "-C", str(project), "build", "--audience", "ambassador")
+def test_unknown_audience_is_a_clear_error(project: Path, cli: Cli) -> None:
+    code, output = cli("-C", str(project), "build", "--audience", "ambassador")
     assert (
         code == 1 and "unknown audience 'ambassador' (known: analyst, minister, student)" in output
     )
+
+
+def test_the_readme_worked_example_builds_in_both_formats(project: Path, cli: Cli) -> None:
+    """The 'Customising for your audience' section, step by step, as a reader would follow it."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Customising for your audience", 1)[1]
+    blocks = re.findall(r"```(\w+)\n(.*?)```", section, flags=re.S)
+    yaml_block = next(body for lang, body in blocks if lang == "yaml")
+    jinja_block = next(body for lang, body in blocks if lang == "jinja")
+    assert cli("-C", str(project), "templates", "new", "press", "--from", "minister")[0] == 0
+    (project / "templates/press/audience.yaml").write_text(yaml_block, encoding="utf-8")
+    (project / "templates/press/brief-meeting.html.j2").write_text(jinja_block, encoding="utf-8")
+    code, output = cli("-C", str(project), "templates", "show", "press")
+    assert code == 0 and "extends: minister" in output
+    code, output = cli(
+        "-C", str(project), "build", "--audience", "press", "--format", "all", "--jobs", "2"
+    )
+    assert code == 0, output
+    html = (project / "out/press/briefs/2026-01-16-sd-18.html").read_text(encoding="utf-8")
+    assert (
+        "Embargoed until delivery" in html
+        and "For release:" in html
+        and "sec-participants" not in html
+    )
+    assert (project / "out/press/briefs/2026-01-16-sd-18.pdf").is_file()
+    assert (project / "out/press/briefs/2026-01-16-sd-18.docx").is_file()
+    assert (project / "out/press/press-dossier.pdf").is_file()

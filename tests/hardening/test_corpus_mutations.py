@@ -193,6 +193,24 @@ def test_check_never_prints_a_traceback(
         assert last.split(",")[0].split()[1] in ("error", "errors"), err
 
 
+@settings(FUZZ, max_examples=25)
+@given(files=damage(YAML_FILES))
+def test_build_never_prints_a_traceback(
+    project: Path, capsys: pytest.CaptureFixture[str], files: dict[str, bytes]
+) -> None:
+    """The same damage through `build` (one brief and the dossier, HTML, to keep it quick)."""
+    with Damaged(project, files):
+        code = main(
+            ["-C", str(project), "build", "--format", "html", "--audience", "student",
+             "--only", "sd-18", "--jobs", "1", "--quiet"]
+        )  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code in (0, 1)
+    assert "Traceback" not in out + err
+    if code == 1:
+        assert "error" in err.splitlines()[-1]
+
+
 def test_originals_are_restored(project: Path) -> None:
     rel = YAML_FILES[0]
     with Damaged(project, {rel: b"\xff"}):

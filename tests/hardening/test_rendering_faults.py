@@ -3,32 +3,20 @@
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from ijbrief import build as build_module
-from ijbrief.cli import main
 
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
-
-
-def snapshot(out: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(out.rglob("*"))
-        if p.is_file()
-    }
+Cli = Callable[..., tuple[int, str]]  # the `cli` fixture (tests/conftest.py)
+Snapshot = Callable[[Path], dict[str, str]]  # the `snapshot` fixture
 
 
 def masthead(project: Path, html: str) -> None:
@@ -38,9 +26,8 @@ def masthead(project: Path, html: str) -> None:
     )
 
 
-def build_one(capsys: pytest.CaptureFixture[str], project: Path) -> tuple[int, str]:
-    return run(
-        capsys,
+def build_one(cli: Cli, project: Path) -> tuple[int, str]:
+    return cli(
         "-C",
         str(project),
         "build",
@@ -53,23 +40,21 @@ def build_one(capsys: pytest.CaptureFixture[str], project: Path) -> tuple[int, s
     )
 
 
-def test_a_corrupt_image_fails_the_build(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_corrupt_image_fails_the_build(project: Path, cli: Cli) -> None:
     (project / "templates/minister/seal.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really a png")
     masthead(project, '<img src="minister/seal.png">')
-    code, output = build_one(capsys, project)
+    code, output = build_one(cli, project)
     assert code == 1 and "Failed to load image" in output and "seal.png" in output
     assert "Traceback" not in output
 
 
-def test_a_missing_image_fails_the_build(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_missing_image_fails_the_build(project: Path, cli: Cli) -> None:
     masthead(project, '<img src="minister/nowhere.png">')
-    code, output = build_one(capsys, project)
+    code, output = build_one(cli, project)
     assert code == 1 and "nowhere.png: file does not exist" in output
 
 
-def test_a_decompression_bomb_fails_the_build(
-    project: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_decompression_bomb_fails_the_build(project: Path, cli: Cli) -> None:
     from PIL import Image
 
     Image.new("1", (20000, 20000)).save(
@@ -77,15 +62,15 @@ def test_a_decompression_bomb_fails_the_build(
     )  # 400 Mpx, a few KB
     assert (project / "templates/minister/bomb.png").stat().st_size < 200_000
     masthead(project, '<img src="minister/bomb.png">')
-    code, output = build_one(capsys, project)
+    code, output = build_one(cli, project)
     assert code == 1 and "bomb.png" in output and "Traceback" not in output
 
 
-def test_a_fifo_does_not_hang_the_build(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_fifo_does_not_hang_the_build(project: Path, cli: Cli) -> None:
     os.mkfifo(project / "templates/minister/pipe.png")
     masthead(project, '<img src="minister/pipe.png">')
     started = time.perf_counter()
-    code, output = build_one(capsys, project)
+    code, output = build_one(cli, project)
     assert code == 1 and "not a regular file" in output
     assert time.perf_counter() - started < 30
 
@@ -98,19 +83,17 @@ def test_a_fifo_does_not_hang_the_build(project: Path, capsys: pytest.CaptureFix
     ],
 )
 def test_pathological_css_is_a_clean_error(
-    project: Path, capsys: pytest.CaptureFixture[str], css: str, expected: str
+    project: Path, cli: Cli, css: str, expected: str
 ) -> None:
     with (project / "templates/minister/style.css").open("a", encoding="utf-8") as handle:
         handle.write("\n" + css + "\n")
-    code, output = build_one(capsys, project)
+    code, output = build_one(cli, project)
     assert code == 1 and expected in output and "Traceback" not in output
 
 
-def test_deeply_nested_markup_is_a_clean_error(
-    project: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_deeply_nested_markup_is_a_clean_error(project: Path, cli: Cli) -> None:
     masthead(project, "{% for i in range(3000) %}<div>{% endfor %}x")
-    code, output = build_one(capsys, project)
+    code, output = build_one(cli, project)
     assert "Traceback" not in output
     assert code in (0, 1)  # laid out, or refused with a message; never a crash
     if code == 1:
@@ -118,33 +101,35 @@ def test_deeply_nested_markup_is_a_clean_error(
 
 
 def test_rendering_is_stopped_at_the_wall_clock_limit(
-    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    project: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(build_module, "RENDER_SECONDS", 0.3)
     masthead(project, "{% for i in range(4000) %}<p>{{ brief.title }} {{ i }}</p>{% endfor %}")
-    code, output = build_one(capsys, project)
+    code, output = build_one(cli, project)
     assert code == 1 and "rendering took longer than" in output
 
 
 def test_a_full_disk_leaves_earlier_outputs_untouched(
-    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    project: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch, snapshot: Snapshot
 ) -> None:
-    assert run(capsys, "-C", str(project), "build", "--audience", "minister", "--jobs", "2")[0] == 0
+    assert cli("-C", str(project), "build", "--audience", "minister", "--jobs", "2")[0] == 0
     before = snapshot(project / "out")
 
     def no_space(descriptor: int) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr("ijbrief.outputs.os.fsync", no_space)
-    code, output = run(
-        capsys, "-C", str(project), "build", "--audience", "minister", "--force", "--jobs", "1"
+    code, output = cli(
+        "-C", str(project), "build", "--audience", "minister", "--force", "--jobs", "1"
     )
     assert code == 1 and "No space left on device" in output
     assert snapshot(project / "out") == before
     assert not [p for p in (project / "out").iterdir() if p.name.startswith(".ijbrief-staging")]
 
 
-def test_ctrl_c_mid_build_leaves_earlier_outputs_untouched(project: Path) -> None:
+def test_ctrl_c_mid_build_leaves_earlier_outputs_untouched(
+    project: Path, snapshot: Snapshot
+) -> None:
     command = [
         sys.executable,
         "-m",
@@ -172,3 +157,35 @@ def test_ctrl_c_mid_build_leaves_earlier_outputs_untouched(project: Path) -> Non
     assert "interrupted" in err and "Traceback" not in err
     assert snapshot(project / "out") == before
     assert not [p for p in (project / "out").iterdir() if p.name.startswith(".ijbrief-staging")]
+
+
+def test_an_unwritable_output_is_a_clean_error(
+    project: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch, snapshot: Snapshot
+) -> None:
+    """A read-only output file or folder (simulated: tests run as root, who may write anyway)."""
+    assert (
+        cli(
+            "-C", str(project), "build", "--audience", "minister", "--only", "sd-18", "--jobs", "1"
+        )[0]
+        == 0
+    )
+    before = snapshot(project / "out")
+
+    def refuse(source: object, target: object) -> None:
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+
+    monkeypatch.setattr("ijbrief.outputs.os.replace", refuse)
+    code, output = cli(
+        "-C",
+        str(project),
+        "build",
+        "--audience",
+        "minister",
+        "--only",
+        "sd-18",
+        "--force",
+        "--jobs",
+        "1",
+    )
+    assert code == 1 and "cannot write: Permission denied" in output and "Traceback" not in output
+    assert snapshot(project / "out") == before

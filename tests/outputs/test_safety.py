@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 import http.server
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
-from ijbrief.cli import main
 from ijbrief.outputs import locked
 
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
-
-
-def snapshot(out: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(out.rglob("*"))
-        if p.is_file()
-    }
+Cli = Callable[..., tuple[int, str]]  # the `cli` fixture (tests/conftest.py)
+Snapshot = Callable[[Path], dict[str, str]]  # the `snapshot` fixture
 
 
 def override_masthead(project: Path, audience: str, html: str) -> None:
@@ -53,23 +40,19 @@ def override_masthead(project: Path, audience: str, html: str) -> None:
         "<style>@import url(file:///etc/hostname);</style>",
     ],
 )
-def test_fetches_outside_the_templates_fail_the_build(
-    project: Path, capsys: pytest.CaptureFixture[str], markup: str
-) -> None:
+def test_fetches_outside_the_templates_fail_the_build(project: Path, cli: Cli, markup: str) -> None:
     override_masthead(project, "minister", markup)
-    code, output = run(capsys, "-C", str(project), "build", "--audience", "minister", "--jobs", "1")
+    code, output = cli("-C", str(project), "build", "--audience", "minister", "--jobs", "1")
     assert code == 1
     assert "refused to fetch" in output or "cannot fetch" in output
     assert "Traceback" not in output
     assert not list((project / "out").rglob("*.pdf"))
 
 
-def test_symlink_escaping_the_templates_is_refused(
-    project: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_symlink_escaping_the_templates_is_refused(project: Path, cli: Cli) -> None:
     (project / "templates" / "minister" / "logo.png").symlink_to("/etc/passwd")
     override_masthead(project, "minister", '<img src="minister/logo.png">')
-    code, output = run(capsys, "-C", str(project), "build", "--audience", "minister", "--jobs", "1")
+    code, output = cli("-C", str(project), "build", "--audience", "minister", "--jobs", "1")
     assert code == 1 and "outside the templates folders" in output
 
 
@@ -94,23 +77,19 @@ def listener() -> Iterator[str]:
     server.shutdown()
 
 
-def test_no_network_fetch_is_attempted(
-    project: Path, capsys: pytest.CaptureFixture[str], listener: str
-) -> None:
+def test_no_network_fetch_is_attempted(project: Path, cli: Cli, listener: str) -> None:
     _Counter.hits = 0
     override_masthead(
         project,
         "analyst",
         f'<img src="{listener}/x.png"><link rel="stylesheet" href="{listener}/s.css">',
     )
-    code, output = run(capsys, "-C", str(project), "build", "--audience", "analyst", "--jobs", "1")
+    code, output = cli("-C", str(project), "build", "--audience", "analyst", "--jobs", "1")
     assert code == 1 and "refused to fetch http://127.0.0.1" in output
     assert _Counter.hits == 0
 
 
-def test_an_image_inside_the_audience_folder_is_allowed(
-    project: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_an_image_inside_the_audience_folder_is_allowed(project: Path, cli: Cli) -> None:
     png = bytes.fromhex(
         "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
         "1f15c4890000000d49444154789c6360606060000000050001a5f645400000000049454e44ae426082"
@@ -121,8 +100,7 @@ def test_an_image_inside_the_audience_folder_is_allowed(
         "minister",
         '<img src="minister/seal.png" style="width:10mm"><h1>{{ brief.title }}</h1>',
     )
-    code, output = run(
-        capsys,
+    code, output = cli(
         "-C",
         str(project),
         "build",
@@ -148,14 +126,11 @@ def add_outcomes(project: Path, count: int, words: int) -> None:
     path.write_text(text.replace("\noutcomes:\n", "\noutcomes:\n" + extra, 1), encoding="utf-8")
 
 
-def test_an_overlong_brief_is_fitted_onto_one_page(
-    project: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_an_overlong_brief_is_fitted_onto_one_page(project: Path, cli: Cli) -> None:
     import json
 
     add_outcomes(project, 6, 25)
-    code, output = run(
-        capsys,
+    code, output = cli(
         "-C",
         str(project),
         "build",
@@ -177,13 +152,13 @@ def test_an_overlong_brief_is_fitted_onto_one_page(
 
 
 def test_a_brief_that_cannot_fit_is_refused_and_nothing_is_written(
-    project: Path, capsys: pytest.CaptureFixture[str]
+    project: Path, cli: Cli, snapshot: Snapshot
 ) -> None:
-    code, _ = run(capsys, "-C", str(project), "build", "--audience", "analyst", "--jobs", "2")
+    code, _ = cli("-C", str(project), "build", "--audience", "analyst", "--jobs", "2")
     assert code == 0
     before = snapshot(project / "out")
     add_outcomes(project, 40, 40)
-    code, output = run(capsys, "-C", str(project), "build", "--audience", "analyst", "--jobs", "2")
+    code, output = cli("-C", str(project), "build", "--audience", "analyst", "--jobs", "2")
     assert code == 1
     assert "analyst/meeting sd-18: does not fit one page" in output and "overflowing by" in output
     assert snapshot(project / "out") == before  # the last good outputs are untouched
@@ -191,10 +166,9 @@ def test_a_brief_that_cannot_fit_is_refused_and_nothing_is_written(
 
 
 def test_a_failure_mid_build_leaves_earlier_outputs_untouched(
-    project: Path, capsys: pytest.CaptureFixture[str]
+    project: Path, cli: Cli, snapshot: Snapshot
 ) -> None:
-    code, _ = run(
-        capsys,
+    code, _ = cli(
         "-C",
         str(project),
         "build",
@@ -215,8 +189,7 @@ def test_a_failure_mid_build_leaves_earlier_outputs_untouched(
         '{% extends "base/dossier.html.j2" %}{% block sources_part %}{{ no_such_thing }}{% endblock %}\n',
         encoding="utf-8",
     )
-    code, output = run(
-        capsys,
+    code, output = cli(
         "-C",
         str(project),
         "build",
@@ -233,24 +206,23 @@ def test_a_failure_mid_build_leaves_earlier_outputs_untouched(
     assert not [p for p in (project / "out").iterdir() if p.name.startswith(".ijbrief-staging")]
 
 
-def test_invalid_corpus_writes_nothing(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_invalid_corpus_writes_nothing(project: Path, cli: Cli) -> None:
     path = project / "briefs/meetings/2020-10-07-fmsd-13.yaml"
     path.write_text(
         path.read_text(encoding="utf-8").replace("venue: Tokyo", "venue: Tokyo\nvenu: Tokyo"),
         encoding="utf-8",
     )
-    code, output = run(capsys, "-C", str(project), "build")
+    code, output = cli("-C", str(project), "build")
     assert code == 1 and "unknown key 'venu'; did you mean 'venue'?" in output
     assert not (project / "out").exists()
 
 
 def test_rebuilds_are_byte_identical(
-    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    project: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch, snapshot: Snapshot
 ) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
     for out in ("out1", "out2"):
-        code, output = run(
-            capsys,
+        code, output = cli(
             "-C",
             str(project),
             "build",
@@ -268,11 +240,9 @@ def test_rebuilds_are_byte_identical(
     assert metadata is not None and metadata["/CreationDate"].startswith("D:20260101")
 
 
-def test_filters_shape_the_dossier_and_its_name(
-    project: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, output = run(
-        capsys, "-C", str(project), "build", "--audience", "analyst", "--topic", "5g", "cybersecurity",
+def test_filters_shape_the_dossier_and_its_name(project: Path, cli: Cli) -> None:
+    code, output = cli(
+        "-C", str(project), "build", "--audience", "analyst", "--topic", "5g", "cybersecurity",
         "--since", "2020-01-01", "--jobs", "2",
     )  # fmt: skip
     assert code == 0, output
@@ -285,13 +255,13 @@ def test_filters_shape_the_dossier_and_its_name(
     assert "2019-11-two-plus-two-1.pdf" not in briefs and "2020-10-07-fmsd-13.pdf" in briefs
 
 
-def test_unknown_filters_are_user_errors(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, output = run(capsys, "-C", str(project), "build", "--topic", "6g")
+def test_unknown_filters_are_user_errors(project: Path, cli: Cli) -> None:
+    code, output = cli("-C", str(project), "build", "--topic", "6g")
     assert code == 1 and "unknown topic(s): 6g" in output and "Traceback" not in output
 
 
 def test_noop_rebuild_skips_everything_and_one_change_rebuilds_only_its_dependants(
-    project: Path, capsys: pytest.CaptureFixture[str]
+    project: Path, cli: Cli
 ) -> None:
     from ijbrief.build import BuildOptions, build
 
@@ -339,11 +309,8 @@ def test_markdown_fields_cannot_inject_html_or_unsafe_links() -> None:
     assert "<img" not in html
 
 
-def test_outputs_are_written_atomically_without_temp_files(
-    project: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, _ = run(
-        capsys,
+def test_outputs_are_written_atomically_without_temp_files(project: Path, cli: Cli) -> None:
+    code, _ = cli(
         "-C",
         str(project),
         "build",
