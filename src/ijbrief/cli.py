@@ -85,6 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--out", type=Path)
+    serve.add_argument("--jobs", type=int, default=None, help="parallel workers for builds")
+    serve.add_argument("--no-watch", action="store_true", help="do not rebuild on changes")
 
     commands.add_parser("doctor", help="check fonts, Pango, LibreOffice and out/")
     return parser
@@ -181,7 +183,8 @@ def _run(args: argparse.Namespace, root: Path) -> int:
     if command == "serve":
         from ijbrief.serve import serve
 
-        return int(serve(root, args.out or root / "out", args.host, args.port))
+        out = args.out or root / "out"
+        return int(serve(root, out, args.host, args.port, jobs=args.jobs, watch=not args.no_watch))
     if command == "doctor":
         from ijbrief.doctor import doctor
 

@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +30,7 @@ def locked(out: Path, wait: bool = True) -> Iterator[None]:
         except BlockingIOError:
             if not wait:
                 raise IjbriefError(f"{out}: another build is running") from None
+            print(f"ijbrief: waiting for another build on {out} to finish…", file=sys.stderr)
             fcntl.flock(handle, fcntl.LOCK_EX)
         yield
     finally:

@@ -911,7 +911,15 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def serve(root: Path, out: Path, host: str = "127.0.0.1", port: int = 8000) -> int:
+def serve(
+    root: Path,
+    out: Path,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    jobs: int | None = None,
+    watch: bool = True,
+) -> int:
     """Run the web app until interrupted; return the exit code."""
     import uvicorn
 
@@ -923,7 +931,9 @@ def serve(root: Path, out: Path, host: str = "127.0.0.1", port: int = 8000) -> i
             "use the default --host 127.0.0.1 unless you mean it",
             file=sys.stderr,
         )
-    app = create_app(root, out, allowed_hosts=sorted(LOOPBACK_NAMES) if local else None)
+    app = create_app(
+        root, out, jobs=jobs, watch=watch, allowed_hosts=sorted(LOOPBACK_NAMES) if local else None
+    )
     config = uvicorn.Config(
         app, host=host, port=port, log_level="info", server_header=False, lifespan="on"
     )

@@ -329,3 +329,34 @@ def test_outputs_are_written_atomically_without_temp_files(project: Path, cli: C
     ]
     assert leftovers == []
     assert os.access(project / "out/minister/briefs/2020-10-07-fmsd-13.pdf", os.R_OK)
+
+
+def test_a_second_build_waits_for_the_first_and_says_so(project: Path) -> None:
+    import subprocess
+    import sys
+
+    out = project / "out"
+    with locked(out):
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "ijbrief",
+                "-C",
+                str(project),
+                "build",
+                "--audience",
+                "minister",
+                "--only",
+                "fmsd-13",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stderr is not None
+        assert "waiting for another build" in process.stderr.readline()
+        assert process.poll() is None  # still waiting while the lock is held
+    _, rest = process.communicate(timeout=120)
+    assert process.returncode == 0, rest
+    assert (out / "minister/briefs/2020-10-07-fmsd-13.pdf").is_file()
