@@ -477,6 +477,9 @@ def _manifest_entry(
         "kind": task.kind,
         "id": task.ident,
         "pages": rendered.pages,
+        # A DOCX is paginated by Word or LibreOffice; a brief is checked to keep to one page,
+        # a dossier's count is the PDF's.
+        "pages_from": "pdf-layout" if relpath.endswith(".docx") else "pdf",
         "bytes": len(data),
         "sha256": hashlib.sha256(data).hexdigest(),
         "inputs": inputs,

@@ -463,8 +463,10 @@ def _files(doc: Document, corpus: Corpus | None, links: Links) -> Markup:
         relpath, entry = doc.files[fmt]
         facts = [size_text(int(entry.get("bytes", 0)))]
         pages = int(entry.get("pages", 0) or 0)
-        if fmt != "html" and pages:
+        if (fmt == "pdf" and pages) or (fmt == "docx" and pages == 1):
             facts.append(f"{pages} p.")
+        elif fmt == "docx" and pages:
+            facts.append(f"≈{pages} p.")  # as the PDF lays it out; Word paginates on its own
         out.append(
             Markup(
                 '<a class="file {fmt}" href="{href}" download="{name}" title="Download {label}">'
