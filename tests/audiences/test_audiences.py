@@ -206,3 +206,47 @@ def test_the_readme_worked_example_builds_in_both_formats(project: Path, cli: Cl
     assert (project / "out/press/briefs/2026-01-16-sd-18.pdf").is_file()
     assert (project / "out/press/briefs/2026-01-16-sd-18.docx").is_file()
     assert (project / "out/press/press-dossier.pdf").is_file()
+
+
+def test_a_logo_from_branding_appears_in_the_pdf(project: Path, cli: Cli) -> None:
+    from PIL import Image
+    from pypdf import PdfReader
+
+    Image.new("RGB", (120, 60), "#1F3A5F").save(project / "templates/minister/seal.png")
+    spec = project / "templates/minister/audience.yaml"
+    spec.write_text(
+        spec.read_text(encoding="utf-8").replace(
+            "  base_size_pt: 10.5", "  base_size_pt: 10.5\n  logo: seal.png"
+        ),
+        encoding="utf-8",
+    )
+    code, output = cli(
+        "-C",
+        str(project),
+        "build",
+        "--audience",
+        "minister",
+        "--only",
+        "fmsd-13",
+        "--format",
+        "all",
+        "--jobs",
+        "1",
+    )
+    assert code == 0, output
+    assert PdfReader(project / "out/minister/briefs/2020-10-07-fmsd-13.pdf").pages[0].images
+    assert PdfReader(project / "out/minister/minister-dossier-fmsd-13.pdf").pages[0].images
+
+
+def test_a_missing_logo_is_a_clear_error(project: Path, cli: Cli) -> None:
+    spec = project / "templates/minister/audience.yaml"
+    spec.write_text(
+        spec.read_text(encoding="utf-8").replace(
+            "  base_size_pt: 10.5", "  base_size_pt: 10.5\n  logo: nowhere.png"
+        ),
+        encoding="utf-8",
+    )
+    code, output = cli(
+        "-C", str(project), "build", "--audience", "minister", "--only", "fmsd-13", "--jobs", "1"
+    )
+    assert code == 1 and "logo 'nowhere.png' not found" in output
