@@ -282,7 +282,6 @@ def _key(base: str, root: Path, files: Iterable[str]) -> str:
 def _run(tasks: list[Task], jobs: int, progress: Progress) -> Iterable[Rendered]:
     """Render tasks, in worker processes when there are several jobs; yield results in order."""
     if jobs <= 1 or len(tasks) <= 1:
-        _limit_worker_memory()  # this process is the worker
         for task in tasks:
             progress.begin(task)
             result = render_task(task)
