@@ -91,6 +91,7 @@ class Rendered:
     pages: int = 0
     fit: dict[str, Any] = field(default_factory=dict)
     omitted: list[str] = field(default_factory=list)
+    layout: dict[str, Any] = field(default_factory=dict)  # what a later DOCX/HTML-only build reuses
     seconds: float = 0.0
 
 
@@ -130,9 +131,15 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
                 report.skipped += paths
             else:
                 todo.append(task)
+        layouts: dict[str, Any] = cache.pop("layouts", None) or {}
         _STATE.clear()  # a long-lived process (serve, tests) builds several projects
         _STATE.update(
-            root=root, corpus=corpus, stamp=stamp, filters=options.filters, audiences=audiences
+            root=root,
+            corpus=corpus,
+            stamp=stamp,
+            filters=options.filters,
+            audiences=audiences,
+            layouts=layouts,
         )
         staging = Staging(out)
         try:
@@ -141,11 +148,15 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
                 for relpath, data in rendered.files.items():
                     staging.write(Path(relpath), data)
                     cache[relpath] = rendered.task.key
+                    if rendered.layout:
+                        layouts[rendered.task.key] = rendered.layout
                     manifest[relpath] = _manifest_entry(corpus, rendered, relpath, data)
                     report.written.append(relpath)
             live = {str(t.stem.with_suffix(f".{f}")) for t in tasks for f in t.formats}
             manifest = {k: v for k, v in manifest.items() if (out / k).exists() or k in live}
             staging.write(Path("manifest.json"), _manifest_bytes(manifest, stamp))
+            keys = {t.key for t in tasks} | set(cache.values())
+            cache["layouts"] = {k: v for k, v in layouts.items() if k in keys}
             staging.write(Path(CACHE_NAME), json.dumps(cache, indent=0, sort_keys=True).encode())
             from ijbrief.site import index_html
 
@@ -383,15 +394,21 @@ def render_task(task: Task) -> Rendered:
 def _render(task: Task) -> Rendered:
     started = time.perf_counter()
     composer = _composer(task.audience)
+    known = _STATE.get("layouts", {}).get(task.key)
+    if known and "pdf" not in task.formats:
+        # The PDF of exactly these inputs was laid out before: reuse its decisions, not the engine.
+        return _from_known_layout(task, composer, known, started)
     engine = _pdf_engine()
     result = Rendered(task)
     name = f"{task.audience}/{task.kind} {task.ident}"
     if task.kind == "dossier":
         html = composer.dossier_html({})
         document = engine.layout(html, name)
+        anchors = engine.anchors(document)
         if set(task.formats) & {"html", "docx"}:
-            html = composer.dossier_html(engine.anchors(document))
+            html = composer.dossier_html(anchors)
         scale = 1.0
+        result.layout = {"anchors": anchors, "pages": len(document.pages)}
     else:
         from ijbrief.fit import fit_one_page
 
@@ -410,7 +427,35 @@ def _render(task: Task) -> Rendered:
         )
         html, document, scale = fitted.html, fitted.document, fitted.scale
         result.fit = fitted.decisions()
+        result.layout = {**result.fit, "sections": [s.id for s in fitted.sections], "pages": 1}
     result.pages = len(document.pages)
+    _finish(task, composer, result, html, scale, document)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _from_known_layout(
+    task: Task, composer: Composer, known: dict[str, Any], started: float
+) -> Rendered:
+    result = Rendered(task, pages=int(known["pages"]), layout=known)
+    if task.kind == "dossier":
+        html, scale = composer.dossier_html(dict(known["anchors"])), 1.0
+    else:
+        views = composer.meetings if task.kind == "meeting" else composer.agreements
+        view = views[task.ident]
+        sections = [s for s in composer.sections(view) if s.id in known["sections"]]
+        scale = float(known["scale"])
+        html = composer.brief_html(view, sections, scale)
+        result.fit = {k: known[k] for k in ("scale", "dropped", "layouts")}
+    _finish(task, composer, result, html, scale, None)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _finish(
+    task: Task, composer: Composer, result: Rendered, html: str, scale: float, document: Any
+) -> None:
+    """Write every requested format of a laid-out (or previously laid-out) document."""
     own = None if task.kind == "dossier" else _STATE["corpus"].files[task.ident]
     result.omitted = sorted(
         {o for o in composer.edition.omitted if own is None or o.startswith(own)}
@@ -420,11 +465,9 @@ def _render(task: Task) -> Rendered:
         if fmt == "html":
             result.files[path] = html.encode("utf-8")
         elif fmt == "pdf":
-            result.files[path] = engine.write(document, path)
+            result.files[path] = _pdf_engine().write(document, path)
         elif fmt == "docx":
             result.files[path] = _docx(composer, task, html, scale)
-    result.seconds = time.perf_counter() - started
-    return result
 
 
 def _docx(composer: Composer, task: Task, html: str, scale: float) -> bytes:

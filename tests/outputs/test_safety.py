@@ -360,3 +360,50 @@ def test_a_second_build_waits_for_the_first_and_says_so(project: Path) -> None:
     _, rest = process.communicate(timeout=120)
     assert process.returncode == 0, rest
     assert (out / "minister/briefs/2020-10-07-fmsd-13.pdf").is_file()
+
+
+def test_docx_after_pdf_reuses_the_layout_and_matches_a_fresh_docx(
+    project: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No work twice: the PDF build's fit decisions and page numbers serve a later DOCX build."""
+    assert cli("-C", str(project), "build", "--audience", "analyst", "--jobs", "1")[0] == 0
+    code, output = cli(
+        "-C",
+        str(project),
+        "build",
+        "--audience",
+        "analyst",
+        "--format",
+        "docx",
+        "--out",
+        str(project / "fresh"),
+        "--jobs",
+        "1",
+    )
+    assert code == 0, output
+
+    from ijbrief.writers import pdf
+
+    def no_layout(*args: object) -> None:
+        raise AssertionError("laid out again")
+
+    monkeypatch.setattr(pdf.PdfEngine, "layout", no_layout)
+    code, output = cli(
+        "-C",
+        str(project),
+        "build",
+        "--audience",
+        "analyst",
+        "--format",
+        "docx",
+        "--jobs",
+        "1",
+    )
+    assert code == 0, output
+    reused = sorted((project / "out").rglob("*.docx"))
+    assert len(reused) == 17
+    for path in reused:
+        assert (
+            path.read_bytes()
+            == (project / "fresh" / path.relative_to(project / "out")).read_bytes()
+        ), path.name
