@@ -183,7 +183,7 @@ def report(rows: list[dict[str, float]]) -> str:
         )
     lines += [
         "",
-        "| N | dossier: WeasyPrint single document | Typst cold | Typst after one change | DOCX build (all) | python-docx save floor | pandoc MD→DOCX (dossier) | dossier DOCX MiB |",  # noqa: E501
+        "| N | dossier: WeasyPrint single document | Typst cold | Typst after one change | DOCX build after the PDF build (512 briefs + dossier, layouts reused) | python-docx save floor | pandoc MD→DOCX (dossier) | dossier DOCX MiB |",  # noqa: E501
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
