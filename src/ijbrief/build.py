@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import json
 import multiprocessing
@@ -26,6 +27,7 @@ from ijbrief.errors import IjbriefError, RenderError
 from ijbrief.outputs import Staging, locked
 from ijbrief.progress import Progress
 from ijbrief.select import Filters, prepared_date
+from ijbrief.textfmt import iso_prefix
 
 CACHE_NAME = ".ijbrief-cache.json"
 # Modules that cannot change a rendered document, so editing them invalidates nothing.
@@ -205,12 +207,22 @@ def _stamp(corpus: Corpus, prepared: dt.date | None) -> Stamp:
     return Stamp(prepared=day, timestamp=moment)
 
 
+@functools.lru_cache(maxsize=65536)
+def _file_hash(path: Path, stamp: tuple[int, int]) -> bytes:
+    """A file's content hash, read once per (size, mtime): a plan hashes each file for many keys."""
+    try:
+        return hashlib.sha256(path.read_bytes()).digest()
+    except OSError:
+        return b"<missing>"
+
+
 def _digest(paths: Iterable[Path]) -> str:
     sha = hashlib.sha256()
     for path in sorted(set(paths)):
         sha.update(str(path).encode())
         try:
-            sha.update(path.read_bytes())
+            info = path.stat()
+            sha.update(_file_hash(path, (info.st_size, info.st_mtime_ns)))
         except OSError:
             sha.update(b"<missing>")
     return sha.hexdigest()
@@ -246,7 +258,7 @@ def _plan(
             stem = (
                 Path(audience.name)
                 / "briefs"
-                / f"{_date_prefix(meeting.date, meeting.date_precision)}-{meeting.id}"
+                / f"{iso_prefix(meeting.date, meeting.date_precision)}-{meeting.id}"
             )
             tasks.append(
                 Task(audience.name, "meeting", meeting.id, stem, formats, _key(base, root, related))
@@ -261,7 +273,7 @@ def _plan(
             stem = (
                 Path(audience.name)
                 / "briefs"
-                / f"{_date_prefix(current.date, current.date_precision)}-{agreement.id}"
+                / f"{iso_prefix(current.date, current.date_precision)}-{agreement.id}"
             )
             tasks.append(
                 Task(
@@ -278,12 +290,6 @@ def _plan(
         key = _key(base + str(filters), root, everything)  # briefs do not depend on the filters
         tasks.append(Task(audience.name, "dossier", "dossier", stem, formats, key))
     return tasks
-
-
-def _date_prefix(day: dt.date, precision: str) -> str:
-    from ijbrief.textfmt import iso_prefix
-
-    return iso_prefix(day, precision)
 
 
 def _key(base: str, root: Path, files: Iterable[str]) -> str:

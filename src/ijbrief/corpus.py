@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ijbrief.errors import InputError, Location, Problem, relative
+from ijbrief.errors import InputError, Location, Problem
 from ijbrief.model import (
     Agreement,
     Catalogue,
@@ -527,8 +527,3 @@ def _check_agreement(c: _Collector, corpus: Corpus, agreement: Agreement, doc: D
                 doc.locate(("status_history", index, "date")),
                 f"step dated {step.date} but meeting {meeting.id!r} was on {meeting.date}",
             )
-
-
-def relative_to_root(corpus: Corpus, path: Path) -> str:
-    """A path as the user sees it, relative to the project root."""
-    return relative(path, corpus.root)

@@ -108,11 +108,12 @@ class Edition:
         return allowed
 
     def statements(self, items: Sequence[Statement], where: str) -> list[dict[str, Any]]:
-        return [
-            {"html": md_inline(s.text), "text": s.text, "sources": s.sources}
-            for i, s in enumerate(items)
-            if self.visible(s, f"{where}[{i}]")
-        ]
+        return [statement_view(s) for i, s in enumerate(items) if self.visible(s, f"{where}[{i}]")]
+
+
+def statement_view(statement: Statement) -> dict[str, Any]:
+    """A statement as templates use it: its HTML, its plain text and its sources."""
+    return {"html": md_inline(statement.text), "text": statement.text, "sources": statement.sources}
 
 
 def _person_view(corpus: Corpus, person_id: str) -> dict[str, Any]:
@@ -219,11 +220,7 @@ def meeting_view(corpus: Corpus, meeting: Meeting, edition: Edition) -> dict[str
             }
             for p in meeting.participants
         ],
-        "summary": {
-            "html": md_inline(meeting.summary.text),
-            "text": meeting.summary.text,
-            "sources": meeting.summary.sources,
-        },
+        "summary": statement_view(meeting.summary),
         "outcomes": [
             {"topic": corpus.topics[t].label, "topic_id": t, "items": items}
             for t, items in by_topic.items()
@@ -306,11 +303,7 @@ def agreement_view(corpus: Corpus, agreement: Agreement, edition: Edition) -> di
         "date_iso": iso_prefix(current.date, current.date_precision),
         "status": status_label(current.status),
         "status_key": current.status,
-        "purpose": {
-            "html": md_inline(agreement.purpose.text),
-            "text": agreement.purpose.text,
-            "sources": agreement.purpose.sources,
-        },
+        "purpose": statement_view(agreement.purpose),
         "steps": steps,
         "meetings": [
             {

@@ -52,13 +52,16 @@ def _layout(events: list[Event]) -> tuple[list[_Placed], list[tuple[float, str]]
         return AXIS_MARGIN + (WIDTH - 2 * AXIS_MARGIN) * (day - start).days / span
 
     placed: list[_Placed] = []
+    # Labels go left to right, so a level is free where its rightmost label ends before this one.
+    level_ends: list[float] = []
     for event in sorted(events, key=lambda e: e.day):
         x = x_of(event.day)
         width = CHAR_WIDTH * max(len(event.label), len(event.sublabel)) + 8
         left = min(max(x - width / 2, 0), WIDTH - width)
-        level = 0
-        while any(p.level == level and p.right > left and p.left < left + width for p in placed):
-            level += 1
+        level = next((i for i, end in enumerate(level_ends) if end <= left), len(level_ends))
+        if level == len(level_ends):
+            level_ends.append(0.0)
+        level_ends[level] = left + width
         placed.append(_Placed(event, x, level, left, left + width))
     years = [(x_of(dt.date(y, 1, 1)), str(y)) for y in range(start.year, end.year + 1)]
     return placed, years, max(p.level for p in placed) + 1
