@@ -13,18 +13,20 @@ import resource
 import signal
 import threading
 import time
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ijbrief import __version__
+from ijbrief.assemble import PARTS_DIR, Assembly, PartStore
 from ijbrief.audiences import Audience, discover, load_audience, template_roots
 from ijbrief.compose import Composer, Stamp
 from ijbrief.corpus import CATALOGUE, GLOSSARY, PEOPLE, TOPICS, Corpus, load_corpus
 from ijbrief.errors import IjbriefError, RenderError
 from ijbrief.outputs import Staging, locked
+from ijbrief.parts import PartLayout
 from ijbrief.progress import Progress
 from ijbrief.select import Filters, prepared_date
 from ijbrief.textfmt import iso_prefix
@@ -59,6 +61,8 @@ class BuildOptions:
     jobs: int = 1
     force: bool = False
     quiet: bool = False
+    # A dossier of more than twice this many meetings is laid out in parts of about this many.
+    chapters_per_part: int = 20
 
     @property
     def filters(self) -> Filters:
@@ -95,6 +99,8 @@ class Rendered:
     omitted: list[str] = field(default_factory=list)
     layout: dict[str, Any] = field(default_factory=dict)  # what a later DOCX/HTML-only build reuses
     seconds: float = 0.0
+    note: str = ""
+    part_keys: list[str] = field(default_factory=list)  # a dossier laid out in parts
 
 
 @dataclass
@@ -134,6 +140,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
             else:
                 todo.append(task)
         layouts: dict[str, Any] = cache.pop("layouts", None) or {}
+        parts_used: dict[str, list[str]] = cache.pop("parts", None) or {}
         _STATE.clear()  # a long-lived process (serve, tests) builds several projects
         _STATE.update(
             root=root,
@@ -142,6 +149,10 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
             filters=options.filters,
             audiences=audiences,
             layouts=layouts,
+            parts_used=parts_used,
+            parts=PartStore(out / PARTS_DIR),
+            salt=_engine_digest(),
+            chapters_per_part=max(1, options.chapters_per_part),
         )
         staging = Staging(out)
         try:
@@ -154,16 +165,20 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
                         layouts[rendered.task.key] = rendered.layout
                     manifest[relpath] = _manifest_entry(corpus, rendered, relpath, data)
                     report.written.append(relpath)
+                if rendered.part_keys:
+                    parts_used[str(rendered.task.stem)] = rendered.part_keys
             live = {str(t.stem.with_suffix(f".{f}")) for t in tasks for f in t.formats}
             manifest = {k: v for k, v in manifest.items() if (out / k).exists() or k in live}
             staging.write(Path("manifest.json"), _manifest_bytes(manifest, stamp))
             keys = {t.key for t in tasks} | set(cache.values())
             cache["layouts"] = {k: v for k, v in layouts.items() if k in keys}
+            cache["parts"] = parts_used
             staging.write(Path(CACHE_NAME), json.dumps(cache, indent=0, sort_keys=True).encode())
             from ijbrief.site import index_html
 
             staging.write(Path("index.html"), index_html(corpus, manifest, stamp, out))
             staging.commit()
+            _STATE["parts"].prune({key for keys in parts_used.values() for key in keys})
         finally:
             staging.discard()
     report.seconds = time.perf_counter() - started
@@ -235,9 +250,7 @@ def _plan(
     filters = options.filters
     shared = [root / p for p in (CATALOGUE, PEOPLE, TOPICS, GLOSSARY)]
     shared += [root / "seeds" / s.file for s in corpus.sources.values()]
-    package = Path(__file__).resolve().parent
-    engine = _digest(p for p in package.rglob("*.py") if p.name not in _NOT_RENDERING) + __version__
-    setting = f"{stamp.prepared}|{stamp.timestamp}|{engine}"
+    setting = f"{stamp.prepared}|{stamp.timestamp}|{_engine_digest()}"
     tasks: list[Task] = []
     for audience in audiences:
         templates = [p for folder in audience.folders for p in folder.rglob("*") if p.is_file()]
@@ -292,34 +305,132 @@ def _plan(
     return tasks
 
 
+def _engine_digest() -> str:
+    """What renders: the package's rendering modules and its version."""
+    package = Path(__file__).resolve().parent
+    return _digest(p for p in package.rglob("*.py") if p.name not in _NOT_RENDERING) + __version__
+
+
 def _key(base: str, root: Path, files: Iterable[str]) -> str:
     return hashlib.sha256((base + _digest(root / f for f in files)).encode()).hexdigest()
 
 
-def _run(tasks: list[Task], jobs: int, progress: Progress) -> Iterable[Rendered]:
-    """Render tasks, in worker processes when there are several jobs; yield results in order."""
-    if jobs <= 1 or len(tasks) <= 1:
-        for task in tasks:
-            progress.begin(task)
-            result = render_task(task)
-            progress.done(result)
-            yield result
-        return
-    # Dossiers are the longest tasks: start them first so they overlap with the briefs.
-    ordered = sorted(tasks, key=lambda t: t.kind != "dossier")
-    context = multiprocessing.get_context("fork")
-    workers = min(jobs, len(tasks))
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_limit_worker_memory) as pool:
-        futures = [pool.submit(render_task, task) for task in ordered]
+def _run(tasks: list[Task], jobs: int, progress: Progress) -> Iterator[Rendered]:
+    """Render tasks, in worker processes when there are several jobs; yield results in order.
+    A large dossier goes out as parts, laid out alongside the briefs and assembled at the end."""
+    plans = {task: _assembly(task) for task in tasks if task.kind == "dossier"}
+    parallel = jobs > 1 and (len(tasks) > 1 or any(plans.values()))
+    # In parallel, dossiers are the longest tasks: start them first to overlap with the briefs.
+    ordered = sorted(tasks, key=lambda t: t.kind != "dossier") if parallel else tasks
+    with _executor(jobs) if parallel else _Inline() as pool:
+        assemblies: list[tuple[Task, Assembly]] = []
+        futures: list[tuple[Task, Future[Rendered]]] = []
+
+        def layout_part(name: str, html: str) -> Future[PartLayout]:
+            return pool.submit(render_part, name, html)
+
+        for task in ordered:
+            assembly = plans.get(task)
+            if assembly is not None and assembly.start(layout_part):
+                assemblies.append((task, assembly))
+            else:
+                futures.append((task, pool.submit(render_task, task)))
         try:
-            for future in futures:
+            for task, future in futures:
+                progress.begin(task)
                 result = future.result()
                 progress.done(result)
                 yield result
+            for task, assembly in assemblies:
+                progress.begin(task)
+                result = _assembled(task, assembly, layout_part)
+                progress.done(result)
+                yield result
         except BaseException:
-            for future in futures:
+            for _, future in futures:
                 future.cancel()
             raise
+
+
+class _Deferred(Future[Any]):
+    """Work done in this process when its result is first asked for."""
+
+    def __init__(self, work: Callable[[], Any]) -> None:
+        super().__init__()
+        self.work = work
+
+    def result(self, timeout: float | None = None) -> Any:
+        if not self.done():
+            try:
+                self.set_result(self.work())
+            except Exception as exc:
+                self.set_exception(exc)
+        return super().result(timeout)
+
+
+class _Inline(Executor):
+    """The pool's interface without processes, for ``--jobs 1`` and single small tasks."""
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        return _Deferred(functools.partial(fn, *args, **kwargs))
+
+
+def _executor(jobs: int) -> Executor:
+    context = multiprocessing.get_context("fork")
+    return ProcessPoolExecutor(jobs, mp_context=context, initializer=_limit_worker_memory)
+
+
+def _assembly(task: Task) -> Assembly | None:
+    """The parts plan of a dossier large enough to lay out in parts, or None."""
+    composer = _composer(task.audience)
+    per_part: int = _STATE["chapters_per_part"]
+    known = _STATE.get("layouts", {}).get(task.key)
+    if len(composer.meetings) <= 2 * per_part or (known and "pdf" not in task.formats):
+        return None
+    return Assembly(
+        name=f"{task.audience}/dossier",
+        compose=lambda numbers: composer.dossier_html(numbers, literal_pages=True),
+        store=_STATE["parts"],
+        salt=_STATE["salt"],
+        chapters_per_part=per_part,
+        previous=list(_STATE["parts_used"].get(str(task.stem), [])),
+    )
+
+
+def _assembled(task: Task, assembly: Assembly, layout_part: Any) -> Rendered:
+    """Finish a dossier laid out in parts: the rest of its parts, the merge, the other formats."""
+    started = time.perf_counter()
+    merge = None
+    if "pdf" in task.formats:
+        from ijbrief.writers.pdf_merge import merge as merge_parts
+
+        def merge(layouts: list[PartLayout]) -> bytes:
+            # The footer's baseline, where print.css centres it in the 18 mm bottom margin.
+            return merge_parts(layouts, footer_pt=22.9, footer_font_pt=7.5)
+
+    with _deadline(f"{task.audience}/dossier"):
+        done = assembly.finish(layout_part, merge)
+    composer = _composer(task.audience)
+    result = Rendered(task, pages=done.pages, part_keys=done.part_keys)
+    result.layout = {"anchors": done.numbers, "pages": done.pages}
+    result.note = f"{done.laid_out} of {done.parts} parts laid out"
+    html = composer.dossier_html(done.numbers) if set(task.formats) & {"html", "docx"} else ""
+    _finish(task, composer, result, html, 1.0, None, done.pdf)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def render_part(name: str, html: str) -> PartLayout:
+    """Lay out one part of a dossier (runs in a worker process), within the time limit."""
+    with _deadline(name):
+        try:
+            layout: PartLayout = _pdf_engine().part(html, name)
+            return layout
+        except MemoryError:
+            raise RenderError(
+                f"{name}: out of memory while rendering (limit {WORKER_MEMORY_MB} MB per worker, "
+                "IJBRIEF_WORKER_MEMORY_MB)"
+            ) from None
 
 
 _ENGINES: dict[str, Any] = {}
@@ -459,7 +570,13 @@ def _from_known_layout(
 
 
 def _finish(
-    task: Task, composer: Composer, result: Rendered, html: str, scale: float, document: Any
+    task: Task,
+    composer: Composer,
+    result: Rendered,
+    html: str,
+    scale: float,
+    document: Any,
+    pdf: bytes | None = None,
 ) -> None:
     """Write every requested format of a laid-out (or previously laid-out) document."""
     own = None if task.kind == "dossier" else _STATE["corpus"].files[task.ident]
@@ -471,7 +588,7 @@ def _finish(
         if fmt == "html":
             result.files[path] = html.encode("utf-8")
         elif fmt == "pdf":
-            result.files[path] = _pdf_engine().write(document, path)
+            result.files[path] = pdf if pdf is not None else _pdf_engine().write(document, path)
         elif fmt == "docx":
             result.files[path] = _docx(composer, task, html, scale)
 

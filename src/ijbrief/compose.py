@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import mimetypes
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -137,6 +137,7 @@ class Composer:
             "logo": self.logo,
             "dossier_title": spec.dossier.title,
             "toc_pages": {},
+            "literal_pages": False,
         }
 
     def brief_html(self, view: dict[str, Any], sections: Sequence[Section], scale: float) -> str:
@@ -154,8 +155,9 @@ class Composer:
         )
         return render(self.env, template, context, self.project)
 
-    def dossier_html(self, toc_pages: dict[str, int]) -> str:
-        """The audience's dossier; ``toc_pages`` fills the page numbers written into the HTML."""
+    def dossier_html(self, toc_pages: Mapping[str, object], literal_pages: bool = False) -> str:
+        """The audience's dossier; ``toc_pages`` fills the page numbers written into the HTML,
+        which the PDF shows instead of counting pages itself when ``literal_pages`` is set."""
         spec = self.audience.spec
         meetings = [
             {
@@ -215,7 +217,7 @@ class Composer:
             ["India", "Japan", "dossier", *self.filters.topics],
             1.0,
         )
-        context.update(dossier=dossier, toc_pages=toc_pages)
+        context.update(dossier=dossier, toc_pages=toc_pages, literal_pages=literal_pages)
         return render(self.env, "dossier.html.j2", context, self.project)
 
     def timeline_events(self) -> list[Event]:

@@ -15,6 +15,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from ijbrief.errors import RenderError
+from ijbrief.parts import PartLayout
 
 MAX_RESOURCE_BYTES = 8 * 1024 * 1024
 
@@ -115,3 +116,27 @@ class PdfEngine:
             for anchor in page.anchors:
                 found.setdefault(anchor, number)
         return found
+
+    def part(self, html: str, name: str) -> PartLayout:
+        """Lay out and write one part of a dossier. Links to other parts are taken out of the PDF
+        (WeasyPrint cannot resolve them) and, with every other internal link, handed to the
+        assembly, which makes them again across the whole document."""
+        document = self.layout(html, name)
+        layout = PartLayout(b"", len(document.pages))
+        for number, page in enumerate(document.pages):
+            for anchor, (x, y, *_) in page.anchors.items():
+                layout.anchors.setdefault(anchor, (number, float(x), float(y)))
+            kept = []
+            for link in page.links:
+                kind, target, rectangle, _ = link
+                if kind == "internal":
+                    left, top, right, bottom = map(float, rectangle)
+                    layout.links.append((number, str(target), (left, top, right, bottom)))
+                else:
+                    kept.append(link)
+            page.links[:] = kept
+            for level, label, (x, y), _ in page.bookmarks:
+                layout.bookmarks.append((level, label, number, float(x), float(y)))
+            page.bookmarks[:] = []
+        layout.pdf = self.write(document, name)
+        return layout

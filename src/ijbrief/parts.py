@@ -1,0 +1,107 @@
+"""Cut a dossier's HTML into parts that are laid out separately, and number pages across them."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+_MARK = re.compile(r"<!--ijbrief:part (\w+)(?: ([^>]*?))?-->")
+
+
+@dataclass(frozen=True)
+class Part:
+    """A stretch of the dossier's body laid out as a document of its own."""
+
+    name: str
+    body: str
+
+    def html(self, prefix: str, suffix: str) -> str:
+        return prefix + self.body + suffix
+
+
+@dataclass
+class PartLayout:
+    """What laying out a part tells the assembly: its PDF, page count and where things are.
+
+    Positions are WeasyPrint's: CSS pixels from the top left of a page, pages counted from 0;
+    a link's rectangle is (left, top, right, bottom).
+    """
+
+    pdf: bytes
+    pages: int
+    anchors: dict[str, tuple[int, float, float]] = field(default_factory=dict)
+    links: list[tuple[int, str, tuple[float, float, float, float]]] = field(default_factory=list)
+    bookmarks: list[tuple[int, str, int, float, float]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A dossier cut at its part marks: what every part shares around its body, and the parts."""
+
+    prefix: str
+    suffix: str
+    parts: tuple[Part, ...]
+
+    def html(self, part: Part) -> str:
+        return part.html(self.prefix, self.suffix)
+
+
+def cut(html: str, chapters_per_part: int) -> Cut | None:
+    """The dossier in parts: front, overview, groups of about ``chapters_per_part`` chapters,
+    tracker, back. None if the template has no part marks (an audience replaced the body)."""
+    marks = list(_MARK.finditer(html))
+    if not marks or marks[-1].group(1) != "end":
+        return None
+    pieces = [
+        (mark.group(1), mark.group(2) or "", html[mark.end() : following.start()])
+        for mark, following in itertools.pairwise(marks)
+    ]
+    parts: list[Part] = []
+    chapters: list[tuple[str, str]] = []
+
+    def close_chapters() -> None:
+        if chapters:
+            name = f"chapters {chapters[0][0]} to {chapters[-1][0]}"
+            parts.append(Part(name, "".join(body for _, body in chapters)))
+            chapters.clear()
+
+    for kind, ident, body in pieces:
+        if not body.strip():
+            continue  # a part the audience does not show
+        if kind == "chapter":
+            if chapters and _starts_group(ident, len(chapters), chapters_per_part):
+                close_chapters()
+            chapters.append((ident, body))
+            continue
+        close_chapters()
+        parts.append(Part(kind, body))
+    close_chapters()
+    return Cut(html[: marks[0].start()], html[marks[-1].end() :], tuple(parts))
+
+
+def _starts_group(ident: str, size: int, target: int) -> bool:
+    """Whether a chapter starts a new group. Boundaries follow the meeting ids, not positions,
+    so adding or removing a meeting changes only its own group and every other stays cached."""
+    if size >= 2 * target:
+        return True
+    return size >= max(1, target // 2) and zlib.crc32(ident.encode()) % max(1, target) == 0
+
+
+def part_key(salt: str, html: str) -> str:
+    """The cache key of a part: its full HTML and what renders it."""
+    return hashlib.sha256((salt + "\0" + html).encode()).hexdigest()
+
+
+def page_numbers(layouts: Sequence[PartLayout]) -> dict[str, int]:
+    """Page number (from 1) of every anchor in the assembled document; the first part wins."""
+    numbers: dict[str, int] = {}
+    offset = 0
+    for layout in layouts:
+        for anchor, (page, _, _) in layout.anchors.items():
+            numbers.setdefault(anchor, offset + page + 1)
+        offset += layout.pages
+    return numbers

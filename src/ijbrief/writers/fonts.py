@@ -1,0 +1,113 @@
+"""One embedded program per font in a merged PDF: each part embeds its own subset of the same font
+(WeasyPrint keeps glyph ids when it subsets), so the subsets can be joined glyph by glyph."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections import defaultdict
+from typing import Any
+
+import pikepdf
+from fontTools.ttLib import TTFont
+
+
+def share_fonts(pdf: pikepdf.Pdf) -> None:
+    """Point every font descriptor of the same font at one program holding all their glyphs."""
+    groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    seen: set[tuple[int, int]] = set()
+    for page in pdf.pages:
+        fonts: Any = page.obj.get("/Resources", pikepdf.Dictionary()).get("/Font", {})
+        for font in fonts.values():
+            for descendant in font.get("/DescendantFonts", []):
+                descriptor = descendant.get("/FontDescriptor")
+                if descriptor is None or descriptor.objgen in seen:
+                    continue
+                seen.add(descriptor.objgen)
+                for key in ("/FontFile2", "/FontFile3"):
+                    if key in descriptor:
+                        name = str(descriptor.get("/FontName", "")).partition("+")[2]
+                        groups[(name, key)].append(descriptor)
+    for (_, key), descriptors in groups.items():
+        programs: dict[str, Any] = {}
+        for descriptor in descriptors:
+            stream = descriptor[key]
+            programs.setdefault(hashlib.sha256(stream.read_raw_bytes()).hexdigest(), stream)
+        if len(programs) == 1:
+            shared = next(iter(programs.values()))
+        elif key == "/FontFile2":
+            shared = _joined_truetype(pdf, list(programs.values()))
+        else:
+            joined = _joined_cff(pdf, list(programs.values()))
+            if joined is None:
+                continue  # programs that cannot be joined stay one per part
+            shared = joined
+        for descriptor in descriptors:
+            descriptor[key] = shared
+
+
+def _joined_truetype(pdf: pikepdf.Pdf, streams: list[pikepdf.Stream]) -> pikepdf.Stream:
+    """A TrueType program with every glyph that any of the subsets has."""
+    fonts = [TTFont(io.BytesIO(stream.read_bytes())) for stream in streams]
+    base = max(fonts, key=lambda font: font["maxp"].numGlyphs)
+    order = base.getGlyphOrder()
+    glyf, hmtx = base["glyf"], base["hmtx"]
+    for font in fonts:
+        if font is base:
+            continue
+        other_order = font.getGlyphOrder()
+        other_glyf, other_hmtx = font["glyf"], font["hmtx"]
+        for gid, other_name in enumerate(other_order):
+            name = order[gid]
+            if not other_glyf[other_name].numberOfContours or glyf[name].numberOfContours:
+                continue
+            glyph = other_glyf[other_name]
+            if glyph.isComposite():
+                glyph.expand(other_glyf)
+                for component in glyph.components:
+                    component.glyphName = order[font.getGlyphID(component.glyphName)]
+            glyf[name] = glyph
+            hmtx[name] = other_hmtx[other_name]
+    out = io.BytesIO()
+    base.save(out)
+    data = out.getvalue()
+    return pdf.make_stream(data, Length1=len(data))
+
+
+def _joined_cff(pdf: pikepdf.Pdf, streams: list[pikepdf.Stream]) -> pikepdf.Stream | None:
+    """An OpenType (CFF) program with every glyph that any of the subsets has, or None if the
+    subsets do not share their font dictionaries (the glyphs could not be moved between them)."""
+    fonts = [TTFont(io.BytesIO(stream.read_bytes())) for stream in streams]
+    if any("CFF " not in font for font in fonts):
+        return None
+    base = max(fonts, key=lambda font: font["maxp"].numGlyphs)
+    top = base["CFF "].cff.topDictIndex[0]
+    charstrings = top.CharStrings.charStringsIndex
+    if not hasattr(charstrings, "offsets"):
+        return None
+    sizes = [charstrings.offsets[i + 1] - charstrings.offsets[i] for i in range(len(charstrings))]
+    dictionaries = _font_dictionaries(top)
+    for font in fonts:
+        if font is base:
+            continue
+        other = font["CFF "].cff.topDictIndex[0]
+        other_charstrings = other.CharStrings.charStringsIndex
+        if _font_dictionaries(other) != dictionaries or not hasattr(other_charstrings, "offsets"):
+            return None
+        offsets = other_charstrings.offsets
+        for gid in range(len(other_charstrings)):
+            size = offsets[gid + 1] - offsets[gid]
+            # An unused glyph is kept as an empty charstring: the longer one is the real glyph.
+            if size > sizes[gid]:
+                charstrings[gid] = other_charstrings[gid]
+                sizes[gid] = size
+                if dictionaries:
+                    top.FDSelect[gid] = other.FDSelect[gid]
+    out = io.BytesIO()
+    base.save(out)
+    return pdf.make_stream(out.getvalue(), Subtype=pikepdf.Name.OpenType)
+
+
+def _font_dictionaries(top: Any) -> list[str]:
+    """The names of a CID-keyed font's sub-fonts, in order (empty for a name-keyed font)."""
+    return [str(getattr(fd, "FontName", "")) for fd in getattr(top, "FDArray", [])]

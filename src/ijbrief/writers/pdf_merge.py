@@ -1,0 +1,168 @@
+"""Merge separately laid-out dossier parts into one PDF: links, bookmarks, page labels, "Page X of
+Y", named destinations and one copy of each font."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import pikepdf
+from pikepdf import Array, Dictionary, Name, OutlineItem, PageLocation, String
+
+from ijbrief.parts import PartLayout
+from ijbrief.writers.fonts import share_fonts
+
+PX_TO_PT = 0.75  # WeasyPrint positions are CSS pixels (1/96 in) from the top left
+PAGE_LABEL_FONT = "Helvetica"
+# Helvetica advance widths (1/1000 em) of the characters in "Page 12 of 345".
+_WIDTHS = {"P": 667, "a": 556, "g": 556, "e": 556, " ": 278, "o": 556, "f": 278}
+
+
+def merge(layouts: Sequence[PartLayout], *, footer_pt: float, footer_font_pt: float) -> bytes:
+    """One PDF of every part in order. The first page (the cover) carries no page number; every
+    other page gets "Page X of Y" centred ``footer_pt`` above its bottom edge."""
+    pdf = pikepdf.new()
+    sources = [pikepdf.open(io.BytesIO(layout.pdf)) for layout in layouts]
+    offsets: list[int] = []
+    with warnings.catch_warnings():
+        # Named destinations are not copied with the pages: they are made anew below.
+        warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
+        for source in sources:
+            offsets.append(len(pdf.pages))
+            pdf.pages.extend(source.pages)
+    _copy_document_facts(sources[0], pdf)
+    targets = _targets(pdf, layouts, offsets)
+    _links(pdf, layouts, offsets, targets)
+    _outline(pdf, layouts, offsets)
+    _named_destinations(pdf, targets)
+    _page_labels(pdf)
+    _stamp_page_numbers(pdf, footer_pt, footer_font_pt)
+    share_fonts(pdf)
+    out = io.BytesIO()
+    pdf.save(
+        out,
+        deterministic_id=True,
+        object_stream_mode=pikepdf.ObjectStreamMode.generate,
+        compress_streams=True,
+    )
+    return out.getvalue()
+
+
+def _copy_document_facts(front: pikepdf.Pdf, pdf: pikepdf.Pdf) -> None:
+    """Title, author, dates, language and viewer preferences come from the front part."""
+    for key, value in front.docinfo.items():
+        pdf.docinfo[key] = String(str(value))
+    if "/Lang" in front.Root:
+        pdf.Root.Lang = String(str(front.Root.Lang))
+    pdf.Root.PageMode = Name.UseOutlines
+
+
+def _point(page: pikepdf.Page, x: float, y: float) -> tuple[float, float]:
+    height = float(page.mediabox[3])
+    return round(x * PX_TO_PT, 2), round(height - y * PX_TO_PT, 2)
+
+
+def _targets(
+    pdf: pikepdf.Pdf, layouts: Sequence[PartLayout], offsets: Sequence[int]
+) -> dict[str, Array]:
+    """An explicit destination for every anchor; the first occurrence wins, as in one document."""
+    targets: dict[str, Array] = {}
+    for layout, offset in zip(layouts, offsets, strict=True):
+        for anchor, (page_index, x, y) in layout.anchors.items():
+            if anchor in targets:
+                continue
+            page = pdf.pages[offset + page_index]
+            left, top = _point(page, x, y)
+            targets[anchor] = Array([page.obj, Name.XYZ, left, top, 0])
+    return targets
+
+
+def _links(
+    pdf: pikepdf.Pdf,
+    layouts: Sequence[PartLayout],
+    offsets: Sequence[int],
+    targets: dict[str, Array],
+) -> None:
+    for layout, offset in zip(layouts, offsets, strict=True):
+        for page_index, anchor, (left, top, right, bottom) in layout.links:
+            destination = targets.get(anchor)
+            if destination is None:
+                continue  # WeasyPrint drops a link to nowhere too
+            page = pdf.pages[offset + page_index]
+            x1, y1 = _point(page, left, bottom)
+            x2, y2 = _point(page, right, top)
+            annotation = pdf.make_indirect(
+                Dictionary(
+                    Type=Name.Annot,
+                    Subtype=Name.Link,
+                    Rect=Array([x1, y1, x2, y2]),
+                    Border=Array([0, 0, 0]),
+                    Dest=destination,
+                )
+            )
+            if "/Annots" not in page.obj:
+                page.obj.Annots = Array()
+            page.obj.Annots.append(annotation)
+
+
+def _outline(pdf: pikepdf.Pdf, layouts: Sequence[PartLayout], offsets: Sequence[int]) -> None:
+    """The bookmarks of every part in one tree, nested by level as WeasyPrint nests them."""
+    with pdf.open_outline() as outline:
+        outline.root.clear()
+        stack: list[tuple[int, list[OutlineItem]]] = [(0, outline.root)]
+        for layout, offset in zip(layouts, offsets, strict=True):
+            for level, label, page_index, x, y in layout.bookmarks:
+                left, top = _point(pdf.pages[offset + page_index], x, y)
+                item = OutlineItem(label, offset + page_index, PageLocation.XYZ, left=left, top=top)
+                while len(stack) > 1 and stack[-1][0] >= level:
+                    stack.pop()
+                stack[-1][1].append(item)
+                stack.append((level, item.children))
+
+
+def _named_destinations(pdf: pikepdf.Pdf, targets: dict[str, Array]) -> None:
+    """So that ``dossier.pdf#ch-some-meeting`` opens at that chapter, as WeasyPrint's own do."""
+    names = pikepdf.NameTree.new(pdf)
+    for anchor in sorted(targets):
+        names[anchor] = targets[anchor]
+    pdf.Root.Names = Dictionary(Dests=names.obj)
+
+
+def _page_labels(pdf: pikepdf.Pdf) -> None:
+    """The viewer's page numbers match the printed ones: "Cover", then 2, 3, …"""
+    numbers: list[Any] = [0, Dictionary(P=String("Cover"))]
+    if len(pdf.pages) > 1:
+        numbers += [1, Dictionary(S=Name.D, St=2)]
+    pdf.Root.PageLabels = Dictionary(Nums=Array(numbers))
+
+
+def _text_width(text: str, size: float) -> float:
+    return sum(_WIDTHS.get(char, 556) for char in text) * size / 1000
+
+
+def _stamp_page_numbers(pdf: pikepdf.Pdf, footer_pt: float, size: float) -> None:
+    font = pdf.make_indirect(
+        Dictionary(
+            Type=Name.Font,
+            Subtype=Name.Type1,
+            BaseFont=Name("/" + PAGE_LABEL_FONT),
+            Encoding=Name.WinAnsiEncoding,
+        )
+    )
+    total = len(pdf.pages)
+    for number, page in enumerate(pdf.pages, start=1):
+        if number == 1:
+            continue
+        text = f"Page {number} of {total}"
+        width = float(page.mediabox[2])
+        x = (width - _text_width(text, size)) / 2
+        name = page.add_resource(font, Name.Font, Name("/IjbPageNumber"))
+        # The part's drawing may leave its coordinate system changed: isolate it first.
+        page.contents_add(pdf.make_stream(b"q\n"), prepend=True)
+        page.contents_add(
+            pdf.make_stream(
+                f"Q\nq BT {name} {size:g} Tf 1 0 0 1 {x:.2f} {footer_pt:.2f} Tm ({text}) Tj ET Q\n".encode()
+            )
+        )
