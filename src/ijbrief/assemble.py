@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from ijbrief.errors import RenderError
 from ijbrief.parts import Cut, PartLayout, cut, page_numbers, part_key
 
 PARTS_DIR = ".ijbrief-parts"
+_ID = re.compile(r'\bid="([^"]+)"')
 # Contents and index quote page numbers, and their own length moves the pages after them: lay
 # them out again until the numbers they quote are the numbers they get (twice, in practice).
 MAX_ROUNDS = 5
@@ -106,9 +108,27 @@ class Assembled:
 
 
 @dataclass
+class _Pending:
+    """A part being laid out, or found in the store; stored once its layout is known."""
+
+    key: str
+    future: Future[PartLayout]
+    store: PartStore
+    cached: bool
+
+    def result(self) -> PartLayout:
+        layout = self.future.result()
+        if not self.cached:
+            self.store.put(self.key, layout)
+            self.cached = True
+        return layout
+
+
+@dataclass
 class Assembly:
-    """One dossier in parts. ``start`` sends the parts that quote no page numbers to the pool;
-    ``finish`` lays out the rest once those numbers are known, and merges."""
+    """One dossier in parts. ``start`` sends the parts that quote no page numbers to the pool,
+    with a first draft of those that do; ``finish`` lays the latter out again with the real
+    numbers until they hold, and merges."""
 
     name: str
     compose: Callable[[Mapping[str, object]], str]
@@ -116,56 +136,63 @@ class Assembly:
     salt: str
     chapters_per_part: int
     previous: list[str] = field(default_factory=list)
-    keys: dict[int, str] = field(default_factory=dict)
-    cached: set[int] = field(default_factory=set)
-    pending: dict[int, Future[PartLayout]] = field(default_factory=dict)
+    independent: dict[int, _Pending] = field(default_factory=dict)
+    drafts: dict[int, _Pending] = field(default_factory=dict)
+    trailing: dict[int, PartLayout] = field(default_factory=dict)
     dependent: set[int] = field(default_factory=set)
     count: int = 0
     laid_out: int = 0
 
     def start(self, layout_part: LayoutPart) -> bool:
-        """Cut the dossier and send off its independent parts; False if it cannot be cut."""
+        """Cut the dossier and send off its parts; False if it cannot be cut."""
         plain = cut(self.compose({}), self.chapters_per_part)
-        numbered = cut(self.compose(_Everywhere("0")), self.chapters_per_part)
-        if plain is None or numbered is None or len(plain.parts) != len(numbered.parts):
+        # Three digits: most dossiers have fewer than 1000 pages, so the draft is the same length.
+        drafted = cut(self.compose(_Everywhere("000")), self.chapters_per_part)
+        if plain is None or drafted is None or len(plain.parts) != len(drafted.parts):
             return False
         self.count = len(plain.parts)
         self.dependent = {
             index
-            for index, (a, b) in enumerate(zip(plain.parts, numbered.parts, strict=True))
+            for index, (a, b) in enumerate(zip(plain.parts, drafted.parts, strict=True))
             if a.body != b.body
         }
-        self.pending = {
-            index: self._submit(plain, index, layout_part)
-            for index in range(self.count)
-            if index not in self.dependent
-        }
+        # Drafts first: the final layouts of their parts wait for them and for everything else.
+        # A part at the very end needs none: its length moves no page number (the index is last
+        # for that reason); until it is laid out, its anchors are taken to be on its first page.
+        for index in sorted(self.dependent):
+            if self._previous(index) is not None:
+                continue
+            if all(later in self.dependent for later in range(index, self.count)):
+                ids = _ID.findall(plain.parts[index].body)
+                self.trailing[index] = PartLayout(b"", 1, {i: (0, 0.0, 0.0) for i in ids})
+            else:
+                self.drafts[index] = self._submit(drafted, index, layout_part)
+        for index in range(self.count):
+            if index not in self.dependent:
+                self.independent[index] = self._submit(plain, index, layout_part)
         return True
 
-    def _submit(self, parts: Cut, index: int, layout_part: LayoutPart) -> Future[PartLayout]:
+    def _submit(self, parts: Cut, index: int, layout_part: LayoutPart) -> _Pending:
         html = parts.html(parts.parts[index])
-        key = self.keys[index] = part_key(self.salt, html)
+        key = part_key(self.salt, html)
         cached = self.store.get(key)
+        future: Future[PartLayout]
         if cached is not None:
-            self.cached.add(index)
-            done: Future[PartLayout] = Future()
-            done.set_result(cached)
-            return done
-        self.cached.discard(index)
-        self.laid_out += 1
-        return layout_part(f"{self.name}, {parts.parts[index].name}", html)
-
-    def _result(self, index: int, future: Future[PartLayout]) -> PartLayout:
-        layout = future.result()
-        if index not in self.cached:
-            self.store.put(self.keys[index], layout)
-        return layout
+            future = Future()
+            future.set_result(cached)
+        else:
+            self.laid_out += 1
+            future = layout_part(f"{self.name}, {parts.parts[index].name}", html)
+        return _Pending(key, future, self.store, cached is not None)
 
     def finish(
         self, layout_part: LayoutPart, merge: Callable[[list[PartLayout]], bytes] | None
     ) -> Assembled:
-        known = {index: self._result(index, future) for index, future in self.pending.items()}
-        guesses = {index: self._previous(index) for index in self.dependent}
+        known = {index: pending.result() for index, pending in self.independent.items()}
+        guesses = {
+            index: self._previous(index) or self.trailing.get(index) or self.drafts[index].result()
+            for index in self.dependent
+        }
         for _ in range(MAX_ROUNDS):
             numbers = page_numbers([known.get(i) or guesses[i] for i in range(self.count)])
             parts = cut(self.compose(numbers), self.chapters_per_part)
@@ -173,8 +200,8 @@ class Assembly:
                 raise RenderError(
                     f"{self.name}: the template cuts the dossier differently each time"
                 )
-            futures = {i: self._submit(parts, i, layout_part) for i in sorted(self.dependent)}
-            guesses = {i: self._result(i, future) for i, future in futures.items()}
+            pending = {i: self._submit(parts, i, layout_part) for i in sorted(self.dependent)}
+            guesses = {i: job.result() for i, job in pending.items()}
             final = [known.get(i) or guesses[i] for i in range(self.count)]
             if page_numbers(final) == numbers:
                 break
@@ -183,19 +210,21 @@ class Assembly:
                 f"{self.name}: the page numbers in the contents did not settle after "
                 f"{MAX_ROUNDS} layouts"
             )
+        keys = {
+            **{i: job.key for i, job in self.independent.items()},
+            **{i: job.key for i, job in pending.items()},
+        }
         return Assembled(
             numbers=numbers,
             pages=sum(layout.pages for layout in final),
             pdf=merge(final) if merge else None,
-            part_keys=[self.keys[i] for i in range(self.count)],
+            part_keys=[keys[i] for i in range(self.count)],
             laid_out=self.laid_out,
             parts=self.count,
         )
 
-    def _previous(self, index: int) -> PartLayout:
+    def _previous(self, index: int) -> PartLayout | None:
         """The last build's layout of this part, the best first guess at its length."""
         if len(self.previous) == self.count:
-            found = self.store.get(self.previous[index])
-            if found is not None:
-                return found
-        return PartLayout(b"", 1)
+            return self.store.get(self.previous[index])
+        return None

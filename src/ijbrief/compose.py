@@ -180,13 +180,11 @@ class Composer:
             toc += [
                 {"level": 2, "anchor": f"ag-{a['id']}", "title": a["title"]} for a in agreements
             ]
-        for part, anchor, title in (
-            ("topic-index", "topic-index", "Topic index"),
-            ("glossary", "glossary", "Glossary"),
-        ):
-            if part in spec.dossier.parts:
-                toc.append({"level": 1, "anchor": anchor, "title": title})
+        if "glossary" in spec.dossier.parts:
+            toc.append({"level": 1, "anchor": "glossary", "title": "Glossary"})
         toc.append({"level": 1, "anchor": "sources", "title": "Sources"})
+        if "topic-index" in spec.dossier.parts:
+            toc.append({"level": 1, "anchor": "topic-index", "title": "Topic index"})
         dates = [m["date"] for m in meetings]
         span = (
             f"{format_date(min(dates))} – {format_date(max(dates))}"

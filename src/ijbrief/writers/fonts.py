@@ -48,7 +48,7 @@ def share_fonts(pdf: pikepdf.Pdf) -> None:
 
 def _joined_truetype(pdf: pikepdf.Pdf, streams: list[pikepdf.Stream]) -> pikepdf.Stream:
     """A TrueType program with every glyph that any of the subsets has."""
-    fonts = [TTFont(io.BytesIO(stream.read_bytes())) for stream in streams]
+    fonts = [_font(stream) for stream in streams]
     base = max(fonts, key=lambda font: font["maxp"].numGlyphs)
     order = base.getGlyphOrder()
     glyf, hmtx = base["glyf"], base["hmtx"]
@@ -77,7 +77,7 @@ def _joined_truetype(pdf: pikepdf.Pdf, streams: list[pikepdf.Stream]) -> pikepdf
 def _joined_cff(pdf: pikepdf.Pdf, streams: list[pikepdf.Stream]) -> pikepdf.Stream | None:
     """An OpenType (CFF) program with every glyph that any of the subsets has, or None if the
     subsets do not share their font dictionaries (the glyphs could not be moved between them)."""
-    fonts = [TTFont(io.BytesIO(stream.read_bytes())) for stream in streams]
+    fonts = [_font(stream) for stream in streams]
     if any("CFF " not in font for font in fonts):
         return None
     base = max(fonts, key=lambda font: font["maxp"].numGlyphs)
@@ -111,3 +111,9 @@ def _joined_cff(pdf: pikepdf.Pdf, streams: list[pikepdf.Stream]) -> pikepdf.Stre
 def _font_dictionaries(top: Any) -> list[str]:
     """The names of a CID-keyed font's sub-fonts, in order (empty for a name-keyed font)."""
     return [str(getattr(fd, "FontName", "")) for fd in getattr(top, "FDArray", [])]
+
+
+def _font(stream: Any) -> Any:
+    # Bounding boxes are in the PDF's font descriptor already (recomputing them takes most of
+    # the time), and a timestamp in the program would make every build differ.
+    return TTFont(io.BytesIO(stream.read_bytes()), recalcBBoxes=False, recalcTimestamp=False)

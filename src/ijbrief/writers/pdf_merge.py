@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pikepdf
@@ -33,9 +34,10 @@ def merge(layouts: Sequence[PartLayout], *, footer_pt: float, footer_font_pt: fl
             offsets.append(len(pdf.pages))
             pdf.pages.extend(source.pages)
     _copy_document_facts(sources[0], pdf)
-    targets = _targets(pdf, layouts, offsets)
-    _links(pdf, layouts, offsets, targets)
-    _outline(pdf, layouts, offsets)
+    pages = [_Page(page.obj, float(page.mediabox[3])) for page in pdf.pages]
+    targets = _targets(pages, layouts, offsets)
+    _links(pdf, pages, layouts, offsets, targets)
+    _outline(pdf, pages, layouts, offsets)
     _named_destinations(pdf, targets)
     _page_labels(pdf)
     _stamp_page_numbers(pdf, footer_pt, footer_font_pt)
@@ -59,13 +61,20 @@ def _copy_document_facts(front: pikepdf.Pdf, pdf: pikepdf.Pdf) -> None:
     pdf.Root.PageMode = Name.UseOutlines
 
 
-def _point(page: pikepdf.Page, x: float, y: float) -> tuple[float, float]:
-    height = float(page.mediabox[3])
-    return round(x * PX_TO_PT, 2), round(height - y * PX_TO_PT, 2)
+@dataclass(frozen=True)
+class _Page:
+    """A page of the merged PDF, looked up once (pikepdf's page list is slow to index)."""
+
+    obj: Dictionary
+    height: float
+
+    def point(self, x: float, y: float) -> tuple[float, float]:
+        """PDF coordinates of a WeasyPrint position."""
+        return round(x * PX_TO_PT, 2), round(self.height - y * PX_TO_PT, 2)
 
 
 def _targets(
-    pdf: pikepdf.Pdf, layouts: Sequence[PartLayout], offsets: Sequence[int]
+    pages: Sequence[_Page], layouts: Sequence[PartLayout], offsets: Sequence[int]
 ) -> dict[str, Array]:
     """An explicit destination for every anchor; the first occurrence wins, as in one document."""
     targets: dict[str, Array] = {}
@@ -73,27 +82,29 @@ def _targets(
         for anchor, (page_index, x, y) in layout.anchors.items():
             if anchor in targets:
                 continue
-            page = pdf.pages[offset + page_index]
-            left, top = _point(page, x, y)
+            page = pages[offset + page_index]
+            left, top = page.point(x, y)
             targets[anchor] = Array([page.obj, Name.XYZ, left, top, 0])
     return targets
 
 
 def _links(
     pdf: pikepdf.Pdf,
+    pages: Sequence[_Page],
     layouts: Sequence[PartLayout],
     offsets: Sequence[int],
     targets: dict[str, Array],
 ) -> None:
     for layout, offset in zip(layouts, offsets, strict=True):
+        by_page: dict[int, list[Dictionary]] = {}
         for page_index, anchor, (left, top, right, bottom) in layout.links:
             destination = targets.get(anchor)
             if destination is None:
                 continue  # WeasyPrint drops a link to nowhere too
-            page = pdf.pages[offset + page_index]
-            x1, y1 = _point(page, left, bottom)
-            x2, y2 = _point(page, right, top)
-            annotation = pdf.make_indirect(
+            page = pages[offset + page_index]
+            x1, y1 = page.point(left, bottom)
+            x2, y2 = page.point(right, top)
+            by_page.setdefault(offset + page_index, []).append(
                 Dictionary(
                     Type=Name.Annot,
                     Subtype=Name.Link,
@@ -102,19 +113,22 @@ def _links(
                     Dest=destination,
                 )
             )
-            if "/Annots" not in page.obj:
-                page.obj.Annots = Array()
-            page.obj.Annots.append(annotation)
+        for number, links in by_page.items():
+            page_object = pages[number].obj
+            existing = list(page_object.get("/Annots", Array()))
+            page_object.Annots = Array(existing + [pdf.make_indirect(link) for link in links])
 
 
-def _outline(pdf: pikepdf.Pdf, layouts: Sequence[PartLayout], offsets: Sequence[int]) -> None:
+def _outline(
+    pdf: pikepdf.Pdf, pages: Sequence[_Page], layouts: Sequence[PartLayout], offsets: Sequence[int]
+) -> None:
     """The bookmarks of every part in one tree, nested by level as WeasyPrint nests them."""
     with pdf.open_outline() as outline:
         outline.root.clear()
         stack: list[tuple[int, list[OutlineItem]]] = [(0, outline.root)]
         for layout, offset in zip(layouts, offsets, strict=True):
             for level, label, page_index, x, y in layout.bookmarks:
-                left, top = _point(pdf.pages[offset + page_index], x, y)
+                left, top = pages[offset + page_index].point(x, y)
                 item = OutlineItem(label, offset + page_index, PageLocation.XYZ, left=left, top=top)
                 while len(stack) > 1 and stack[-1][0] >= level:
                     stack.pop()

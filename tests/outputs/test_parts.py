@@ -1,0 +1,182 @@
+"""A dossier laid out in parts and merged reads exactly like the same dossier laid out whole."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from ijbrief.assemble import PARTS_DIR
+from ijbrief.build import BuildOptions, build
+from tests.conftest import copy_project, edit
+
+DOSSIER = Path("analyst") / "analyst-dossier.pdf"
+
+
+def build_in_parts(root: Path, out: Path, jobs: int = 2) -> Path:
+    # One meeting a part: the real corpus (4 meetings) then takes the parts path.
+    build(
+        BuildOptions(
+            root=root,
+            formats=("pdf",),
+            audiences=("analyst",),
+            out=out,
+            jobs=jobs,
+            quiet=True,
+            chapters_per_part=1,
+        )
+    )
+    return out / DOSSIER
+
+
+@pytest.fixture(scope="module")
+def whole_and_parts(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    root = copy_project(tmp_path_factory.mktemp("parts"))
+    whole_out = root / "whole"
+    build(
+        BuildOptions(root=root, formats=("pdf",), audiences=("analyst",), out=whole_out, quiet=True)
+    )
+    return root, whole_out / DOSSIER, build_in_parts(root, root / "out")
+
+
+def outline(reader: PdfReader) -> list[tuple[int, str, int]]:
+    found: list[tuple[int, str, int]] = []
+
+    def walk(items: list[Any], depth: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+            else:
+                found.append((depth, item.title, reader.get_destination_page_number(item)))
+
+    walk(reader.outline, 0)
+    return found
+
+
+def link_targets(reader: PdfReader) -> Counter[tuple[int, int]]:
+    """(page with the link, page it goes to), counted, for every internal link."""
+    targets: Counter[tuple[int, int]] = Counter()
+    names = reader.named_destinations
+    for number, page in enumerate(reader.pages):
+        for annotation in page.get("/Annots") or []:
+            annotation = annotation.get_object()
+            if annotation.get("/Subtype") != "/Link" or "/URI" in annotation.get("/A", {}):
+                continue
+            destination = annotation.get("/Dest")
+            if destination is None:
+                destination = annotation["/A"]["/D"]
+            if isinstance(destination, str):
+                target = reader.get_destination_page_number(names[destination])
+            else:
+                target = reader.get_page_number(destination[0].get_object())
+            targets[(number, target)] += 1
+    return targets
+
+
+def test_the_parts_path_was_taken(whole_and_parts: tuple[Path, Path, Path]) -> None:
+    root, _, _ = whole_and_parts
+    parts = list((root / "out" / PARTS_DIR).glob("*.pdf"))
+    # front, overview, 4 chapters, tracker, glossary and sources, index
+    assert len(parts) == 9
+
+
+def test_same_pages_contents_and_bookmarks(whole_and_parts: tuple[Path, Path, Path]) -> None:
+    _, whole_pdf, parts_pdf = whole_and_parts
+    whole, parts = PdfReader(whole_pdf), PdfReader(parts_pdf)
+    assert len(parts.pages) == len(whole.pages) > 10
+    # The contents page, page numbers included, reads the same.
+    assert parts.pages[1].extract_text() == whole.pages[1].extract_text()
+    assert outline(parts) == outline(whole)
+    assert len(outline(parts)) > 20
+    assert parts.metadata is not None and whole.metadata is not None
+    assert parts.metadata.title == whole.metadata.title == "India–Japan: the record"
+
+
+def test_links_go_where_they_go_in_the_whole_document(
+    whole_and_parts: tuple[Path, Path, Path],
+) -> None:
+    _, whole_pdf, parts_pdf = whole_and_parts
+    expected = link_targets(PdfReader(whole_pdf))
+    assert sum(expected.values()) > 100
+    # A link broken over two lines is two rectangles, and the index's columns may differ by a
+    # hair (whole, WeasyPrint sizes them before it knows the page numbers): compare where links
+    # go from each page, not how many rectangles they take.
+    assert set(link_targets(PdfReader(parts_pdf))) == set(expected)
+
+
+def test_page_x_of_y_labels_and_named_destinations(
+    whole_and_parts: tuple[Path, Path, Path],
+) -> None:
+    _, _, parts_pdf = whole_and_parts
+    reader = PdfReader(parts_pdf)
+    total = len(reader.pages)
+    assert "Page" not in reader.pages[0].extract_text()
+    for number in range(2, total + 1):
+        assert f"Page {number} of {total}" in reader.pages[number - 1].extract_text()
+    assert reader.page_labels[:3] == ["Cover", "2", "3"]
+    assert reader.page_labels[-1] == str(total)
+    chapter = reader.named_destinations["ch-sd-18"]
+    assert "18th India–Japan Strategic Dialogue" in reader.pages[
+        reader.get_destination_page_number(chapter)
+    ].extract_text()
+
+
+def font_programs(reader: PdfReader) -> Counter[str]:
+    """How many distinct embedded programs each font has."""
+    programs: dict[str, set[str]] = {}
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            for descendant in font.get("/DescendantFonts", []):
+                descriptor = descendant.get_object()["/FontDescriptor"].get_object()
+                program = (descriptor.get("/FontFile2") or descriptor["/FontFile3"]).get_object()
+                digest = hashlib.sha256(program.get_data()).hexdigest()
+                name = str(descriptor["/FontName"]).partition("+")[2]
+                programs.setdefault(name, set()).add(digest)
+    return Counter({name: len(digests) for name, digests in programs.items()})
+
+
+def test_each_font_is_embedded_once_and_the_file_stays_small(
+    whole_and_parts: tuple[Path, Path, Path],
+) -> None:
+    _, whole_pdf, parts_pdf = whole_and_parts
+    programs = font_programs(PdfReader(parts_pdf))
+    assert "Noto-Sans-CJK-JP" in programs and "Noto-Serif" in programs
+    assert set(programs.values()) == {1}
+    assert parts_pdf.stat().st_size <= 1.5 * whole_pdf.stat().st_size
+
+
+def test_japanese_names_survive_the_font_merge(whole_and_parts: tuple[Path, Path, Path]) -> None:
+    _, whole_pdf, parts_pdf = whole_and_parts
+    for pdf in (whole_pdf, parts_pdf):
+        # Motegi Toshimitsu, in the 18th Strategic Dialogue's chapter
+        assert "茂木" in "".join(page.extract_text() for page in PdfReader(pdf).pages)
+
+
+def test_a_changed_meeting_lays_out_only_its_own_parts(tmp_path: Path) -> None:
+    root = copy_project(tmp_path)
+    first = build_in_parts(root, root / "out", jobs=1).read_bytes()
+    store = root / "out" / PARTS_DIR
+    before = {p.name for p in store.glob("*.pdf")}
+    meeting = root / "briefs" / "meetings" / "2020-10-07-fmsd-13.yaml"
+    edit(meeting, "finalised", "settled")
+    second = build_in_parts(root, root / "out", jobs=1).read_bytes()
+    after = {p.name for p in store.glob("*.pdf")}
+    assert first != second
+    new = after - before
+    # The meeting's chapter, and the overview that quotes its bottom line; nothing else moved.
+    assert 1 <= len(new) <= 2, new
+    assert len(after) == len(before)  # the replaced parts were pruned
+
+
+def test_parts_build_is_reproducible(tmp_path: Path) -> None:
+    root = copy_project(tmp_path)
+    one = build_in_parts(root, tmp_path / "one").read_bytes()
+    shutil.rmtree(tmp_path / "one")
+    two = build_in_parts(root, tmp_path / "two", jobs=1).read_bytes()
+    assert one == two
