@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 from pypdf import PdfReader
+from tests.conftest import copy_project, edit
 
 from ijbrief.assemble import PARTS_DIR
 from ijbrief.build import BuildOptions, build
-from tests.conftest import copy_project, edit
 
 DOSSIER = Path("analyst") / "analyst-dossier.pdf"
 
@@ -121,9 +121,10 @@ def test_page_x_of_y_labels_and_named_destinations(
     assert reader.page_labels[:3] == ["Cover", "2", "3"]
     assert reader.page_labels[-1] == str(total)
     chapter = reader.named_destinations["ch-sd-18"]
-    assert "18th India–Japan Strategic Dialogue" in reader.pages[
-        reader.get_destination_page_number(chapter)
-    ].extract_text()
+    assert (
+        "18th India–Japan Strategic Dialogue"
+        in reader.pages[reader.get_destination_page_number(chapter)].extract_text()
+    )
 
 
 def font_programs(reader: PdfReader) -> Counter[str]:
