@@ -97,11 +97,11 @@ class _Everywhere(Mapping[str, str]):
 
 @dataclass
 class Assembled:
-    """The outcome: page numbers of every anchor, the page count, the PDF (if asked for)."""
+    """The outcome: page numbers of every anchor, the page count, the parts to merge."""
 
     numbers: dict[str, int]
     pages: int
-    pdf: bytes | None
+    layouts: list[PartLayout]
     part_keys: list[str]
     laid_out: int = 0
     parts: int = 0
@@ -185,9 +185,7 @@ class Assembly:
             future = layout_part(f"{self.name}, {parts.parts[index].name}", html)
         return _Pending(key, future, self.store, cached is not None)
 
-    def finish(
-        self, layout_part: LayoutPart, merge: Callable[[list[PartLayout]], bytes] | None
-    ) -> Assembled:
+    def finish(self, layout_part: LayoutPart) -> Assembled:
         known = {index: pending.result() for index, pending in self.independent.items()}
         guesses = {
             index: self._previous(index) or self.trailing.get(index) or self.drafts[index].result()
@@ -217,7 +215,7 @@ class Assembly:
         return Assembled(
             numbers=numbers,
             pages=sum(layout.pages for layout in final),
-            pdf=merge(final) if merge else None,
+            layouts=final,
             part_keys=[keys[i] for i in range(self.count)],
             laid_out=self.laid_out,
             parts=self.count,

@@ -151,6 +151,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
             layouts=layouts,
             parts_used=parts_used,
             parts=PartStore(out / PARTS_DIR),
+            out=out,
             salt=_engine_digest(),
             chapters_per_part=max(1, options.chapters_per_part),
         )
@@ -400,22 +401,24 @@ def _assembly(task: Task) -> Assembly | None:
 def _assembled(task: Task, assembly: Assembly, layout_part: Any) -> Rendered:
     """Finish a dossier laid out in parts: the rest of its parts, the merge, the other formats."""
     started = time.perf_counter()
-    merge = None
-    if "pdf" in task.formats:
-        from ijbrief.writers.pdf_merge import merge as merge_parts
-
-        def merge(layouts: list[PartLayout]) -> bytes:
-            # The footer's baseline, where print.css centres it in the 18 mm bottom margin.
-            return merge_parts(layouts, footer_pt=22.9, footer_font_pt=7.5)
-
     with _deadline(f"{task.audience}/dossier"):
-        done = assembly.finish(layout_part, merge)
+        done = assembly.finish(layout_part)
     composer = _composer(task.audience)
     result = Rendered(task, pages=done.pages, part_keys=done.part_keys)
     result.layout = {"anchors": done.numbers, "pages": done.pages}
     result.note = f"{done.laid_out} of {done.parts} parts laid out"
     html = composer.dossier_html(done.numbers) if set(task.formats) & {"html", "docx"} else ""
-    _finish(task, composer, result, html, 1.0, None, done.pdf)
+    pdf = None
+    if "pdf" in task.formats:
+        last = _STATE["out"] / task.stem.with_suffix(".pdf")
+        if done.part_keys == assembly.previous and last.is_file():
+            pdf = last.read_bytes()  # the same parts as last time: the same merged file
+        else:
+            from ijbrief.writers.pdf_merge import merge
+
+            # The footer's baseline, where print.css centres it in the 18 mm bottom margin.
+            pdf = merge(done.layouts, footer_pt=22.9, footer_font_pt=7.5)
+    _finish(task, composer, result, html, 1.0, None, pdf)
     result.seconds = time.perf_counter() - started
     return result
 

@@ -58,6 +58,8 @@ class Progress:
             note = f", fitted: scale {fit['scale']}" + (
                 f", dropped {', '.join(fit['dropped'])}" if fit["dropped"] else ""
             )
+        if result.note:
+            note += f", {result.note}"
         pages = f"{result.pages} page{'s' * (result.pages != 1)}"
         message = f"[{self.count}/{self.total}] {what} ({pages}{note}, {result.seconds:.1f}s)"
         if self.live is not None:
