@@ -3,6 +3,7 @@ them and merge them into one PDF."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -33,6 +34,8 @@ class PartStore:
         try:
             facts = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
             pdf = (self.folder / f"{key}.pdf").read_bytes()
+            if hashlib.sha256(pdf).hexdigest() != facts["sha256"]:
+                return None  # damaged or half written: lay it out again
             return PartLayout(
                 pdf,
                 int(facts["pages"]),
@@ -53,6 +56,7 @@ class PartStore:
         """Write the PDF, then the facts: a part counts as cached once its facts exist."""
         self.folder.mkdir(parents=True, exist_ok=True)
         facts = {
+            "sha256": hashlib.sha256(layout.pdf).hexdigest(),
             "pages": layout.pages,
             "anchors": layout.anchors,
             "links": layout.links,

@@ -14,6 +14,7 @@ from tests.conftest import copy_project, edit
 
 from ijbrief.assemble import PARTS_DIR
 from ijbrief.build import BuildOptions, build
+from ijbrief.errors import RenderError
 
 DOSSIER = Path("analyst") / "analyst-dossier.pdf"
 
@@ -181,3 +182,34 @@ def test_parts_build_is_reproducible(tmp_path: Path) -> None:
     shutil.rmtree(tmp_path / "one")
     two = build_in_parts(root, tmp_path / "two", jobs=1).read_bytes()
     assert one == two
+
+
+def test_a_dossier_template_without_part_marks_is_laid_out_whole(tmp_path: Path) -> None:
+    root = copy_project(tmp_path / "proj")
+    (root / "templates" / "analyst" / "dossier.html.j2").write_text(
+        '{% extends "base/dossier.html.j2" %}\n'
+        "{% block body %}<section class=\"chapter\" id=\"all\"><h1>All in one</h1>"
+        "{% for m in dossier.meetings %}<p>{{ m.title }}</p>{% endfor %}</section>{% endblock %}\n",
+        encoding="utf-8",
+    )
+    reader = PdfReader(build_in_parts(root, root / "out"))
+    assert "All in one" in reader.pages[0].extract_text()
+    assert not (root / "out" / PARTS_DIR).exists()
+
+
+def test_a_part_that_fails_fails_the_build_and_keeps_the_last_good_dossier(
+    tmp_path: Path,
+) -> None:
+    root = copy_project(tmp_path / "proj")
+    good = build_in_parts(root, root / "out").read_bytes()
+    style = root / "templates" / "analyst" / "style.css"
+    style.write_text(
+        style.read_text(encoding="utf-8")
+        + "\n.meeting-chapter h1 { background: url(missing-texture.png); }\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(RenderError) as failure:
+        build_in_parts(root, root / "out", jobs=1)
+    assert "analyst/dossier, chapters" in str(failure.value)
+    assert "missing-texture.png" in str(failure.value)
+    assert (root / "out" / DOSSIER).read_bytes() == good

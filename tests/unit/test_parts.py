@@ -1,0 +1,98 @@
+"""Cutting a dossier into parts, numbering pages across them, and the store of laid-out parts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ijbrief.assemble import PartStore
+from ijbrief.parts import PartLayout, cut, page_numbers
+
+HEAD = '<html><head><style>p{}</style></head><body class="dossier">\n'
+TAIL = "\n</body></html>"
+
+
+def dossier(chapters: list[str], overview: str = "<section>overview</section>") -> str:
+    body = "<!--ijbrief:part front-->\n<section>cover</section>\n"
+    body += f"<!--ijbrief:part overview-->\n{overview}\n"
+    for ident in chapters:
+        body += f'<!--ijbrief:part chapter {ident}-->\n<section id="ch-{ident}">{ident}</section>\n'
+    body += "<!--ijbrief:part tracker-->\n<section>tracker</section>\n"
+    body += "<!--ijbrief:part end-->"
+    return HEAD + body + TAIL
+
+
+def test_parts_in_order_with_the_shared_head_and_tail() -> None:
+    parts = cut(dossier(["a", "b"]), chapters_per_part=10)
+    assert parts is not None
+    assert [p.name for p in parts.parts] == ["front", "overview", "chapters a to b", "tracker"]
+    html = parts.html(parts.parts[2])
+    assert html.startswith(HEAD) and html.endswith(TAIL)
+    assert 'id="ch-a"' in html and 'id="ch-b"' in html and "cover" not in html
+
+
+def test_a_part_the_audience_does_not_show_is_no_part() -> None:
+    parts = cut(dossier(["a"], overview="  \n"), chapters_per_part=10)
+    assert parts is not None
+    assert [p.name for p in parts.parts] == ["front", "chapters a to a", "tracker"]
+
+
+def test_without_part_marks_there_is_nothing_to_cut() -> None:
+    assert cut(HEAD + "<section>whole</section>" + TAIL, 10) is None
+    # marks without the closing one: an audience replaced the end of the body
+    assert cut(HEAD + "<!--ijbrief:part front-->x" + TAIL, 10) is None
+
+
+def chapter_groups(ids: list[str], size: int) -> list[str]:
+    parts = cut(dossier(ids), chapters_per_part=size)
+    assert parts is not None
+    return [p.body for p in parts.parts if p.name.startswith("chapters")]
+
+
+def test_groups_are_about_the_size_asked_for() -> None:
+    ids = [f"meeting-{n:04d}" for n in range(400)]
+    groups = chapter_groups(ids, 20)
+    sizes = [group.count("<section") for group in groups]
+    assert sum(sizes) == 400
+    assert max(sizes) <= 40 and min(sizes[:-1]) >= 10
+    assert 8 <= len(groups) <= 40
+
+
+def test_a_new_meeting_changes_only_its_own_group() -> None:
+    ids = [f"meeting-{n:04d}" for n in range(300)]
+    before = chapter_groups(ids, 20)
+    after = chapter_groups([*ids[:150], "meeting-new", *ids[150:]], 20)
+    # Its own group changes, and at most the next one (when the group was at its size limit);
+    # the other groups, before and after, are the same text and so stay cached.
+    assert 1 <= len(set(after) - set(before)) <= 2
+    assert 1 <= len(set(before) - set(after)) <= 2
+    assert len(before) >= 8
+
+
+def test_page_numbers_count_on_from_part_to_part() -> None:
+    front = PartLayout(b"", 2, {"cover": (0, 0, 0), "contents": (1, 0, 0)})
+    chapters = PartLayout(b"", 3, {"ch-a": (0, 0, 0), "ch-b": (2, 0, 0), "cover": (0, 0, 0)})
+    back = PartLayout(b"", 1, {"sources": (0, 0, 0)})
+    numbers = page_numbers([front, chapters, back])
+    assert numbers == {"cover": 1, "contents": 2, "ch-a": 3, "ch-b": 5, "sources": 6}
+
+
+def test_the_store_keeps_parts_and_refuses_damaged_ones(tmp_path: Path) -> None:
+    store = PartStore(tmp_path / "parts")
+    layout = PartLayout(
+        b"%PDF-1.7 part",
+        2,
+        {"ch-a": (1, 10.0, 20.5)},
+        [(0, "ch-a", (1.0, 2.0, 3.0, 4.0))],
+        [(1, "A meeting", 0, 0.0, 5.0)],
+    )
+    store.put("k1", layout)
+    assert store.get("k1") == layout
+    assert store.get("missing") is None
+    (tmp_path / "parts" / "k1.pdf").write_bytes(b"%PDF-1.7 par")  # truncated
+    assert store.get("k1") is None
+    (tmp_path / "parts" / "k1.json").write_text("{not json", encoding="utf-8")
+    assert store.get("k1") is None
+    store.put("k2", layout)
+    store.put("k3", layout)
+    store.prune({"k3"})
+    assert sorted(p.name for p in (tmp_path / "parts").iterdir()) == ["k3.json", "k3.pdf"]
