@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -487,7 +488,7 @@ def _check_meeting(c: _Collector, corpus: Corpus, meeting: Meeting, doc: Documen
         text = corpus.seed_texts.get(quote.source)
         if text is None:
             continue
-        if normalise_quote(quote.text) in normalise_quote(text):
+        if normalise_quote(quote.text) in _normalised_source(text):
             corpus.quotations_verified += 1
         else:
             c.add(
@@ -495,6 +496,10 @@ def _check_meeting(c: _Collector, corpus: Corpus, meeting: Meeting, doc: Documen
                 f"quotation does not occur verbatim in {quote.source} "
                 f"(seeds/{corpus.sources[quote.source].file}){_nearest(quote.text, text)}",
             )
+
+
+# The same few source texts are searched for every quotation in the corpus.
+_normalised_source = functools.lru_cache(maxsize=32)(normalise_quote)
 
 
 def _nearest(quote: str, text: str) -> str:
