@@ -33,7 +33,7 @@ def test_mypy_strict_is_clean() -> None:
 def test_help_and_check_do_not_import_the_engines() -> None:
     code = (
         "import sys; from ijbrief.cli import main; main(['-C', sys.argv[1], 'check']); "
-        "heavy = [m for m in ('weasyprint', 'docx', 'lxml') if m in sys.modules]; print(heavy)"
+        "heavy = [m for m in ('weasyprint', 'docx', 'lxml', 'pikepdf', 'fontTools', 'pypdf') if m in sys.modules]; print(heavy)"
     )
     result = subprocess.run(
         [sys.executable, "-c", code, str(REPO)],
