@@ -71,6 +71,17 @@ class PartStore:
         temporary.write_bytes(data)
         os.replace(temporary, path)
 
+    def get_blob(self, key: str) -> bytes | None:
+        """Something else kept beside the parts (a joined font program), by key."""
+        try:
+            return (self.folder / f"{key}.bin").read_bytes()
+        except OSError:
+            return None
+
+    def put_blob(self, key: str, data: bytes) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._write(self.folder / f"{key}.bin", data)
+
     def prune(self, keep: set[str]) -> None:
         """Forget parts that no dossier uses any more."""
         if not self.folder.is_dir():

@@ -100,7 +100,8 @@ class Rendered:
     layout: dict[str, Any] = field(default_factory=dict)  # what a later DOCX/HTML-only build reuses
     seconds: float = 0.0
     note: str = ""
-    part_keys: list[str] = field(default_factory=list)  # a dossier laid out in parts
+    # A dossier laid out in parts: its parts and joined font programs, in out/.ijbrief-parts.
+    kept: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -140,7 +141,11 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
             else:
                 todo.append(task)
         layouts: dict[str, Any] = cache.pop("layouts", None) or {}
-        parts_used: dict[str, list[str]] = cache.pop("parts", None) or {}
+        parts_used: dict[str, dict[str, list[str]]] = {
+            stem: kept
+            for stem, kept in (cache.pop("parts", None) or {}).items()
+            if isinstance(kept, dict)  # a cache from an older ijbrief is simply not used
+        }
         _STATE.clear()  # a long-lived process (serve, tests) builds several projects
         _STATE.update(
             root=root,
@@ -166,8 +171,8 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
                         layouts[rendered.task.key] = rendered.layout
                     manifest[relpath] = _manifest_entry(corpus, rendered, relpath, data)
                     report.written.append(relpath)
-                if rendered.part_keys:
-                    parts_used[str(rendered.task.stem)] = rendered.part_keys
+                if rendered.kept:
+                    parts_used[str(rendered.task.stem)] = rendered.kept
             live = {str(t.stem.with_suffix(f".{f}")) for t in tasks for f in t.formats}
             manifest = {k: v for k, v in manifest.items() if (out / k).exists() or k in live}
             staging.write(Path("manifest.json"), _manifest_bytes(manifest, stamp))
@@ -179,7 +184,9 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
 
             staging.write(Path("index.html"), index_html(corpus, manifest, stamp, out))
             staging.commit()
-            _STATE["parts"].prune({key for keys in parts_used.values() for key in keys})
+            _STATE["parts"].prune(
+                {key for kept in parts_used.values() for keys in kept.values() for key in keys}
+            )
         finally:
             staging.discard()
     report.seconds = time.perf_counter() - started
@@ -394,7 +401,7 @@ def _assembly(task: Task) -> Assembly | None:
         store=_STATE["parts"],
         salt=_STATE["salt"],
         chapters_per_part=per_part,
-        previous=list(_STATE["parts_used"].get(str(task.stem), [])),
+        previous=list(_STATE["parts_used"].get(str(task.stem), {}).get("parts", [])),
     )
 
 
@@ -404,7 +411,7 @@ def _assembled(task: Task, assembly: Assembly, layout_part: Any) -> Rendered:
     with _deadline(f"{task.audience}/dossier"):
         done = assembly.finish(layout_part)
     composer = _composer(task.audience)
-    result = Rendered(task, pages=done.pages, part_keys=done.part_keys)
+    result = Rendered(task, pages=done.pages, kept={"parts": done.part_keys, "fonts": []})
     result.layout = {"anchors": done.numbers, "pages": done.pages}
     result.note = f"{done.laid_out} of {done.parts} parts laid out"
     html = composer.dossier_html(done.numbers) if set(task.formats) & {"html", "docx"} else ""
@@ -413,11 +420,16 @@ def _assembled(task: Task, assembly: Assembly, layout_part: Any) -> Rendered:
         last = _STATE["out"] / task.stem.with_suffix(".pdf")
         if done.part_keys == assembly.previous and last.is_file():
             pdf = last.read_bytes()  # the same parts as last time: the same merged file
+            previous = _STATE["parts_used"].get(str(task.stem), {})
+            result.kept["fonts"] = list(previous.get("fonts", []))
         else:
             from ijbrief.writers.pdf_merge import merge
 
             # The footer's baseline, where print.css centres it in the 18 mm bottom margin.
-            pdf = merge(done.layouts, footer_pt=22.9, footer_font_pt=7.5)
+            pdf, fonts = merge(
+                done.layouts, footer_pt=22.9, footer_font_pt=7.5, kept_fonts=_STATE["parts"]
+            )
+            result.kept["fonts"] = fonts
     _finish(task, composer, result, html, 1.0, None, pdf)
     result.seconds = time.perf_counter() - started
     return result

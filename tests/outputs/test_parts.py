@@ -174,6 +174,8 @@ def test_a_changed_meeting_lays_out_only_its_own_parts(tmp_path: Path) -> None:
     # The meeting's chapter, and the overview that quotes its bottom line; nothing else moved.
     assert 1 <= len(new) <= 2, new
     assert len(after) == len(before)  # the replaced parts were pruned
+    # Joined font programs are kept for the next merge, and those in use survive the pruning.
+    assert list(store.glob("font-*.bin"))
 
 
 def test_parts_build_is_reproducible(tmp_path: Path) -> None:

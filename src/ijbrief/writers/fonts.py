@@ -6,14 +6,23 @@ from __future__ import annotations
 import hashlib
 import io
 from collections import defaultdict
-from typing import Any
+from typing import Any, Protocol
 
 import pikepdf
 from fontTools.ttLib import TTFont
 
 
-def share_fonts(pdf: pikepdf.Pdf) -> None:
-    """Point every font descriptor of the same font at one program holding all their glyphs."""
+class JoinedFonts(Protocol):
+    """Where joined programs are kept between builds, by the programs they were joined from."""
+
+    def get_blob(self, key: str) -> bytes | None: ...
+
+    def put_blob(self, key: str, data: bytes) -> None: ...
+
+
+def share_fonts(pdf: pikepdf.Pdf, kept: JoinedFonts | None = None) -> list[str]:
+    """Point every font descriptor of the same font at one program holding all their glyphs;
+    return the keys of the joined programs used (found in or added to ``kept``)."""
     groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
     seen: set[tuple[int, int]] = set()
     for page in pdf.pages:
@@ -28,6 +37,7 @@ def share_fonts(pdf: pikepdf.Pdf) -> None:
                     if key in descriptor:
                         name = str(descriptor.get("/FontName", "")).partition("+")[2]
                         groups[(name, key)].append(descriptor)
+    used: list[str] = []
     for (_, key), descriptors in groups.items():
         programs: dict[str, Any] = {}
         for descriptor in descriptors:
@@ -35,18 +45,27 @@ def share_fonts(pdf: pikepdf.Pdf) -> None:
             programs.setdefault(hashlib.sha256(stream.read_raw_bytes()).hexdigest(), stream)
         if len(programs) == 1:
             shared = next(iter(programs.values()))
-        elif key == "/FontFile2":
-            shared = _joined_truetype(pdf, list(programs.values()))
         else:
-            joined = _joined_cff(pdf, list(programs.values()))
-            if joined is None:
-                continue  # programs that cannot be joined stay one per part
-            shared = joined
+            blob_key = "font-" + hashlib.sha256("".join(sorted(programs)).encode()).hexdigest()
+            data = kept.get_blob(blob_key) if kept else None
+            if data is None:
+                streams = list(programs.values())
+                data = _joined_truetype(streams) if key == "/FontFile2" else _joined_cff(streams)
+                if data is None:
+                    continue  # programs that cannot be joined stay one per part
+                if kept:
+                    kept.put_blob(blob_key, data)
+            used.append(blob_key)
+            if key == "/FontFile2":
+                shared = pdf.make_stream(data, Length1=len(data))
+            else:
+                shared = pdf.make_stream(data, Subtype=pikepdf.Name.OpenType)
         for descriptor in descriptors:
             descriptor[key] = shared
+    return used
 
 
-def _joined_truetype(pdf: pikepdf.Pdf, streams: list[pikepdf.Stream]) -> pikepdf.Stream:
+def _joined_truetype(streams: list[Any]) -> bytes:
     """A TrueType program with every glyph that any of the subsets has."""
     fonts = [_font(stream) for stream in streams]
     base = max(fonts, key=lambda font: font["maxp"].numGlyphs)
@@ -70,11 +89,10 @@ def _joined_truetype(pdf: pikepdf.Pdf, streams: list[pikepdf.Stream]) -> pikepdf
             hmtx[name] = other_hmtx[other_name]
     out = io.BytesIO()
     base.save(out)
-    data = out.getvalue()
-    return pdf.make_stream(data, Length1=len(data))
+    return out.getvalue()
 
 
-def _joined_cff(pdf: pikepdf.Pdf, streams: list[pikepdf.Stream]) -> pikepdf.Stream | None:
+def _joined_cff(streams: list[Any]) -> bytes | None:
     """An OpenType (CFF) program with every glyph that any of the subsets has, or None if the
     subsets do not share their font dictionaries (the glyphs could not be moved between them)."""
     fonts = [_font(stream) for stream in streams]
@@ -105,7 +123,7 @@ def _joined_cff(pdf: pikepdf.Pdf, streams: list[pikepdf.Stream]) -> pikepdf.Stre
                     top.FDSelect[gid] = other.FDSelect[gid]
     out = io.BytesIO()
     base.save(out)
-    return pdf.make_stream(out.getvalue(), Subtype=pikepdf.Name.OpenType)
+    return out.getvalue()
 
 
 def _font_dictionaries(top: Any) -> list[str]:

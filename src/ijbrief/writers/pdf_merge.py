@@ -13,7 +13,7 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name, OutlineItem, PageLocation, String
 
 from ijbrief.parts import PartLayout
-from ijbrief.writers.fonts import share_fonts
+from ijbrief.writers.fonts import JoinedFonts, share_fonts
 
 PX_TO_PT = 0.75  # WeasyPrint positions are CSS pixels (1/96 in) from the top left
 PAGE_LABEL_FONT = "Helvetica"
@@ -21,9 +21,16 @@ PAGE_LABEL_FONT = "Helvetica"
 _WIDTHS = {"P": 667, "a": 556, "g": 556, "e": 556, " ": 278, "o": 556, "f": 278}
 
 
-def merge(layouts: Sequence[PartLayout], *, footer_pt: float, footer_font_pt: float) -> bytes:
-    """One PDF of every part in order. The first page (the cover) carries no page number; every
-    other page gets "Page X of Y" centred ``footer_pt`` above its bottom edge."""
+def merge(
+    layouts: Sequence[PartLayout],
+    *,
+    footer_pt: float,
+    footer_font_pt: float,
+    kept_fonts: JoinedFonts | None = None,
+) -> tuple[bytes, list[str]]:
+    """One PDF of every part in order, and the keys of the joined font programs it uses. The
+    first page (the cover) carries no page number; every other page gets "Page X of Y" centred
+    ``footer_pt`` above its bottom edge."""
     pdf = pikepdf.new()
     sources = [pikepdf.open(io.BytesIO(layout.pdf)) for layout in layouts]
     offsets: list[int] = []
@@ -41,7 +48,7 @@ def merge(layouts: Sequence[PartLayout], *, footer_pt: float, footer_font_pt: fl
     _named_destinations(pdf, targets)
     _page_labels(pdf)
     _stamp_page_numbers(pdf, footer_pt, footer_font_pt)
-    share_fonts(pdf)
+    fonts = share_fonts(pdf, kept_fonts)
     out = io.BytesIO()
     pdf.save(
         out,
@@ -49,7 +56,7 @@ def merge(layouts: Sequence[PartLayout], *, footer_pt: float, footer_font_pt: fl
         object_stream_mode=pikepdf.ObjectStreamMode.generate,
         compress_streams=True,
     )
-    return out.getvalue()
+    return out.getvalue(), fonts
 
 
 def _copy_document_facts(front: pikepdf.Pdf, pdf: pikepdf.Pdf) -> None:
