@@ -413,7 +413,7 @@ def _assembled(task: Task, assembly: Assembly, layout_part: Any) -> Rendered:
     composer = _composer(task.audience)
     result = Rendered(task, pages=done.pages, kept={"parts": done.part_keys, "fonts": []})
     result.layout = {"anchors": done.numbers, "pages": done.pages}
-    result.note = f"{done.laid_out} of {done.parts} parts laid out"
+    result.note = f"{done.parts} parts, {done.laid_out} layouts"
     html = composer.dossier_html(done.numbers) if set(task.formats) & {"html", "docx"} else ""
     pdf = None
     if "pdf" in task.formats:
