@@ -71,15 +71,25 @@ class Corpus:
     files: dict[str, str] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)
     quotations_verified: int = 0
+    _by_series: tuple[tuple[int, int], dict[str, list[Meeting]]] | None = field(
+        default=None, init=False, repr=False
+    )
 
     def previous_in_series(self, meeting: Meeting) -> Meeting | None:
         """The latest earlier meeting of the same series, if the corpus has one."""
-        earlier = [
-            m
-            for m in self.meetings.values()
-            if m.series == meeting.series and m.date < meeting.date
-        ]
+        earlier = [m for m in self._series()[meeting.series] if m.date < meeting.date]
         return max(earlier, key=lambda m: m.date, default=None)
+
+    def _series(self) -> dict[str, list[Meeting]]:
+        # Asked for every meeting: grouping once keeps that linear in the number of meetings.
+        # The loader fills and then replaces the meetings dict: group again if it changed.
+        key = (id(self.meetings), len(self.meetings))
+        if self._by_series is None or self._by_series[0] != key:
+            groups: dict[str, list[Meeting]] = {}
+            for m in self.meetings.values():
+                groups.setdefault(m.series, []).append(m)
+            self._by_series = (key, groups)
+        return self._by_series[1]
 
     def meetings_moving(self, agreement: Agreement) -> list[Meeting]:
         """Meetings at which a status step of ``agreement`` happened or which touched it."""

@@ -337,7 +337,8 @@ def glossary_for(corpus: Corpus, text: str) -> list[dict[str, str]]:
     found = [
         term
         for term in corpus.terms.values()
-        if re.search(rf"(?<![\w-]){re.escape(term.term)}(?![\w-])", text)
+        # The substring test first: most terms are in most texts not at all, and it is cheap.
+        if term.term in text and re.search(rf"(?<![\w-]){re.escape(term.term)}(?![\w-])", text)
     ]
     return [
         {"term": t.term, "expansion": t.expansion, "html": md_inline(t.explanation)}
