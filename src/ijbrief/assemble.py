@@ -153,7 +153,7 @@ class Assembly:
     previous: list[str] = field(default_factory=list)
     independent: dict[int, _Pending] = field(default_factory=dict)
     drafts: dict[int, _Pending] = field(default_factory=dict)
-    trailing: dict[int, PartLayout] = field(default_factory=dict)
+    guesses: dict[int, PartLayout] = field(default_factory=dict)
     dependent: set[int] = field(default_factory=set)
     count: int = 0
     laid_out: int = 0
@@ -175,11 +175,12 @@ class Assembly:
         # A part at the very end needs none: its length moves no page number (the index is last
         # for that reason); until it is laid out, its anchors are taken to be on its first page.
         for index in sorted(self.dependent):
-            if self._previous(index) is not None:
-                continue
-            if all(later in self.dependent for later in range(index, self.count)):
+            previous = self._previous(index)
+            if previous is not None:
+                self.guesses[index] = previous
+            elif all(later in self.dependent for later in range(index, self.count)):
                 ids = _ID.findall(plain.parts[index].body)
-                self.trailing[index] = PartLayout(b"", 1, {i: (0, 0.0, 0.0) for i in ids})
+                self.guesses[index] = PartLayout(b"", 1, {i: (0, 0.0, 0.0) for i in ids})
             else:
                 self.drafts[index] = self._submit(drafted, index, layout_part)
         for index in range(self.count):
@@ -203,7 +204,7 @@ class Assembly:
     def finish(self, layout_part: LayoutPart) -> Assembled:
         known = {index: pending.result() for index, pending in self.independent.items()}
         guesses = {
-            index: self._previous(index) or self.trailing.get(index) or self.drafts[index].result()
+            index: self.guesses.get(index) or self.drafts[index].result()
             for index in self.dependent
         }
         for _ in range(MAX_ROUNDS):

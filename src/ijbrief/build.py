@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ijbrief import __version__
-from ijbrief.assemble import PARTS_DIR, Assembly, PartStore
+from ijbrief.assemble import PARTS_DIR, Assembly, LayoutPart, PartStore
 from ijbrief.audiences import Audience, discover, load_audience, template_roots
 from ijbrief.compose import Composer, Stamp
 from ijbrief.corpus import CATALOGUE, GLOSSARY, PEOPLE, TOPICS, Corpus, load_corpus
@@ -405,10 +405,10 @@ def _assembly(task: Task) -> Assembly | None:
     )
 
 
-def _assembled(task: Task, assembly: Assembly, layout_part: Any) -> Rendered:
+def _assembled(task: Task, assembly: Assembly, layout_part: LayoutPart) -> Rendered:
     """Finish a dossier laid out in parts: the rest of its parts, the merge, the other formats."""
     started = time.perf_counter()
-    with _deadline(f"{task.audience}/dossier"):
+    with _within_limits(f"{task.audience}/dossier"):
         done = assembly.finish(layout_part)
     composer = _composer(task.audience)
     result = Rendered(task, pages=done.pages, kept={"parts": done.part_keys, "fonts": []})
@@ -425,10 +425,7 @@ def _assembled(task: Task, assembly: Assembly, layout_part: Any) -> Rendered:
         else:
             from ijbrief.writers.pdf_merge import merge
 
-            # The footer's baseline, where print.css centres it in the 18 mm bottom margin.
-            pdf, fonts = merge(
-                done.layouts, footer_pt=22.9, footer_font_pt=7.5, kept_fonts=_STATE["parts"]
-            )
+            pdf, fonts = merge(done.layouts, kept_fonts=_STATE["parts"])
             result.kept["fonts"] = fonts
     _finish(task, composer, result, html, 1.0, None, pdf)
     result.seconds = time.perf_counter() - started
@@ -437,15 +434,9 @@ def _assembled(task: Task, assembly: Assembly, layout_part: Any) -> Rendered:
 
 def render_part(name: str, html: str) -> PartLayout:
     """Lay out one part of a dossier (runs in a worker process), within the time limit."""
-    with _deadline(name):
-        try:
-            layout: PartLayout = _pdf_engine().part(html, name)
-            return layout
-        except MemoryError:
-            raise RenderError(
-                f"{name}: out of memory while rendering (limit {WORKER_MEMORY_MB} MB per worker, "
-                "IJBRIEF_WORKER_MEMORY_MB)"
-            ) from None
+    with _within_limits(name):
+        layout: PartLayout = _pdf_engine().part(html, name)
+        return layout
 
 
 _ENGINES: dict[str, Any] = {}
@@ -459,8 +450,22 @@ class _Expired(BaseException):
 
 
 @contextlib.contextmanager
+def _within_limits(name: str) -> Iterator[None]:
+    """Stop rendering ``name`` after RENDER_SECONDS (only where signals can be used), and turn
+    running out of a worker's memory into a RenderError."""
+    with _deadline(name):
+        try:
+            yield
+        except MemoryError:
+            raise RenderError(
+                f"{name}: out of memory while rendering (limit {WORKER_MEMORY_MB} MB per worker, "
+                "IJBRIEF_WORKER_MEMORY_MB)"
+            ) from None
+
+
+@contextlib.contextmanager
 def _deadline(name: str) -> Iterator[None]:
-    """Stop rendering ``name`` after RENDER_SECONDS (only where signals can be used)."""
+    """The wall-clock half of ``_within_limits``."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -513,14 +518,8 @@ def _pdf_engine() -> Any:
 
 def render_task(task: Task) -> Rendered:
     """Render one document in every requested format (runs in a worker process), within limits."""
-    with _deadline(f"{task.audience}/{task.kind} {task.ident}"):
-        try:
-            return _render(task)
-        except MemoryError:
-            raise RenderError(
-                f"{task.audience}/{task.kind} {task.ident}: out of memory while rendering "
-                f"(limit {WORKER_MEMORY_MB} MB per worker, IJBRIEF_WORKER_MEMORY_MB)"
-            ) from None
+    with _within_limits(f"{task.audience}/{task.kind} {task.ident}"):
+        return _render(task)
 
 
 def _render(task: Task) -> Rendered:

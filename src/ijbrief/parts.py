@@ -19,9 +19,6 @@ class Part:
     name: str
     body: str
 
-    def html(self, prefix: str, suffix: str) -> str:
-        return prefix + self.body + suffix
-
 
 @dataclass
 class PartLayout:
@@ -47,7 +44,8 @@ class Cut:
     parts: tuple[Part, ...]
 
     def html(self, part: Part) -> str:
-        return part.html(self.prefix, self.suffix)
+        """A part as a document: the dossier's head and styles around the part's body."""
+        return self.prefix + part.body + self.suffix
 
 
 def cut(html: str, chapters_per_part: int) -> Cut | None:

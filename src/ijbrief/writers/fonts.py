@@ -87,9 +87,7 @@ def _joined_truetype(streams: list[Any]) -> bytes:
                     component.glyphName = order[font.getGlyphID(component.glyphName)]
             glyf[name] = glyph
             hmtx[name] = other_hmtx[other_name]
-    out = io.BytesIO()
-    base.save(out)
-    return out.getvalue()
+    return _saved(base)
 
 
 def _joined_cff(streams: list[Any]) -> bytes | None:
@@ -121,9 +119,7 @@ def _joined_cff(streams: list[Any]) -> bytes | None:
                 sizes[gid] = size
                 if dictionaries:
                     top.FDSelect[gid] = other.FDSelect[gid]
-    out = io.BytesIO()
-    base.save(out)
-    return out.getvalue()
+    return _saved(base)
 
 
 def _font_dictionaries(top: Any) -> list[str]:
@@ -135,3 +131,9 @@ def _font(stream: Any) -> Any:
     # Bounding boxes are in the PDF's font descriptor already (recomputing them takes most of
     # the time), and a timestamp in the program would make every build differ.
     return TTFont(io.BytesIO(stream.read_bytes()), recalcBBoxes=False, recalcTimestamp=False)
+
+
+def _saved(font: Any) -> bytes:
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()

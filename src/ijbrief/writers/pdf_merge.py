@@ -16,21 +16,19 @@ from ijbrief.parts import PartLayout
 from ijbrief.writers.fonts import JoinedFonts, share_fonts
 
 PX_TO_PT = 0.75  # WeasyPrint positions are CSS pixels (1/96 in) from the top left
-PAGE_LABEL_FONT = "Helvetica"
+PAGE_NUMBER_FONT = "Helvetica"
+# Where print.css puts "Page X of Y" in a whole dossier: 7.5 pt, centred in the 18 mm margin.
+PAGE_NUMBER_SIZE_PT = 7.5
+PAGE_NUMBER_BASELINE_PT = 22.9
 # Helvetica advance widths (1/1000 em) of the characters in "Page 12 of 345".
 _WIDTHS = {"P": 667, "a": 556, "g": 556, "e": 556, " ": 278, "o": 556, "f": 278}
 
 
 def merge(
-    layouts: Sequence[PartLayout],
-    *,
-    footer_pt: float,
-    footer_font_pt: float,
-    kept_fonts: JoinedFonts | None = None,
+    layouts: Sequence[PartLayout], *, kept_fonts: JoinedFonts | None = None
 ) -> tuple[bytes, list[str]]:
     """One PDF of every part in order, and the keys of the joined font programs it uses. The
-    first page (the cover) carries no page number; every other page gets "Page X of Y" centred
-    ``footer_pt`` above its bottom edge."""
+    first page (the cover) carries no page number; every other page gets "Page X of Y"."""
     pdf = pikepdf.new()
     sources = [pikepdf.open(io.BytesIO(layout.pdf)) for layout in layouts]
     offsets: list[int] = []
@@ -47,7 +45,7 @@ def merge(
     _outline(pdf, pages, layouts, offsets)
     _named_destinations(pdf, targets)
     _page_labels(pdf)
-    _stamp_page_numbers(pdf, footer_pt, footer_font_pt)
+    _stamp_page_numbers(pdf)
     fonts = share_fonts(pdf, kept_fonts)
     out = io.BytesIO()
     pdf.save(
@@ -163,12 +161,13 @@ def _text_width(text: str, size: float) -> float:
     return sum(_WIDTHS.get(char, 556) for char in text) * size / 1000
 
 
-def _stamp_page_numbers(pdf: pikepdf.Pdf, footer_pt: float, size: float) -> None:
+def _stamp_page_numbers(pdf: pikepdf.Pdf) -> None:
+    size, baseline = PAGE_NUMBER_SIZE_PT, PAGE_NUMBER_BASELINE_PT
     font = pdf.make_indirect(
         Dictionary(
             Type=Name.Font,
             Subtype=Name.Type1,
-            BaseFont=Name("/" + PAGE_LABEL_FONT),
+            BaseFont=Name("/" + PAGE_NUMBER_FONT),
             Encoding=Name.WinAnsiEncoding,
         )
     )
@@ -184,6 +183,6 @@ def _stamp_page_numbers(pdf: pikepdf.Pdf, footer_pt: float, size: float) -> None
         page.contents_add(pdf.make_stream(b"q\n"), prepend=True)
         page.contents_add(
             pdf.make_stream(
-                f"Q\nq BT {name} {size:g} Tf 1 0 0 1 {x:.2f} {footer_pt:.2f} Tm ({text}) Tj ET Q\n".encode()
+                f"Q\nq BT {name} {size:g} Tf 1 0 0 1 {x:.2f} {baseline:.2f} Tm ({text}) Tj ET Q\n".encode()
             )
         )
