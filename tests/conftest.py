@@ -73,6 +73,24 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
     return run
 
 
+def build_only(
+    cli: Cli, project: Path, audience: str, ident: str, *options: str
+) -> tuple[int, str]:
+    """``ijbrief build`` of one meeting or agreement for one audience, in this process."""
+    return cli(
+        "-C",
+        str(project),
+        "build",
+        "--audience",
+        audience,
+        "--only",
+        ident,
+        "--jobs",
+        "1",
+        *options,
+    )
+
+
 def tree_digest(folder: Path) -> dict[str, str]:
     """sha256 of every file below ``folder``, by relative path: equal means untouched."""
     import hashlib

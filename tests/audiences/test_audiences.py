@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from lxml import html as lxml_html
+from tests.conftest import build_only
 
 Cli = Callable[..., tuple[int, str]]  # the `cli` fixture (tests/conftest.py)
 
@@ -220,19 +221,7 @@ def test_a_logo_from_branding_appears_in_the_pdf(project: Path, cli: Cli) -> Non
         ),
         encoding="utf-8",
     )
-    code, output = cli(
-        "-C",
-        str(project),
-        "build",
-        "--audience",
-        "minister",
-        "--only",
-        "fmsd-13",
-        "--format",
-        "all",
-        "--jobs",
-        "1",
-    )
+    code, output = build_only(cli, project, "minister", "fmsd-13", "--format", "all")
     assert code == 0, output
     assert PdfReader(project / "out/minister/briefs/2020-10-07-fmsd-13.pdf").pages[0].images
     assert PdfReader(project / "out/minister/minister-dossier-fmsd-13.pdf").pages[0].images
@@ -246,7 +235,5 @@ def test_a_missing_logo_is_a_clear_error(project: Path, cli: Cli) -> None:
         ),
         encoding="utf-8",
     )
-    code, output = cli(
-        "-C", str(project), "build", "--audience", "minister", "--only", "fmsd-13", "--jobs", "1"
-    )
+    code, output = build_only(cli, project, "minister", "fmsd-13")
     assert code == 1 and "logo 'nowhere.png' not found" in output

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from tests.conftest import build_only
 
 from ijbrief import build as build_module
 
@@ -26,31 +27,17 @@ def masthead(project: Path, html: str) -> None:
     )
 
 
-def build_one(cli: Cli, project: Path) -> tuple[int, str]:
-    return cli(
-        "-C",
-        str(project),
-        "build",
-        "--audience",
-        "minister",
-        "--only",
-        "fmsd-13",
-        "--jobs",
-        "1",
-    )
-
-
 def test_a_corrupt_image_fails_the_build(project: Path, cli: Cli) -> None:
     (project / "templates/minister/seal.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really a png")
     masthead(project, '<img src="minister/seal.png">')
-    code, output = build_one(cli, project)
+    code, output = build_only(cli, project, "minister", "fmsd-13")
     assert code == 1 and "Failed to load image" in output and "seal.png" in output
     assert "Traceback" not in output
 
 
 def test_a_missing_image_fails_the_build(project: Path, cli: Cli) -> None:
     masthead(project, '<img src="minister/nowhere.png">')
-    code, output = build_one(cli, project)
+    code, output = build_only(cli, project, "minister", "fmsd-13")
     assert code == 1 and "nowhere.png: file does not exist" in output
 
 
@@ -62,7 +49,7 @@ def test_a_decompression_bomb_fails_the_build(project: Path, cli: Cli) -> None:
     )  # 400 Mpx, a few KB
     assert (project / "templates/minister/bomb.png").stat().st_size < 200_000
     masthead(project, '<img src="minister/bomb.png">')
-    code, output = build_one(cli, project)
+    code, output = build_only(cli, project, "minister", "fmsd-13")
     assert code == 1 and "bomb.png" in output and "Traceback" not in output
 
 
@@ -70,7 +57,7 @@ def test_a_fifo_does_not_hang_the_build(project: Path, cli: Cli) -> None:
     os.mkfifo(project / "templates/minister/pipe.png")
     masthead(project, '<img src="minister/pipe.png">')
     started = time.perf_counter()
-    code, output = build_one(cli, project)
+    code, output = build_only(cli, project, "minister", "fmsd-13")
     assert code == 1 and "not a regular file" in output
     assert time.perf_counter() - started < 30
 
@@ -87,13 +74,13 @@ def test_pathological_css_is_a_clean_error(
 ) -> None:
     with (project / "templates/minister/style.css").open("a", encoding="utf-8") as handle:
         handle.write("\n" + css + "\n")
-    code, output = build_one(cli, project)
+    code, output = build_only(cli, project, "minister", "fmsd-13")
     assert code == 1 and expected in output and "Traceback" not in output
 
 
 def test_deeply_nested_markup_is_a_clean_error(project: Path, cli: Cli) -> None:
     masthead(project, "{% for i in range(3000) %}<div>{% endfor %}x")
-    code, output = build_one(cli, project)
+    code, output = build_only(cli, project, "minister", "fmsd-13")
     assert "Traceback" not in output
     assert code in (0, 1)  # laid out, or refused with a message; never a crash
     if code == 1:
@@ -105,7 +92,7 @@ def test_rendering_is_stopped_at_the_wall_clock_limit(
 ) -> None:
     monkeypatch.setattr(build_module, "RENDER_SECONDS", 0.3)
     masthead(project, "{% for i in range(4000) %}<p>{{ brief.title }} {{ i }}</p>{% endfor %}")
-    code, output = build_one(cli, project)
+    code, output = build_only(cli, project, "minister", "fmsd-13")
     assert code == 1 and "rendering took longer than" in output
 
 
@@ -163,29 +150,13 @@ def test_an_unwritable_output_is_a_clean_error(
     project: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch, snapshot: Snapshot
 ) -> None:
     """A read-only output file or folder (simulated: tests run as root, who may write anyway)."""
-    assert (
-        cli(
-            "-C", str(project), "build", "--audience", "minister", "--only", "sd-18", "--jobs", "1"
-        )[0]
-        == 0
-    )
+    assert build_only(cli, project, "minister", "sd-18")[0] == 0
     before = snapshot(project / "out")
 
     def refuse(source: object, target: object) -> None:
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
 
     monkeypatch.setattr("ijbrief.outputs.os.replace", refuse)
-    code, output = cli(
-        "-C",
-        str(project),
-        "build",
-        "--audience",
-        "minister",
-        "--only",
-        "sd-18",
-        "--force",
-        "--jobs",
-        "1",
-    )
+    code, output = build_only(cli, project, "minister", "sd-18", "--force")
     assert code == 1 and "cannot write: Permission denied" in output and "Traceback" not in output
     assert snapshot(project / "out") == before

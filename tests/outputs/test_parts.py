@@ -190,7 +190,7 @@ def test_a_dossier_template_without_part_marks_is_laid_out_whole(tmp_path: Path)
     root = copy_project(tmp_path / "proj")
     (root / "templates" / "analyst" / "dossier.html.j2").write_text(
         '{% extends "base/dossier.html.j2" %}\n'
-        "{% block body %}<section class=\"chapter\" id=\"all\"><h1>All in one</h1>"
+        '{% block body %}<section class="chapter" id="all"><h1>All in one</h1>'
         "{% for m in dossier.meetings %}<p>{{ m.title }}</p>{% endfor %}</section>{% endblock %}\n",
         encoding="utf-8",
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
+from tests.conftest import build_only
 
 from ijbrief.outputs import locked
 
@@ -100,17 +101,7 @@ def test_an_image_inside_the_audience_folder_is_allowed(project: Path, cli: Cli)
         "minister",
         '<img src="minister/seal.png" style="width:10mm"><h1>{{ brief.title }}</h1>',
     )
-    code, output = cli(
-        "-C",
-        str(project),
-        "build",
-        "--audience",
-        "minister",
-        "--only",
-        "fmsd-13",
-        "--jobs",
-        "1",
-    )
+    code, output = build_only(cli, project, "minister", "fmsd-13")
     assert code == 0, output
     page = PdfReader(project / "out/minister/briefs/2020-10-07-fmsd-13.pdf").pages[0]
     assert page.images
@@ -130,17 +121,7 @@ def test_an_overlong_brief_is_fitted_onto_one_page(project: Path, cli: Cli) -> N
     import json
 
     add_outcomes(project, 6, 25)
-    code, output = cli(
-        "-C",
-        str(project),
-        "build",
-        "--audience",
-        "analyst",
-        "--only",
-        "sd-18",
-        "--jobs",
-        "1",
-    )
+    code, output = build_only(cli, project, "analyst", "sd-18")
     assert code == 0, output
     pdf = project / "out/analyst/briefs/2026-01-16-sd-18.pdf"
     assert len(PdfReader(pdf).pages) == 1
@@ -310,17 +291,7 @@ def test_markdown_fields_cannot_inject_html_or_unsafe_links() -> None:
 
 
 def test_outputs_are_written_atomically_without_temp_files(project: Path, cli: Cli) -> None:
-    code, _ = cli(
-        "-C",
-        str(project),
-        "build",
-        "--audience",
-        "minister",
-        "--only",
-        "fmsd-13",
-        "--jobs",
-        "1",
-    )
+    code, _ = build_only(cli, project, "minister", "fmsd-13")
     assert code == 0
     leftovers = [
         p
