@@ -85,11 +85,108 @@ source = sys.argv[1]
 compiler = typst.Compiler(source)
 compiler.compile(output=sys.argv[2])
 text = open(source, encoding="utf-8").read()
-open(source, "w", encoding="utf-8").write(text.replace("New Delhi", "New Delhi (changed)", 1))
+changed = text.replace("boost startup", "boost startup and venture", 1)
+assert changed != text
+open(source, "w", encoding="utf-8").write(changed)
 start = time.perf_counter()
 compiler.compile(output=sys.argv[2])
 print("incremental", time.perf_counter() - start, file=sys.stderr)
 """
+
+# What the dossier's stylesheet does, said in Typst: A4 with 18 mm margins, a running header,
+# "Page X of Y", the same fonts (Japanese and Devanagari included), each chapter on a new page,
+# and contents that Typst lays out with their page numbers.
+_TYPST_PREAMBLE = """#set document(title: "India–Japan: the record")
+#set page(paper: "a4", margin: 18mm,
+  header: context { if counter(page).get().first() > 1 [
+    #set text(size: 8pt); India–Japan: the record] },
+  footer: context { if counter(page).get().first() > 1 [
+    #set text(size: 8pt); #align(center)[Page #counter(page).display() of
+    #counter(page).final().first()]] })
+#set text(font: ("Noto Serif", "Noto Serif Devanagari", "Noto Sans CJK JP"), size: 10pt)
+#show heading: set text(font: ("Noto Sans", "Noto Sans Devanagari", "Noto Sans CJK JP"))
+#show heading.where(level: 1): it => { pagebreak(weak: true); it }
+"""
+
+# One meeting's text changes: an outcome point of the 18th Strategic Dialogue (its brief and its
+# dossier chapter change), then its summary (the dossier's overview table changes too).
+EDITS = {
+    "outcome": (
+        "boost startup cooperation.",
+        "boost startup cooperation and venture funds.",
+    ),
+    "summary": ("summary:\n  text: >-\n", "summary:\n  text: >-\n    In short:\n"),
+}
+
+
+def typst_markup(markdown: Path) -> str:
+    """The dossier as Typst markup: pandoc's conversion of the Markdown, made to compile, with
+    the preamble above and Typst's own contents in place of the copied list."""
+    import re
+
+    import pypandoc
+
+    markup = pypandoc.convert_file(str(markdown), "typst", format="markdown")
+    # pandoc repeats labels (each chapter has an "Overview"-like heading); Typst refuses that.
+    markup = re.sub(r"#link\(<[^>]*>\)\[([^\]]*)\]", r"\1", markup)
+    markup = re.sub(r"(?m)^<[^>\n]+>$|(?<=\]) <[^>\n]+>", "", markup)
+    # pandoc wraps sections in blocks, and Typst breaks pages only outside blocks.
+    markup = markup.replace("#block[", "#[")
+    markup = re.sub(
+        r"(?s)== Contents\n.*?(?=\n#\[\n= Overview)", "#outline(depth: 1)\n", markup, count=1
+    )
+    return _TYPST_PREAMBLE + markup
+
+
+def edit(root: Path, which: str, undo: bool = False) -> None:
+    """Make (or undo) one of EDITS in the 18th Strategic Dialogue's file."""
+    path = sorted((root / "briefs/meetings").glob("*sd-18.yaml"))[0]
+    old, new = EDITS[which]
+    if undo:
+        old, new = new, old
+    text = path.read_text(encoding="utf-8")
+    if old not in text:
+        raise SystemExit(f"bench: cannot make the {which} edit in {path}")
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def watched_rebuilds(root: Path) -> dict[str, float]:
+    """`ijbrief build --watch`: the time of the rebuild after each edit, as the build reports it,
+    and from saving the file to the rebuild's end (which adds the watcher's polling)."""
+    import re
+
+    process = subprocess.Popen(
+        ijbrief(root, "build", "--audience", AUDIENCE, "--watch"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+
+    def wait_for(pattern: str) -> re.Match[str]:
+        for line in process.stderr:  # type: ignore[union-attr]
+            found = re.search(pattern, line)
+            if found:
+                return found
+            if "error" in line:
+                raise SystemExit(f"bench: the watched build failed: {line.strip()}")
+        raise SystemExit("bench: ijbrief build --watch stopped")
+
+    times: dict[str, float] = {}
+    try:
+        wait_for(r"^ijbrief: watching")
+        for which in EDITS:
+            for undo in (False, True):
+                saved = time.perf_counter()
+                edit(root, which, undo)
+                seconds = float(wait_for(r"^built .* in ([0-9.]+)s")[1])
+                if not undo:
+                    times[f"watch_{which}_s"] = seconds
+                    times[f"watch_{which}_wall_s"] = time.perf_counter() - saved
+    finally:
+        process.send_signal(2)
+        process.wait(timeout=60)
+    return times
 
 
 def size_mib(path: Path) -> float:
@@ -126,12 +223,11 @@ def bench(n: int) -> dict[str, float]:
     r["dossier_s"], r["dossier_rss"] = measure(
         *ijbrief(root, "build", "--audience", AUDIENCE, "--quiet")
     )
-    changed = sorted((root / "briefs/meetings").glob("*sd-18.yaml"))[0]
-    changed.write_text(
-        changed.read_text(encoding="utf-8").replace("New Delhi", "New Delhi (Hyderabad House)", 1),
-        encoding="utf-8",
-    )
+    edit(root, "outcome")
     r["one_change_s"], _ = measure(*ijbrief(root, "build", "--audience", AUDIENCE, "--quiet"))
+    edit(root, "outcome", undo=True)
+    measure(*ijbrief(root, "build", "--audience", AUDIENCE, "--quiet"))
+    r.update(watched_rebuilds(root))
     r["html_s"], _ = measure(
         *ijbrief(root, "build", "--audience", AUDIENCE, "--format", "html", "--quiet")
     )
@@ -161,14 +257,7 @@ def bench(n: int) -> dict[str, float]:
         *python(_PANDOC, str(markdown), str(WORK / f"n{n}-pandoc.docx"))
     )
     typ = WORK / f"n{n}-dossier.typ"
-    pypandoc.convert_file(str(markdown), "typst", format="markdown", outputfile=str(typ))
-    # pandoc repeats labels (each chapter has an "Overview"-like heading); Typst refuses that.
-    import re
-
-    markup = typ.read_text(encoding="utf-8")
-    markup = re.sub(r"#link\(<[^>]*>\)\[([^\]]*)\]", r"\1", markup)
-    markup = re.sub(r"(?m)^<[^>\n]+>$|(?<=\]) <[^>\n]+>", "", markup)
-    typ.write_text(markup, encoding="utf-8")
+    typ.write_text(typst_markup(markdown), encoding="utf-8")
     start = time.perf_counter()
     result = subprocess.run(
         python(_TYPST, str(typ), str(WORK / f"n{n}-typst.pdf")),

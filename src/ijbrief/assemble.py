@@ -24,13 +24,27 @@ MAX_ROUNDS = 5
 LayoutPart = Callable[[str, str], "Future[PartLayout]"]
 
 
+# Parts read or written by this process, by folder and key: a long-lived process (serve,
+# build --watch) reads each part from disk once.
+_LOADED: dict[Path, dict[str, PartLayout]] = {}
+
+
 class PartStore:
     """Laid-out parts by content key, kept in ``out/.ijbrief-parts`` between builds."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self.loaded = _LOADED.setdefault(folder, {})
 
     def get(self, key: str) -> PartLayout | None:
+        known = self.loaded.get(key)
+        if known is None:
+            known = self._read(key)
+            if known is not None:
+                self.loaded[key] = known
+        return known
+
+    def _read(self, key: str) -> PartLayout | None:
         try:
             facts = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
             pdf = (self.folder / f"{key}.pdf").read_bytes()
@@ -64,6 +78,7 @@ class PartStore:
         }
         self._write(self.folder / f"{key}.pdf", layout.pdf)
         self._write(self.folder / f"{key}.json", json.dumps(facts).encode())
+        self.loaded[key] = layout
 
     @staticmethod
     def _write(path: Path, data: bytes) -> None:
@@ -84,6 +99,8 @@ class PartStore:
 
     def prune(self, keep: set[str]) -> None:
         """Forget parts that no dossier uses any more."""
+        for key in set(self.loaded) - keep:
+            del self.loaded[key]
         if not self.folder.is_dir():
             return
         for path in self.folder.iterdir():
@@ -91,23 +108,49 @@ class PartStore:
                 path.unlink(missing_ok=True)
 
 
-class _Everywhere(Mapping[str, str]):
-    """A page number for any anchor: laying out with it shows which parts quote page numbers."""
+class Placeholders(Mapping[str, str]):
+    """A page number for any anchor, as a placeholder filled in after composing: the dossier is
+    composed once, and the parts it shows in are the parts that quote page numbers."""
 
-    def __init__(self, value: str) -> None:
-        self.value = value
+    def __init__(self) -> None:
+        self.anchors: list[str] = []
+        self.positions: dict[str, int] = {}
 
-    def __getitem__(self, key: str) -> str:
-        return self.value
+    def __getitem__(self, anchor: str) -> str:
+        position = self.positions.setdefault(anchor, len(self.anchors))
+        if position == len(self.anchors):
+            self.anchors.append(anchor)
+        return f"\ue000{position}\ue001"
 
-    def get(self, key: str, default: object = None) -> str:
-        return self.value
+    def get(self, anchor: str, default: object = None) -> str:
+        return self[anchor]
 
     def __iter__(self) -> Iterator[str]:
         return iter(())
 
     def __len__(self) -> int:
         return 0
+
+    def quoted_in(self, html: str) -> bool:
+        return "\ue000" in html
+
+    def fill(self, html: str, numbers: Mapping[str, object]) -> str:
+        """``html`` with each placeholder replaced by its anchor's number ("" if it has none)."""
+        return _PLACEHOLDER.sub(lambda m: str(numbers.get(self.anchors[int(m[1])], "")), html)
+
+
+_PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
+
+
+class _Everywhere(dict[str, str]):
+    """The same number for every anchor: the first draft of a part that quotes page numbers."""
+
+    def __init__(self, value: str) -> None:
+        super().__init__()
+        self.value = value
+
+    def get(self, key: str, default: object = None) -> str:
+        return self.value
 
 
 @dataclass
@@ -151,6 +194,8 @@ class Assembly:
     salt: str
     chapters_per_part: int
     previous: list[str] = field(default_factory=list)
+    placeholders: Placeholders = field(default_factory=Placeholders)
+    cut: Cut = field(default_factory=lambda: Cut("", "", ()))
     independent: dict[int, _Pending] = field(default_factory=dict)
     drafts: dict[int, _Pending] = field(default_factory=dict)
     guesses: dict[int, PartLayout] = field(default_factory=dict)
@@ -160,16 +205,15 @@ class Assembly:
 
     def start(self, layout_part: LayoutPart) -> bool:
         """Cut the dossier and send off its parts; False if it cannot be cut."""
-        plain = cut(self.compose({}), self.chapters_per_part)
-        # Three digits: most dossiers have fewer than 1000 pages, so the draft is the same length.
-        drafted = cut(self.compose(_Everywhere("000")), self.chapters_per_part)
-        if plain is None or drafted is None or len(plain.parts) != len(drafted.parts):
+        cut_up = cut(self.compose(self.placeholders), self.chapters_per_part)
+        if cut_up is None:
             return False
-        self.count = len(plain.parts)
+        self.cut = cut_up
+        self.count = len(cut_up.parts)
         self.dependent = {
             index
-            for index, (a, b) in enumerate(zip(plain.parts, drafted.parts, strict=True))
-            if a.body != b.body
+            for index, part in enumerate(cut_up.parts)
+            if self.placeholders.quoted_in(cut_up.html(part))
         }
         # Drafts first: the final layouts of their parts wait for them and for everything else.
         # A part at the very end needs none: its length moves no page number (the index is last
@@ -179,17 +223,23 @@ class Assembly:
             if previous is not None:
                 self.guesses[index] = previous
             elif all(later in self.dependent for later in range(index, self.count)):
-                ids = _ID.findall(plain.parts[index].body)
+                ids = _ID.findall(cut_up.parts[index].body)
                 self.guesses[index] = PartLayout(b"", 1, {i: (0, 0.0, 0.0) for i in ids})
             else:
-                self.drafts[index] = self._submit(drafted, index, layout_part)
+                # Three digits: most dossiers have fewer than 1000 pages, so the draft is as long.
+                self.drafts[index] = self._submit(index, _Everywhere("000"), layout_part)
         for index in range(self.count):
             if index not in self.dependent:
-                self.independent[index] = self._submit(plain, index, layout_part)
+                self.independent[index] = self._submit(index, {}, layout_part)
         return True
 
-    def _submit(self, parts: Cut, index: int, layout_part: LayoutPart) -> _Pending:
-        html = parts.html(parts.parts[index])
+    def _submit(
+        self, index: int, numbers: Mapping[str, object], layout_part: LayoutPart
+    ) -> _Pending:
+        part = self.cut.parts[index]
+        html = self.cut.html(part)
+        if index in self.dependent:
+            html = self.placeholders.fill(html, numbers)
         key = part_key(self.salt, html)
         cached = self.store.get(key)
         future: Future[PartLayout]
@@ -198,7 +248,7 @@ class Assembly:
             future.set_result(cached)
         else:
             self.laid_out += 1
-            future = layout_part(f"{self.name}, {parts.parts[index].name}", html)
+            future = layout_part(f"{self.name}, {part.name}", html)
         return _Pending(key, future, self.store, cached is not None)
 
     def finish(self, layout_part: LayoutPart) -> Assembled:
@@ -209,12 +259,7 @@ class Assembly:
         }
         for _ in range(MAX_ROUNDS):
             numbers = page_numbers([known.get(i) or guesses[i] for i in range(self.count)])
-            parts = cut(self.compose(numbers), self.chapters_per_part)
-            if parts is None or len(parts.parts) != self.count:
-                raise RenderError(
-                    f"{self.name}: the template cuts the dossier differently each time"
-                )
-            pending = {i: self._submit(parts, i, layout_part) for i in sorted(self.dependent)}
+            pending = {i: self._submit(i, numbers, layout_part) for i in sorted(self.dependent)}
             guesses = {i: job.result() for i, job in pending.items()}
             final = [known.get(i) or guesses[i] for i in range(self.count)]
             if page_numbers(final) == numbers:

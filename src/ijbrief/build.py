@@ -62,7 +62,10 @@ class BuildOptions:
     force: bool = False
     quiet: bool = False
     # A dossier of more than twice this many meetings is laid out in parts of about this many.
-    chapters_per_part: int = 20
+    chapters_per_part: int = 8
+    # A long-lived process (build --watch, serve): warm the PDF engine here, once, so that the
+    # workers forked for each build start with it instead of importing and loading fonts again.
+    warm: bool = False
 
     @property
     def filters(self) -> Filters:
@@ -159,6 +162,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
             out=out,
             salt=_engine_digest(),
             chapters_per_part=max(1, options.chapters_per_part),
+            warm=options.warm,
         )
         staging = Staging(out)
         try:
@@ -323,11 +327,20 @@ def _key(base: str, root: Path, files: Iterable[str]) -> str:
     return hashlib.sha256((base + _digest(root / f for f in files)).encode()).hexdigest()
 
 
+def _warm_engine() -> None:
+    root = str(_STATE["root"])
+    if root not in _WARMED:
+        _pdf_engine().layout("<p>India–Japan 日本 भारत</p>", "warm-up")  # loads fonts, shapers
+        _WARMED.add(root)
+
+
 def _run(tasks: list[Task], jobs: int, progress: Progress) -> Iterator[Rendered]:
     """Render tasks, in worker processes when there are several jobs; yield results in order.
     A large dossier goes out as parts, laid out alongside the briefs and assembled at the end."""
     plans = {task: _assembly(task) for task in tasks if task.kind == "dossier"}
     parallel = jobs > 1 and (len(tasks) > 1 or any(plans.values()))
+    if parallel and _STATE["warm"] and any("pdf" in task.formats for task in tasks):
+        _warm_engine()
     # In parallel, dossiers are the longest tasks: start them first to overlap with the briefs.
     ordered = sorted(tasks, key=lambda t: t.kind != "dossier") if parallel else tasks
     with _executor(jobs) if parallel else _Inline() as pool:
@@ -440,6 +453,7 @@ def render_part(name: str, html: str) -> PartLayout:
 
 
 _ENGINES: dict[str, Any] = {}
+_WARMED: set[str] = set()
 # Limits on one document's rendering: wall-clock seconds, and address space of a worker process.
 RENDER_SECONDS = float(os.environ.get("IJBRIEF_RENDER_SECONDS", "900"))
 WORKER_MEMORY_MB = int(os.environ.get("IJBRIEF_WORKER_MEMORY_MB", "8192"))

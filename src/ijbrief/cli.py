@@ -8,12 +8,16 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ijbrief import __version__
 from ijbrief.errors import IjbriefError, Problem
 
+if TYPE_CHECKING:
+    from ijbrief.build import BuildOptions
+
 FORMATS = ("pdf", "docx", "html", "all")
+WATCH_INTERVAL = 0.25  # seconds between looks at the project's files
 
 
 def _date(text: str) -> dt.date:
@@ -63,6 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel workers")
     build.add_argument("--force", action="store_true", help="rebuild even what is up to date")
     build.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    build.add_argument(
+        "--watch",
+        action="store_true",
+        help="stay running and rebuild when briefs/, templates/ or seeds/ change (Ctrl+C stops)",
+    )
 
     new = commands.add_parser("new", help="scaffold a new meeting or agreement file")
     new.add_argument("kind", choices=("meeting", "agreement"))
@@ -122,6 +131,35 @@ def _print_problems(problems: Sequence[Problem]) -> None:
     print(summary, file=sys.stderr)
 
 
+def _build_and_watch(options: BuildOptions) -> int:
+    """Build, then build again after every change until interrupted; bad input is reported
+    and waited out, so that the next save can fix it."""
+    import threading
+
+    from ijbrief.build import build
+    from ijbrief.watching import WATCHED, changes, signature
+
+    def attempt() -> None:
+        try:
+            build(options)
+        except IjbriefError as exc:
+            _print_problems(exc.problems)
+            print("ijbrief: out/ is unchanged; fix the files and save again", file=sys.stderr)
+
+    before = signature(options.root, options.out_dir)  # so that edits made meanwhile count
+    attempt()
+    folders = ", ".join(f"{name}/" for name in WATCHED)
+    print(f"ijbrief: watching {folders} (Ctrl+C to stop)", file=sys.stderr, flush=True)
+    try:
+        for _ in changes(
+            options.root, options.out_dir, WATCH_INTERVAL, threading.Event(), since=before
+        ):
+            attempt()
+    except KeyboardInterrupt:
+        print("ijbrief: stopped watching", file=sys.stderr)
+    return 0
+
+
 def _run(args: argparse.Namespace, root: Path) -> int:
     command = args.command
     if command == "check":
@@ -164,7 +202,10 @@ def _run(args: argparse.Namespace, root: Path) -> int:
             jobs=max(1, args.jobs),
             force=args.force,
             quiet=args.quiet,
+            warm=args.watch,
         )
+        if args.watch:
+            return _build_and_watch(options)
         build(options)
         return 0
     if command == "templates":

@@ -27,7 +27,7 @@ from ijbrief.model import (
     Topic,
     Topics,
 )
-from ijbrief.yamlio import Document, YamlPath, load
+from ijbrief.yamlio import Document, YamlPath, parse_bytes, read_bytes
 
 CATALOGUE = Path("seeds/catalogue.yaml")
 PEOPLE = Path("briefs/people.yaml")
@@ -102,11 +102,31 @@ class Corpus:
         return sorted((self.meetings[i] for i in ids), key=lambda m: m.date)
 
 
+@dataclass(frozen=True)
+class _Parsed:
+    """One file as last loaded: its bytes, and what parsing and validating them gave."""
+
+    raw: bytes
+    model: type[Record]
+    doc: Document | None
+    record: Any
+    problems: list[Problem]
+
+
+# The files of the last project loaded in this process, by path. Records are frozen, so a
+# long-lived process (serve, build --watch) shares them between loads and parses only what changed.
+# Each load reads this and replaces it whole, so loads in two threads never share a dict.
+_last_loaded: tuple[Path, dict[str, _Parsed]] | None = None
+
+
 class _Collector:
     """Gathers problems across all files so that a check reports everything at once."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        last = _last_loaded
+        self.known = last[1] if last is not None and last[0] == root else {}
+        self.parsed: dict[str, _Parsed] = {}
         self.problems: list[Problem] = []
         self.documents: dict[str, Document] = {}
         # Kinds of id whose registry could not be loaded: references to them are not checked,
@@ -118,20 +138,36 @@ class _Collector:
     def add(self, location: Location, message: str, *, warning: bool = False) -> None:
         self.problems.append(Problem(location, message, warning))
 
-    def read(self, relpath: Path) -> Document | None:
+    def load(self, relpath: Path, model: type[R]) -> tuple[Document | None, R | None]:
+        """Read, parse and validate one file; its problems go to the collector. A file whose
+        bytes are what they were at the last load in this process is not parsed again."""
         path = self.root / relpath
         display = str(relpath)
         if not _inside(path, self.root):
             self.add(Location(display), "refused: the file lies outside the project (symlink?)")
-            return None
+            return None, None
         try:
-            doc = load(path, display)
+            raw = read_bytes(path, display)
         except InputError as exc:
             self.problems.extend(exc.problems)
-            return None
-        self.scan_text(doc, doc.data, ())
-        self.documents[display] = doc
-        return doc
+            return None, None
+        known = self.known.get(display)
+        if known is None or known.raw != raw or known.model is not model:
+            start = len(self.problems)
+            doc: Document | None = None
+            try:
+                doc = parse_bytes(raw, display)
+            except InputError as exc:
+                self.problems.extend(exc.problems)
+            if doc is not None:
+                self.scan_text(doc, doc.data, ())
+            known = _Parsed(raw, model, doc, self.validate(doc, model), self.problems[start:])
+        else:
+            self.problems.extend(known.problems)
+        self.parsed[display] = known
+        if known.doc is not None:
+            self.documents[display] = known.doc
+        return known.doc, known.record
 
     def scan_text(self, doc: Document, value: Any, path: YamlPath) -> None:
         if isinstance(value, dict):
@@ -318,10 +354,10 @@ def load_corpus(root: Path) -> Corpus:
     """Load and validate the whole corpus under ``root``; raise InputError listing every problem."""
     root = root.resolve()
     c = _Collector(root)
-    catalogue = c.validate(c.read(CATALOGUE), Catalogue)
-    people = c.validate(c.read(PEOPLE), People)
-    topics = c.validate(c.read(TOPICS), Topics)
-    glossary = c.validate(c.read(GLOSSARY), Glossary)
+    _, catalogue = c.load(CATALOGUE, Catalogue)
+    _, people = c.load(PEOPLE, People)
+    _, topics = c.load(TOPICS, Topics)
+    _, glossary = c.load(GLOSSARY, Glossary)
     for kind, registry in (("source", catalogue), ("person", people), ("topic", topics)):
         if registry is None:
             c.unavailable.add(kind)
@@ -338,8 +374,7 @@ def load_corpus(root: Path) -> Corpus:
         for path in sorted((root / folder).iterdir()):
             if path.suffix in (".yaml", ".yml"):
                 relpath = folder / path.name
-                doc = c.read(relpath)
-                record = c.validate(doc, model)
+                doc, record = c.load(relpath, model)
                 if record is not None:
                     bucket.append((record, str(relpath)))  # type: ignore[arg-type]
                 else:
@@ -384,6 +419,8 @@ def load_corpus(root: Path) -> Corpus:
     for agreement in corpus.agreements.values():
         _check_agreement(c, corpus, agreement, c.documents[corpus.files[agreement.id]])
 
+    global _last_loaded
+    _last_loaded = (root, c.parsed)
     corpus.warnings = sorted(p for p in c.problems if p.warning)
     errors = sorted(p for p in c.problems if not p.warning)
     if errors:

@@ -56,12 +56,12 @@ from ijbrief.build import FORMAT_ORDER, BuildOptions, build
 from ijbrief.errors import IjbriefError
 from ijbrief.progress import Progress
 from ijbrief.select import Filters, prepared_date
+from ijbrief.watching import WATCHED, Signature, changes, signature
 
 if TYPE_CHECKING:
     from ijbrief.build import BuildReport, Rendered, Task
     from ijbrief.corpus import Corpus
 
-WATCHED = ("briefs", "templates", "seeds")
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 MEDIA_TYPES = {
     ".pdf": "application/pdf",
@@ -80,9 +80,6 @@ KEEP_JOBS = 100
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 _JOB_ID = re.compile(r"[A-Za-z0-9_-]{6,40}")
-
-Signature = tuple[tuple[str, int, int], ...]
-
 
 # --- Jobs ---------------------------------------------------------------------------------------
 
@@ -205,29 +202,7 @@ class Service:
 
     def signature(self) -> Signature:
         """Path, mtime and size of every file under briefs/, templates/ and seeds/."""
-        entries: list[tuple[str, int, int]] = []
-        for name in WATCHED:
-            stack = [self.root / name]
-            while stack:
-                folder = stack.pop()
-                try:
-                    with os.scandir(folder) as listing:
-                        children = list(listing)
-                except OSError:
-                    continue
-                for entry in children:
-                    if entry.name.startswith(".") or entry.name.endswith("~"):
-                        continue
-                    try:
-                        if entry.is_dir(follow_symlinks=False):
-                            if Path(entry.path).resolve() != self.out:
-                                stack.append(Path(entry.path))
-                        else:
-                            stat = entry.stat()
-                            entries.append((entry.path, stat.st_mtime_ns, stat.st_size))
-                    except OSError:
-                        continue
-        return tuple(sorted(entries))
+        return signature(self.root, self.out)
 
     def snapshot(self) -> Snapshot:
         """The corpus and audiences, re-read only when a watched file changed."""
@@ -479,6 +454,7 @@ class Service:
             out=self.out,
             jobs=self.build_jobs,
             quiet=True,
+            warm=True,
         )
         filters = options.filters
         info = known.get(audience)
@@ -529,6 +505,7 @@ class Service:
                     out=self.out,
                     jobs=self.build_jobs,
                     quiet=True,
+                    warm=True,
                 )
             )
         return tuple(plan)
@@ -548,15 +525,9 @@ class Service:
             self.watcher.start()
 
     def _watch(self) -> None:
-        last = self.signature()
-        changed = False
-        while not self.stopping.wait(self.poll_interval):
+        while not self.stopping.is_set():
             try:
-                now = self.signature()
-                if now != last:
-                    last, changed = now, True  # wait for one quiet interval: editors write twice
-                elif changed:
-                    changed = False
+                for _ in changes(self.root, self.out, self.poll_interval, self.stopping):
                     self.start_rebuild()
             except Exception:  # never let the watcher die
                 traceback.print_exc()

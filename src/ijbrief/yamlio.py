@@ -287,6 +287,16 @@ def parse(text: str, display: str) -> Document:
 
 def load(path: Path, display: str) -> Document:
     """Read and parse one YAML file, refusing oversized and non-UTF-8 files."""
+    return parse(_decode(read_bytes(path, display), display), display)
+
+
+def parse_bytes(raw: bytes, display: str) -> Document:
+    """Parse the bytes of a YAML file read with :func:`read_bytes`."""
+    return parse(_decode(raw, display), display)
+
+
+def read_bytes(path: Path, display: str) -> bytes:
+    """The bytes of a regular file of at most MAX_FILE_BYTES; InputError otherwise."""
 
     def refuse(message: str) -> InputError:
         return InputError([Problem(Location(display), message)])
@@ -305,4 +315,4 @@ def load(path: Path, display: str) -> Document:
             raise refuse(f"file is over {MAX_FILE_BYTES} bytes, the limit")
     except OSError as exc:
         raise refuse(f"cannot read: {exc.strerror or exc}") from None
-    return parse(_decode(raw, display), display)
+    return raw

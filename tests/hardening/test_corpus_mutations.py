@@ -301,7 +301,7 @@ def test_any_value_in_any_field_gives_messages_not_exceptions(
     path.write_bytes("\n".join(lines).encode("utf-8", "surrogatepass"))
     try:
         collector = _Collector(project)
-        record = collector.validate(collector.read(Path(rel)), model_for(rel))
+        _, record = collector.load(Path(rel), model_for(rel))
         for problem in collector.problems:
             assert problem.location.path == rel
             assert 0 <= problem.location.line <= line_count(path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ijbrief.assemble import PartStore
+from ijbrief.assemble import _LOADED, PartStore, Placeholders
 from ijbrief.parts import PartLayout, cut, page_numbers
 
 HEAD = '<html><head><style>p{}</style></head><body class="dossier">\n'
@@ -88,11 +88,23 @@ def test_the_store_keeps_parts_and_refuses_damaged_ones(tmp_path: Path) -> None:
     store.put("k1", layout)
     assert store.get("k1") == layout
     assert store.get("missing") is None
+    _LOADED.clear()  # a new process reads the part from disk
+    assert PartStore(tmp_path / "parts").get("k1") == layout
     (tmp_path / "parts" / "k1.pdf").write_bytes(b"%PDF-1.7 par")  # truncated
-    assert store.get("k1") is None
+    assert store.get("k1") == layout  # this process knows it already
+    _LOADED.clear()
+    assert PartStore(tmp_path / "parts").get("k1") is None
     (tmp_path / "parts" / "k1.json").write_text("{not json", encoding="utf-8")
-    assert store.get("k1") is None
+    assert PartStore(tmp_path / "parts").get("k1") is None
     store.put("k2", layout)
     store.put("k3", layout)
     store.prune({"k3"})
     assert sorted(p.name for p in (tmp_path / "parts").iterdir()) == ["k3.json", "k3.pdf"]
+
+
+def test_placeholders_are_filled_with_the_numbers_or_left_empty() -> None:
+    numbers = Placeholders()
+    html = f"<a>{numbers.get('ch-a', '')}</a><b>{numbers['ch-b']}</b><i>{numbers.get('ch-a')}</i>"
+    assert numbers.quoted_in(html) and not numbers.quoted_in("<p>no page numbers</p>")
+    assert numbers.fill(html, {"ch-a": 3}) == "<a>3</a><b></b><i>3</i>"
+    assert numbers.fill(html, {"ch-a": 3, "ch-b": 12}) == "<a>3</a><b>12</b><i>3</i>"

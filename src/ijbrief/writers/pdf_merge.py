@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pikepdf
-from pikepdf import Array, Dictionary, Name, OutlineItem, PageLocation, String
+from pikepdf import Array, Dictionary, Name, String
 
 from ijbrief.parts import PartLayout
 from ijbrief.writers.fonts import JoinedFonts, share_fonts
@@ -127,18 +127,45 @@ def _links(
 def _outline(
     pdf: pikepdf.Pdf, pages: Sequence[_Page], layouts: Sequence[PartLayout], offsets: Sequence[int]
 ) -> None:
-    """The bookmarks of every part in one tree, nested by level as WeasyPrint nests them."""
-    with pdf.open_outline() as outline:
-        outline.root.clear()
-        stack: list[tuple[int, list[OutlineItem]]] = [(0, outline.root)]
-        for layout, offset in zip(layouts, offsets, strict=True):
-            for level, label, page_index, x, y in layout.bookmarks:
-                left, top = pages[offset + page_index].point(x, y)
-                item = OutlineItem(label, offset + page_index, PageLocation.XYZ, left=left, top=top)
-                while len(stack) > 1 and stack[-1][0] >= level:
-                    stack.pop()
-                stack[-1][1].append(item)
-                stack.append((level, item.children))
+    """The bookmarks of every part in one tree, nested by level as WeasyPrint nests them, every
+    item open. Built as dictionaries: pikepdf's outline API looks each page up in a slow list."""
+    root: _Node = (pdf.make_indirect(Dictionary(Type=Name.Outlines)), [])
+    stack: list[tuple[int, _Node]] = [(0, root)]
+    for layout, offset in zip(layouts, offsets, strict=True):
+        for level, label, page_index, x, y in layout.bookmarks:
+            page = pages[offset + page_index]
+            left, top = page.point(x, y)
+            destination = Array([page.obj, Name.XYZ, left, top, 0])
+            node: _Node = (pdf.make_indirect(Dictionary(Title=String(label), Dest=destination)), [])
+            while len(stack) > 1 and stack[-1][0] >= level:
+                stack.pop()
+            stack[-1][1][1].append(node)
+            stack.append((level, node))
+    if root[1]:
+        _link_outline(root)
+        pdf.Root.Outlines = root[0]
+
+
+_Node = tuple[Dictionary, list[Any]]  # an outline item and its children, as _Nodes
+
+
+def _link_outline(node: _Node) -> int:
+    """Parent, sibling, first, last and count entries of a subtree; return its open count."""
+    parent, children = node
+    count = 0
+    for index, child in enumerate(children):
+        item = child[0]
+        item.Parent = parent
+        if index:
+            previous = children[index - 1][0]
+            item.Prev = previous
+            previous.Next = item
+        count += 1 + _link_outline(child)
+    if children:
+        parent.First = children[0][0]
+        parent.Last = children[-1][0]
+    parent.Count = count
+    return count
 
 
 def _named_destinations(pdf: pikepdf.Pdf, targets: dict[str, Array]) -> None:
