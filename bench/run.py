@@ -184,7 +184,7 @@ def watched_rebuilds(root: Path) -> dict[str, float]:
                     times[f"watch_{which}_s"] = seconds
                     times[f"watch_{which}_wall_s"] = time.perf_counter() - saved
     finally:
-        process.send_signal(2)
+        process.terminate()
         process.wait(timeout=60)
     return times
 

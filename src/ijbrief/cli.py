@@ -134,27 +134,34 @@ def _print_problems(problems: Sequence[Problem]) -> None:
 def _build_and_watch(options: BuildOptions) -> int:
     """Build, then build again after every change until interrupted; bad input is reported
     and waited out, so that the next save can fix it."""
+    import dataclasses
+    import signal
     import threading
 
     from ijbrief.build import build
     from ijbrief.watching import WATCHED, changes, signature
 
-    def attempt() -> None:
+    def attempt(options: BuildOptions) -> None:
         try:
             build(options)
         except IjbriefError as exc:
             _print_problems(exc.problems)
             print("ijbrief: out/ is unchanged; fix the files and save again", file=sys.stderr)
 
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)  # a service manager's stop is a Ctrl+C too
     before = signature(options.root, options.out_dir)  # so that edits made meanwhile count
-    attempt()
+    attempt(options)
+    options = dataclasses.replace(options, force=False)  # --force is for the first build only
     folders = ", ".join(f"{name}/" for name in WATCHED)
     print(f"ijbrief: watching {folders} (Ctrl+C to stop)", file=sys.stderr, flush=True)
     try:
         for _ in changes(
             options.root, options.out_dir, WATCH_INTERVAL, threading.Event(), since=before
         ):
-            attempt()
+            attempt(options)
     except KeyboardInterrupt:
         print("ijbrief: stopped watching", file=sys.stderr)
     return 0

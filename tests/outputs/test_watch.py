@@ -106,3 +106,10 @@ def test_an_edit_rebuilds_what_it_touches_and_bad_input_is_waited_out(
     watcher.process.send_signal(signal.SIGINT)
     assert watcher.process.wait(timeout=60) == 0
     assert "ijbrief: stopped watching" in watcher.wait_for(r"stopped watching")[-1]
+
+
+def test_a_service_manager_stops_it_cleanly(watcher: Watcher) -> None:
+    watcher.wait_for(r"^ijbrief: watching")
+    watcher.process.terminate()
+    assert watcher.process.wait(timeout=60) == 0
+    assert "Traceback" not in "\n".join(watcher.wait_for(r"stopped watching"))
