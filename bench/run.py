@@ -61,6 +61,11 @@ for path in sys.argv[1:]:
     HTML(filename=path).write_pdf()
 """
 
+_WEASY_WARM_UP = """
+from weasyprint import HTML
+HTML(string="<p style='font-family: serif'>India–Japan 日本 भारत</p>").write_pdf()
+"""
+
 _WEASY_SINGLE = """
 import sys
 from weasyprint import HTML
@@ -330,6 +335,8 @@ def main() -> None:
     parser.add_argument("sizes", nargs="*", type=int, default=[10, 100, 500])
     args = parser.parse_args()
     WORK.mkdir(exist_ok=True)
+    # The first process to load the fonts pays for reading them from disk: not ijbrief's cost.
+    measure(*python(_WEASY_WARM_UP))
     rows = []
     for n in args.sizes:
         print(f"N = {n} …", file=sys.stderr, flush=True)
