@@ -40,6 +40,7 @@ _NOT_RENDERING = {
     "doctor.py",
     "progress.py",
     "authoring.py",
+    "watching.py",
     "__main__.py",
 }
 FORMAT_ORDER = ("html", "pdf", "docx")
