@@ -158,9 +158,13 @@ def _build_and_watch(options: BuildOptions) -> int:
     folders = ", ".join(f"{name}/" for name in WATCHED)
     print(f"ijbrief: watching {folders} (Ctrl+C to stop)", file=sys.stderr, flush=True)
     try:
-        for _ in changes(
+        for changed in changes(
             options.root, options.out_dir, WATCH_INTERVAL, threading.Event(), since=before
         ):
+            shown = ", ".join(changed[:3]) + (
+                f" and {len(changed) - 3} more" if changed[3:] else ""
+            )
+            print(f"ijbrief: {shown} changed", file=sys.stderr, flush=True)
             attempt(options)
     except KeyboardInterrupt:
         print("ijbrief: stopped watching", file=sys.stderr)

@@ -41,15 +41,16 @@ def signature(root: Path, out: Path) -> Signature:
 
 def changes(
     root: Path, out: Path, interval: float, stop: threading.Event, since: Signature | None = None
-) -> Iterator[None]:
-    """Yield once after each change since ``since`` (default: now), when the files have stayed
-    the same for one interval (editors often write a file twice); return when ``stop`` is set."""
-    last = signature(root, out) if since is None else since
-    changed = False
+) -> Iterator[list[str]]:
+    """After each change since ``since`` (default: now), once the files have stayed the same for
+    one interval (editors often write a file twice), yield the paths that were added, changed or
+    removed, relative to ``root``; return when ``stop`` is set."""
+    settled = last = signature(root, out) if since is None else since
     while not stop.wait(interval):
         now = signature(root, out)
         if now != last:
-            last, changed = now, True
-        elif changed:
-            changed = False
-            yield
+            last = now
+        elif now != settled:
+            before, settled = set(settled), now
+            touched = {entry[0] for entry in before.symmetric_difference(now)}
+            yield sorted(str(Path(path).relative_to(root)) for path in touched)

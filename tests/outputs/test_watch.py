@@ -86,6 +86,7 @@ def test_an_edit_rebuilds_what_it_touches_and_bad_input_is_waited_out(
     assert edited != text
     meeting.write_text(edited, encoding="utf-8")
     lines = watcher.wait_for(r"^built \d+ file\(s\)")
+    assert f"ijbrief: {MEETING} changed" in lines
     assert re.search(r"built [1-9] file\(s\), \d{2,} up to date", lines[-1]), lines[-1]
     assert "venture funds" in text_of(project / BRIEF)
     assert "venture funds" in text_of(dossier)
