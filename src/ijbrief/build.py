@@ -125,7 +125,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
     """Validate, plan and render; commit every output only when all of them succeeded."""
     started = time.perf_counter()
     root = options.root.resolve()
-    corpus = load_corpus(root)
+    corpus = load_corpus(root, remember=options.warm)
     audiences = _audiences(root, options.audiences)
     _check_filters(corpus, options)
     stamp = _stamp(corpus, options.prepared)

@@ -350,8 +350,10 @@ def _references(record: Any, path: YamlPath = ()) -> Iterator[tuple[YamlPath, st
             yield from _references(item, (*path, index))
 
 
-def load_corpus(root: Path) -> Corpus:
-    """Load and validate the whole corpus under ``root``; raise InputError listing every problem."""
+def load_corpus(root: Path, *, remember: bool = False) -> Corpus:
+    """Load and validate the whole corpus under ``root``; raise InputError listing every problem.
+    With ``remember``, keep the parsed files for the next load in this process (a long-lived
+    process); a short one would only pay for freeing them at exit."""
     root = root.resolve()
     c = _Collector(root)
     _, catalogue = c.load(CATALOGUE, Catalogue)
@@ -419,8 +421,9 @@ def load_corpus(root: Path) -> Corpus:
     for agreement in corpus.agreements.values():
         _check_agreement(c, corpus, agreement, c.documents[corpus.files[agreement.id]])
 
-    global _last_loaded
-    _last_loaded = (root, c.parsed)
+    if remember:
+        global _last_loaded
+        _last_loaded = (root, c.parsed)
     corpus.warnings = sorted(p for p in c.problems if p.warning)
     errors = sorted(p for p in c.problems if not p.warning)
     if errors:

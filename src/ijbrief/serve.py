@@ -220,7 +220,7 @@ class Service:
         corpus: Corpus | None = None
         audiences: tuple[site.AudienceInfo, ...] = ()
         try:
-            corpus = load_corpus(self.root)
+            corpus = load_corpus(self.root, remember=True)
         except IjbriefError as exc:
             problems += [str(p) for p in exc.problems]
         except Exception as exc:  # a bug, not the user's: keep serving

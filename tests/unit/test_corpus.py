@@ -86,12 +86,12 @@ def test_crlf_and_bom_files_validate(project: Path) -> None:
 def test_loading_again_sees_every_edit_and_every_deletion(project: Path) -> None:
     """A long-lived process (serve, build --watch) re-parses only the files that changed; what
     it loads must still be exactly what the files say now."""
-    first = load_corpus(project)
+    first = load_corpus(project, remember=True)
     path = project / M2026
     text = path.read_text(encoding="utf-8")
     # The same length, so that size and modification time cannot tell the versions apart.
     path.write_text(text.replace("18th India–Japan", "19th India–Japan", 1), encoding="utf-8")
-    assert load_corpus(project).meetings["sd-18"].title.startswith("19th")
+    assert load_corpus(project, remember=True).meetings["sd-18"].title.startswith("19th")
     assert first.meetings["sd-18"].title.startswith("18th")  # records are never mutated
     path.write_text(text.replace("\nvenue:", "\nvenu:", 1), encoding="utf-8")
     for _ in range(2):  # the file's problems are reported each time it is loaded, not once
