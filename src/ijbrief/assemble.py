@@ -142,17 +142,6 @@ class Placeholders(Mapping[str, str]):
 _PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
 
 
-class _Everywhere(dict[str, str]):
-    """The same number for every anchor: the first draft of a part that quotes page numbers."""
-
-    def __init__(self, value: str) -> None:
-        super().__init__()
-        self.value = value
-
-    def get(self, key: str, default: object = None) -> str:
-        return self.value
-
-
 @dataclass
 class Assembled:
     """The outcome: page numbers of every anchor, the page count, the parts to merge."""
@@ -227,7 +216,8 @@ class Assembly:
                 self.guesses[index] = PartLayout(b"", 1, {i: (0, 0.0, 0.0) for i in ids})
             else:
                 # Three digits: most dossiers have fewer than 1000 pages, so the draft is as long.
-                self.drafts[index] = self._submit(index, _Everywhere("000"), layout_part)
+                draft = dict.fromkeys(self.placeholders.anchors, "000")
+                self.drafts[index] = self._submit(index, draft, layout_part)
         for index in range(self.count):
             if index not in self.dependent:
                 self.independent[index] = self._submit(index, {}, layout_part)

@@ -64,8 +64,9 @@ class BuildOptions:
     quiet: bool = False
     # A dossier of more than twice this many meetings is laid out in parts of about this many.
     chapters_per_part: int = 8
-    # A long-lived process (build --watch, serve): warm the PDF engine here, once, so that the
-    # workers forked for each build start with it instead of importing and loading fonts again.
+    # A long-lived process (build --watch, serve): remember the parsed YAML for the next build,
+    # and warm the PDF engine here, once, so that the workers forked for each build start with it
+    # instead of importing and loading fonts again.
     warm: bool = False
 
     @property

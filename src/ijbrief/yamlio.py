@@ -287,7 +287,7 @@ def parse(text: str, display: str) -> Document:
 
 def load(path: Path, display: str) -> Document:
     """Read and parse one YAML file, refusing oversized and non-UTF-8 files."""
-    return parse(_decode(read_bytes(path, display), display), display)
+    return parse_bytes(read_bytes(path, display), display)
 
 
 def parse_bytes(raw: bytes, display: str) -> Document:
