@@ -55,10 +55,6 @@ class PartStore:
                 int(facts["pages"]),
                 {k: (int(p), float(x), float(y)) for k, (p, x, y) in facts["anchors"].items()},
                 [
-                    (int(p), str(t), (float(a), float(b), float(c), float(d)))
-                    for p, t, (a, b, c, d) in facts["links"]
-                ],
-                [
                     (int(lv), str(lb), int(p), float(x), float(y))
                     for lv, lb, p, x, y in facts["bookmarks"]
                 ],
@@ -73,7 +69,6 @@ class PartStore:
             "sha256": hashlib.sha256(layout.pdf).hexdigest(),
             "pages": layout.pages,
             "anchors": layout.anchors,
-            "links": layout.links,
             "bookmarks": layout.bookmarks,
         }
         self._write(self.folder / f"{key}.pdf", layout.pdf)

@@ -24,14 +24,12 @@ class Part:
 class PartLayout:
     """What laying out a part tells the assembly: its PDF, page count and where things are.
 
-    Positions are WeasyPrint's: CSS pixels from the top left of a page, pages counted from 0;
-    a link's rectangle is (left, top, right, bottom).
+    Positions are WeasyPrint's: CSS pixels from the top left of a page, pages counted from 0.
     """
 
     pdf: bytes
     pages: int
     anchors: dict[str, tuple[int, float, float]] = field(default_factory=dict)
-    links: list[tuple[int, str, tuple[float, float, float, float]]] = field(default_factory=list)
     bookmarks: list[tuple[int, str, int, float, float]] = field(default_factory=list)
 
 

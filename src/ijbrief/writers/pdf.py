@@ -118,25 +118,26 @@ class PdfEngine:
         return found
 
     def part(self, html: str, name: str) -> PartLayout:
-        """Lay out and write one part of a dossier. Links to other parts are taken out of the PDF
-        (WeasyPrint cannot resolve them) and, with every other internal link, handed to the
-        assembly, which makes them again across the whole document."""
+        """Lay out and write one part of a dossier. Its bookmarks are handed to the assembly,
+        which makes one outline of every part's; its internal links stay, by anchor name, and
+        the merged PDF's named destinations resolve them."""
         document = self.layout(html, name)
         layout = PartLayout(b"", len(document.pages))
         for number, page in enumerate(document.pages):
             for anchor, (x, y, *_) in page.anchors.items():
                 layout.anchors.setdefault(anchor, (number, float(x), float(y)))
-            kept = []
-            for link in page.links:
-                kind, target, rectangle, _ = link
-                if kind == "internal":
-                    left, top, right, bottom = map(float, rectangle)
-                    layout.links.append((number, str(target), (left, top, right, bottom)))
-                else:
-                    kept.append(link)
-            page.links[:] = kept
             for level, label, (x, y), _ in page.bookmarks:
                 layout.bookmarks.append((level, label, number, float(x), float(y)))
             page.bookmarks[:] = []
+        # WeasyPrint drops a link to an anchor it cannot see (one in another part): give it a
+        # stand-in, which the merge replaces with the real destination.
+        elsewhere = {
+            target
+            for page in document.pages
+            for kind, target, *_ in page.links
+            if kind == "internal" and target not in layout.anchors
+        }
+        if elsewhere:
+            document.pages[0].anchors.update(dict.fromkeys(sorted(elsewhere), (0, 0, 0, 0)))
         layout.pdf = self.write(document, name)
         return layout

@@ -1,5 +1,5 @@
-"""Merge separately laid-out dossier parts into one PDF: links, bookmarks, page labels, "Page X of
-Y", named destinations and one copy of each font."""
+"""Merge separately laid-out dossier parts into one PDF: bookmarks, page labels, "Page X of Y",
+the named destinations the parts' links go to, and one copy of each font."""
 
 from __future__ import annotations
 
@@ -41,7 +41,6 @@ def merge(
     _copy_document_facts(sources[0], pdf)
     pages = [_Page(page.obj, float(page.mediabox[3])) for page in pdf.pages]
     targets = _targets(pages, layouts, offsets)
-    _links(pdf, pages, layouts, offsets, targets)
     _outline(pdf, pages, layouts, offsets)
     _named_destinations(pdf, targets)
     _page_labels(pdf)
@@ -81,7 +80,8 @@ class _Page:
 def _targets(
     pages: Sequence[_Page], layouts: Sequence[PartLayout], offsets: Sequence[int]
 ) -> dict[str, Array]:
-    """An explicit destination for every anchor; the first occurrence wins, as in one document."""
+    """An explicit destination for every anchor; the first occurrence wins, as in one document.
+    The parts' links name their anchors, so these are where they go."""
     targets: dict[str, Array] = {}
     for layout, offset in zip(layouts, offsets, strict=True):
         for anchor, (page_index, x, y) in layout.anchors.items():
@@ -91,37 +91,6 @@ def _targets(
             left, top = page.point(x, y)
             targets[anchor] = Array([page.obj, Name.XYZ, left, top, 0])
     return targets
-
-
-def _links(
-    pdf: pikepdf.Pdf,
-    pages: Sequence[_Page],
-    layouts: Sequence[PartLayout],
-    offsets: Sequence[int],
-    targets: dict[str, Array],
-) -> None:
-    for layout, offset in zip(layouts, offsets, strict=True):
-        by_page: dict[int, list[Dictionary]] = {}
-        for page_index, anchor, (left, top, right, bottom) in layout.links:
-            destination = targets.get(anchor)
-            if destination is None:
-                continue  # WeasyPrint drops a link to nowhere too
-            page = pages[offset + page_index]
-            x1, y1 = page.point(left, bottom)
-            x2, y2 = page.point(right, top)
-            by_page.setdefault(offset + page_index, []).append(
-                Dictionary(
-                    Type=Name.Annot,
-                    Subtype=Name.Link,
-                    Rect=Array([x1, y1, x2, y2]),
-                    Border=Array([0, 0, 0]),
-                    Dest=destination,
-                )
-            )
-        for number, links in by_page.items():
-            page_object = pages[number].obj
-            existing = list(page_object.get("/Annots", Array()))
-            page_object.Annots = Array(existing + [pdf.make_indirect(link) for link in links])
 
 
 def _outline(
