@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,21 +60,18 @@ class Citations:
 
     def __init__(self, corpus: Corpus) -> None:
         self.corpus = corpus
-        self.order: list[str] = []
+        self.numbers: dict[str, int] = {}
 
     def __call__(self, sources: Iterable[str]) -> Markup:
-        numbers = []
-        for source in sources:
-            if source not in self.order:
-                self.order.append(source)
-            numbers.append(self.order.index(source) + 1)
-        label = ",".join(str(n) for n in sorted(set(numbers)))
-        return Markup('<sup class="citation">[{}]</sup>').format(label)
+        numbers = {self.numbers.setdefault(source, len(self.numbers) + 1) for source in sources}
+        # Digits and commas only: nothing to escape.
+        return Markup(f'<sup class="citation">[{",".join(map(str, sorted(numbers)))}]</sup>')
 
     def listing(self) -> list[dict[str, Any]]:
         """The cited sources, numbered, for the sources section."""
         return [
-            {"number": i + 1, **source_view(self.corpus, sid)} for i, sid in enumerate(self.order)
+            {"number": number, **source_view(self.corpus, sid)}
+            for sid, number in self.numbers.items()
         ]
 
 
@@ -323,27 +319,44 @@ def agreement_view(corpus: Corpus, agreement: Agreement, edition: Edition) -> di
 
 
 def _all_text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict):
-        return " ".join(_all_text(v) for k, v in value.items() if k not in ("html", "sources"))
-    if isinstance(value, list):
-        return " ".join(_all_text(v) for v in value)
-    return ""
+    """Every string in a view but its HTML and source ids, for finding glossary terms."""
+    texts: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            texts.append(item)
+        elif isinstance(item, dict):
+            stack.extend(v for k, v in item.items() if k not in ("html", "sources"))
+        elif isinstance(item, list):
+            stack.extend(item)
+    return " ".join(texts)
 
 
 def glossary_for(corpus: Corpus, text: str) -> list[dict[str, str]]:
     """Glossary terms that occur (as whole words) in ``text``, alphabetically."""
-    found = [
-        term
-        for term in corpus.terms.values()
-        # The substring test first: most terms are in most texts not at all, and it is cheap.
-        if term.term in text and re.search(rf"(?<![\w-]){re.escape(term.term)}(?![\w-])", text)
-    ]
+    found = [term for term in corpus.terms.values() if _mentions(text, term.term)]
     return [
         {"term": t.term, "expansion": t.expansion, "html": md_inline(t.explanation)}
         for t in sorted(found, key=lambda t: t.term.casefold())
     ]
+
+
+def _mentions(text: str, term: str) -> bool:
+    """Whether ``term`` occurs in ``text`` with no letter, digit, underscore or hyphen either
+    side (a search for the literal first: a regular expression starting with a look-behind
+    tries every position of a long text)."""
+    start = text.find(term)
+    while start != -1:
+        end = start + len(term)
+        if not (start and _joins(text[start - 1])) and not (end < len(text) and _joins(text[end])):
+            return True
+        start = text.find(term, start + 1)
+    return False
+
+
+def _joins(char: str) -> bool:
+    return char.isalnum() or char in "_-"
 
 
 def prepared_date(corpus: Corpus) -> dt.date:

@@ -10,6 +10,7 @@ import pytest
 
 from ijbrief.corpus import Corpus, load_corpus, normalise_quote
 from ijbrief.errors import InputError, Problem
+from ijbrief.select import glossary_for
 
 REPO = Path(__file__).resolve().parents[2]
 M2019 = "briefs/meetings/2019-11-two-plus-two-1.yaml"
@@ -676,3 +677,18 @@ def test_empty_meeting_file(project: Path) -> None:
         str(problem)
         == "briefs/meetings/2030-01-01-empty.yaml:1:1: file is empty; expected a mapping"
     )
+
+
+def test_a_glossary_term_counts_only_as_a_whole_word() -> None:
+    corpus = load_corpus(REPO)
+    terms = {t.term for t in corpus.terms.values()}
+    assert {"2+2", "ACSA"} <= terms
+
+    def found(text: str) -> set[str]:
+        return {t["term"] for t in glossary_for(corpus, text)} & {"2+2", "ACSA"}
+
+    assert found("the ACSA and the 2+2") == {"ACSA", "2+2"}
+    assert found("ACSA, signed; (2+2)") == {"ACSA", "2+2"}
+    assert found("ACSAs and pre-ACSA talks, ACSA_x, 12+2") == set()
+    assert found("pre-ACSA talks, then the ACSA") == {"ACSA"}  # a later occurrence counts
+    assert found("") == set()

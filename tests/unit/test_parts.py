@@ -82,7 +82,6 @@ def test_the_store_keeps_parts_and_refuses_damaged_ones(tmp_path: Path) -> None:
         b"%PDF-1.7 part",
         2,
         {"ch-a": (1, 10.0, 20.5)},
-        [(0, "ch-a", (1.0, 2.0, 3.0, 4.0))],
         [(1, "A meeting", 0, 0.0, 5.0)],
     )
     store.put("k1", layout)
