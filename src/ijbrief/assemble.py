@@ -267,6 +267,11 @@ class Assembly:
             parts=self.count,
         )
 
+    def cancel(self) -> None:
+        """Lay out no more of this dossier: the build has failed."""
+        for pending in (*self.independent.values(), *self.drafts.values()):
+            pending.future.cancel()
+
     def _previous(self, index: int) -> PartLayout | None:
         """The last build's layout of this part, the best first guess at its length."""
         if len(self.previous) == self.count:

@@ -14,7 +14,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -345,7 +345,12 @@ def _run(tasks: list[Task], jobs: int, progress: Progress) -> Iterator[Rendered]
         _warm_engine()
     # In parallel, dossiers are the longest tasks: start them first to overlap with the briefs.
     ordered = sorted(tasks, key=lambda t: t.kind != "dossier") if parallel else tasks
-    with _executor(jobs) if parallel else _Inline() as pool:
+    # In parallel, this process assembles and merges a dossier as soon as its parts are laid
+    # out, while the workers render the briefs.
+    with (
+        _executor(jobs) if parallel else _Inline() as pool,
+        ThreadPoolExecutor(1) if parallel else _Inline() as assembling,
+    ):
         assemblies: list[tuple[Task, Assembly]] = []
         futures: list[tuple[Task, Future[Rendered]]] = []
 
@@ -358,20 +363,21 @@ def _run(tasks: list[Task], jobs: int, progress: Progress) -> Iterator[Rendered]
                 assemblies.append((task, assembly))
             else:
                 futures.append((task, pool.submit(render_task, task)))
+        futures += [
+            (task, assembling.submit(_assembled, task, assembly, layout_part))
+            for task, assembly in assemblies
+        ]
         try:
             for task, future in futures:
                 progress.begin(task)
                 result = future.result()
                 progress.done(result)
                 yield result
-            for task, assembly in assemblies:
-                progress.begin(task)
-                result = _assembled(task, assembly, layout_part)
-                progress.done(result)
-                yield result
         except BaseException:
             for _, future in futures:
                 future.cancel()
+            for _, assembly in assemblies:
+                assembly.cancel()
             raise
 
 

@@ -9,7 +9,9 @@ from typing import Any
 
 import jinja2
 from jinja2 import nodes
+from jinja2.environment import TemplateModule
 from jinja2.exceptions import SecurityError
+from jinja2.runtime import LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ijbrief.audiences import (
@@ -68,11 +70,33 @@ def _unchanged(path: Path, mtime: float) -> Callable[[], bool]:
     return lambda: path.exists() and path.stat().st_mtime == mtime
 
 
+# A plain dict has no attributes but these: any other name after a dot is one of its keys.
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+# Jinja's own objects whose every public attribute the sandbox allows.
+_JINJA_OBJECTS = (LoopContext, TemplateModule)
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The sandbox, with shortcuts that give the same answers: ``view.key`` (every view is a
+    plain dict) without Jinja's failed attribute lookup first, and ``loop.last`` or a macro of
+    an imported template without the safety checks that would pass anyway."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        kind = type(obj)
+        if kind is dict and attribute not in _DICT_ATTRIBUTES and attribute in obj:
+            return obj[attribute]
+        if kind in _JINJA_OBJECTS and not attribute.startswith("_") and hasattr(obj, attribute):
+            return getattr(obj, attribute)
+        return super().getattr(obj, attribute)
+
+
 def make_environment(
     project: Path, audience: Audience, filters: Mapping[str, Any]
 ) -> jinja2.Environment:
     """A sandboxed environment for one audience: autoescape on, undefined variables are errors."""
-    env = ImmutableSandboxedEnvironment(
+    env = _Sandbox(
         loader=ChainLoader(project, audience),
         autoescape=True,
         undefined=jinja2.StrictUndefined,

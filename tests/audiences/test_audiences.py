@@ -108,6 +108,18 @@ def test_banner_colour_and_order_change_without_template_edits(project: Path, cl
             ":3: refused by the sandbox",
         ),
         (
+            "{% extends 'base/brief-meeting.html.j2' %}\n{% block masthead %}\n{{ brief.clear() }}\n{% endblock %}\n",
+            ":3: refused by the sandbox",
+        ),
+        (
+            "{% extends 'base/brief-meeting.html.j2' %}\n{% block masthead %}{% for x in [1] %}\n{{ loop.__class__ }}{% endfor %}\n{% endblock %}\n",  # noqa: E501
+            ":3: refused by the sandbox",
+        ),
+        (
+            "{% extends 'base/brief-meeting.html.j2' %}\n{% block masthead %}{% for x in [1] %}\n{{ loop.no_such_thing }}{% endfor %}\n{% endblock %}\n",  # noqa: E501
+            ":3: undefined:",
+        ),
+        (
             "{% extends 'base/brief-meeting.html.j2' %}\n{% block masthead %}{% include '../../../etc/passwd' %}{% endblock %}\n",
             "is not allowed",
         ),
