@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -133,7 +134,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
     out = options.out_dir.resolve()
     progress = progress or Progress(quiet=options.quiet)
     report = BuildReport()
-    with locked(out):
+    with locked(out), _heap_frozen():
         cache = _read_json(out / CACHE_NAME)
         manifest = _read_json(out / "manifest.json").get("outputs", {})
         tasks = _plan(root, corpus, audiences, options, stamp)
@@ -198,6 +199,19 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
     report.seconds = time.perf_counter() - started
     progress.finish(report)
     return report
+
+
+@contextlib.contextmanager
+def _heap_frozen() -> Iterator[None]:
+    """Keep the garbage collector off what a build keeps to its end (the corpus, views, the
+    composed dossier, remembered YAML and parts): its full collections walked all of it again
+    and again, here and in every forked worker. Let go after the build, so a long-lived process
+    can collect what the build left behind."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _audiences(root: Path, names: Iterable[str]) -> list[Audience]:
@@ -343,6 +357,7 @@ def _run(tasks: list[Task], jobs: int, progress: Progress) -> Iterator[Rendered]
     parallel = jobs > 1 and (len(tasks) > 1 or any(plans.values()))
     if parallel and _STATE["warm"] and any("pdf" in task.formats for task in tasks):
         _warm_engine()
+    gc.freeze()  # the views, now made: the workers inherit them
     # In parallel, dossiers are the longest tasks: start them first to overlap with the briefs.
     ordered = sorted(tasks, key=lambda t: t.kind != "dossier") if parallel else tasks
     # In parallel, this process assembles and merges a dossier as soon as its parts are laid

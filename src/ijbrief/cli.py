@@ -135,6 +135,7 @@ def _build_and_watch(options: BuildOptions) -> int:
     """Build, then build again after every change until interrupted; bad input is reported
     and waited out, so that the next save can fix it."""
     import dataclasses
+    import gc
     import signal
     import threading
 
@@ -147,6 +148,7 @@ def _build_and_watch(options: BuildOptions) -> int:
         except IjbriefError as exc:
             _print_problems(exc.problems)
             print("ijbrief: out/ is unchanged; fix the files and save again", file=sys.stderr)
+        gc.collect()  # what the build left behind, now, while waiting, not in the next build
 
     def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
