@@ -177,6 +177,7 @@ class Assembly:
     store: PartStore
     salt: str
     chapters_per_part: int
+    rows_per_part: int
     previous: list[str] = field(default_factory=list)
     placeholders: Placeholders = field(default_factory=Placeholders)
     cut: Cut = field(default_factory=lambda: Cut("", "", ()))
@@ -189,7 +190,7 @@ class Assembly:
 
     def start(self, layout_part: LayoutPart) -> bool:
         """Cut the dossier and send off its parts; False if it cannot be cut."""
-        cut_up = cut(self.compose(self.placeholders), self.chapters_per_part)
+        cut_up = cut(self.compose(self.placeholders), self.chapters_per_part, self.rows_per_part)
         if cut_up is None:
             return False
         self.cut = cut_up

@@ -27,7 +27,7 @@ from ijbrief.compose import Composer, Stamp
 from ijbrief.corpus import CATALOGUE, GLOSSARY, PEOPLE, TOPICS, Corpus, load_corpus
 from ijbrief.errors import IjbriefError, RenderError
 from ijbrief.outputs import Staging, locked
-from ijbrief.parts import PartLayout
+from ijbrief.parts import ROWS_PER_PART, PartLayout
 from ijbrief.progress import Progress
 from ijbrief.select import Filters, prepared_date
 from ijbrief.textfmt import iso_prefix
@@ -65,6 +65,8 @@ class BuildOptions:
     quiet: bool = False
     # A dossier of more than twice this many meetings is laid out in parts of about this many.
     chapters_per_part: int = 8
+    # ... and a table of more than twice this many rows (the overview) in stretches of about it.
+    rows_per_part: int = ROWS_PER_PART
     # A long-lived process (build --watch, serve): remember the parsed YAML for the next build,
     # and warm the PDF engine here, once, so that the workers forked for each build start with it
     # instead of importing and loading fonts again.
@@ -165,6 +167,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
             out=out,
             salt=_engine_digest(),
             chapters_per_part=max(1, options.chapters_per_part),
+            rows_per_part=max(1, options.rows_per_part),
             warm=options.warm,
         )
         staging = Staging(out)
@@ -437,6 +440,7 @@ def _assembly(task: Task) -> Assembly | None:
         store=_STATE["parts"],
         salt=_STATE["salt"],
         chapters_per_part=per_part,
+        rows_per_part=_STATE["rows_per_part"],
         previous=list(_STATE["parts_used"].get(str(task.stem), {}).get("parts", [])),
     )
 

@@ -11,6 +11,16 @@ from dataclasses import dataclass, field
 
 _MARK = re.compile(r"<!--ijbrief:part (\w+)(?: ([^>]*?))?-->")
 
+# A long table (the overview has a row per meeting) is cut between rows, so that changing one
+# row lays out a few pages again rather than all of them. Its marks: where the table starts (the
+# markup from there to the first row opens each later part), each row, and the end of the rows
+# (the markup from there to where the table ends closes each earlier part).
+ROWS_PER_PART = 48
+_TABLE = "<!--ijbrief:table-->"
+_ROW = re.compile(r"<!--ijbrief:row ([^>]*?)-->")
+_ROWS_END = "<!--ijbrief:rows-end-->"
+_TABLE_END = "<!--ijbrief:table-end-->"
+
 
 @dataclass(frozen=True)
 class Part:
@@ -46,9 +56,10 @@ class Cut:
         return self.prefix + part.body + self.suffix
 
 
-def cut(html: str, chapters_per_part: int) -> Cut | None:
-    """The dossier in parts: front, overview, groups of about ``chapters_per_part`` chapters,
-    tracker, back. None if the template has no part marks (an audience replaced the body)."""
+def cut(html: str, chapters_per_part: int, rows_per_part: int = ROWS_PER_PART) -> Cut | None:
+    """The dossier in parts: front, overview (a long one in stretches of about
+    ``rows_per_part`` rows), groups of about ``chapters_per_part`` chapters, tracker, back.
+    None if the template has no part marks (an audience replaced the body)."""
     marks = list(_MARK.finditer(html))
     if not marks or marks[-1].group(1) != "end":
         return None
@@ -74,9 +85,39 @@ def cut(html: str, chapters_per_part: int) -> Cut | None:
             chapters.append((ident, body))
             continue
         close_chapters()
-        parts.append(Part(kind, body))
+        parts += _table_parts(kind, body, rows_per_part)
     close_chapters()
     return Cut(html[: marks[0].start()], html[marks[-1].end() :], tuple(parts))
+
+
+def _table_parts(name: str, body: str, rows_per_part: int) -> list[Part]:
+    """A part, or a part whose table is long enough cut into several: each later one starts on
+    a new page with the table's head again."""
+    rows = list(_ROW.finditer(body))
+    start, end = body.find(_TABLE), body.find(_ROWS_END)
+    if (
+        len(rows) <= 2 * rows_per_part
+        or not 0 <= start < rows[0].start()
+        or end < rows[-1].end()
+        or _TABLE_END not in body[end:]
+    ):
+        return [Part(name, body)]
+    head, tail = body[: rows[0].start()], body[end:]
+    opening = head[start + len(_TABLE) :]
+    closing = tail[: tail.find(_TABLE_END)]
+    groups: list[list[re.Match[str]]] = []
+    for row in rows:
+        if not groups or _starts_group(row.group(1), len(groups[-1]), rows_per_part):
+            groups.append([])
+        groups[-1].append(row)
+    parts = []
+    for number, group in enumerate(groups):
+        last = number == len(groups) - 1
+        following = end if last else groups[number + 1][0].start()
+        text = (head if number == 0 else opening) + body[group[0].start() : following]
+        label = name if number == 0 else f"{name}, rows {group[0].group(1)} to {group[-1].group(1)}"
+        parts.append(Part(label, text + (tail if last else closing)))
+    return parts
 
 
 def _starts_group(ident: str, size: int, target: int) -> bool:

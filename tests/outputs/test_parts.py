@@ -19,7 +19,7 @@ from ijbrief.errors import RenderError
 DOSSIER = Path("analyst") / "analyst-dossier.pdf"
 
 
-def build_in_parts(root: Path, out: Path, jobs: int = 2) -> Path:
+def build_in_parts(root: Path, out: Path, jobs: int = 2, rows_per_part: int = 48) -> Path:
     # One meeting a part: the real corpus (4 meetings) then takes the parts path.
     build(
         BuildOptions(
@@ -30,6 +30,7 @@ def build_in_parts(root: Path, out: Path, jobs: int = 2) -> Path:
             jobs=jobs,
             quiet=True,
             chapters_per_part=1,
+            rows_per_part=rows_per_part,
         )
     )
     return out / DOSSIER
@@ -215,3 +216,29 @@ def test_a_part_that_fails_fails_the_build_and_keeps_the_last_good_dossier(
     assert "analyst/dossier, chapters" in str(failure.value)
     assert "missing-texture.png" in str(failure.value)
     assert (root / "out" / DOSSIER).read_bytes() == good
+
+
+def test_a_long_overview_is_cut_between_rows_each_stretch_with_its_header(
+    whole_and_parts: tuple[Path, Path, Path],
+) -> None:
+    root, _, parts_pdf = whole_and_parts
+    # One row a part: the overview's 4 rows make 4 parts, each starting a page.
+    reader = PdfReader(build_in_parts(root, root / "rows", rows_per_part=1))
+    texts = [page.extract_text() for page in reader.pages]
+    with_rows = [number for number, text in enumerate(texts) if "DATE MEETING BOTTOM LINE" in text]
+    assert len(with_rows) == 4
+    assert with_rows == list(range(with_rows[0], with_rows[0] + 4))  # one after another
+    assert texts[with_rows[0]].startswith("Overview\nThis dossier covers")
+    for number in with_rows[1:]:
+        assert texts[number].startswith("DATE MEETING BOTTOM LINE")  # the table's head again
+        assert "the record Overview" in texts[number]  # and the running header's chapter
+    shown = "".join(texts[n] for n in with_rows)
+    dates = ["November\n2019", "7 October\n2020", "8 September\n2022", "16 January\n2026"]
+    assert all(date in shown for date in dates)
+    assert [shown.find(date) for date in dates] == sorted(shown.find(d) for d in dates)
+    # Each row still links to its chapter, and the page numbers count every page.
+    chapters = {target for (page, target) in link_targets(reader) if page in with_rows}
+    assert len(chapters) == 4
+    total = len(reader.pages)
+    assert total == len(PdfReader(parts_pdf).pages) + 3
+    assert f"Page {total} of {total}" in texts[-1]

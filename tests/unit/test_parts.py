@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ijbrief.assemble import _LOADED, PartStore, Placeholders
-from ijbrief.parts import PartLayout, cut, page_numbers
+from ijbrief.parts import ROWS_PER_PART, PartLayout, cut, page_numbers
 
 HEAD = '<html><head><style>p{}</style></head><body class="dossier">\n'
 TAIL = "\n</body></html>"
@@ -107,3 +107,49 @@ def test_placeholders_are_filled_with_the_numbers_or_left_empty() -> None:
     assert numbers.quoted_in(html) and not numbers.quoted_in("<p>no page numbers</p>")
     assert numbers.fill(html, {"ch-a": 3}) == "<a>3</a><b></b><i>3</i>"
     assert numbers.fill(html, {"ch-a": 3, "ch-b": 12}) == "<a>3</a><b>12</b><i>3</i>"
+
+
+def overview_table(ids: list[str]) -> str:
+    rows = "".join(f"<!--ijbrief:row {i}-->\n<tr><td>{i}</td></tr>\n" for i in ids)
+    return (
+        '<section id="overview"><h1>Overview</h1><p>intro</p>\n'
+        "<!--ijbrief:table--><table><thead><tr><th>Meeting</th></tr></thead>\n<tbody>\n"
+        f"{rows}<!--ijbrief:rows-end-->\n</tbody>\n</table><!--ijbrief:table-end-->\n</section>"
+    )
+
+
+def overview_parts(ids: list[str]) -> list[str]:
+    parts = cut(dossier(["a"], overview=overview_table(ids)), chapters_per_part=10)
+    assert parts is not None
+    return [p.body for p in parts.parts if p.name.startswith("overview")]
+
+
+def test_a_long_table_is_cut_between_rows_each_part_a_whole_table() -> None:
+    ids = [f"meeting-{n:04d}" for n in range(500)]
+    parts = overview_parts(ids)
+    assert 5 <= len(parts) <= 2 * 500 // ROWS_PER_PART
+    assert parts[0].count("<h1>Overview</h1>") == 1 and "<h1>" not in "".join(parts[1:])
+    assert parts[-1].rstrip().endswith("</section>")
+    for body in parts:
+        assert body.count("<table>") == body.count("</table>") == 1
+        assert body.count("<thead>") == 1
+        assert 0 < body.count("<tr><td>") <= 2 * ROWS_PER_PART
+    # every row once, in order
+    shown = [i for body in parts for i in ids if f"<td>{i}</td>" in body]
+    assert shown == ids
+
+
+def test_a_short_table_or_one_without_its_marks_stays_whole() -> None:
+    assert len(overview_parts([f"m{n}" for n in range(2 * ROWS_PER_PART)])) == 1
+    unmarked = overview_table([f"m{n}" for n in range(500)]).replace("<!--ijbrief:table-end-->", "")
+    parts = cut(dossier(["a"], overview=unmarked), chapters_per_part=10)
+    assert parts is not None
+    assert [p.name for p in parts.parts].count("overview") == 1
+
+
+def test_a_new_row_changes_only_its_own_part() -> None:
+    ids = [f"meeting-{n:04d}" for n in range(500)]
+    before = overview_parts(ids)
+    after = overview_parts([*ids[:250], "meeting-0249-extra", *ids[250:]])
+    assert 1 <= len(set(after) - set(before)) <= 2
+    assert len(before) >= 5
