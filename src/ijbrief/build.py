@@ -63,9 +63,12 @@ class BuildOptions:
     jobs: int = 1
     force: bool = False
     quiet: bool = False
-    # A dossier of more than twice this many meetings is laid out in parts of about this many.
-    chapters_per_part: int = 8
-    # ... and a table of more than twice this many rows (the overview) in stretches of about it.
+    # A dossier of more meetings than this is laid out in parts: its chapters in groups of about
+    # chapters_per_part, a table of more than twice rows_per_part rows (the overview) in
+    # stretches of about that many. (Smaller groups cost a cold build little and make a rebuild
+    # after an edit lay out fewer pages; a dossier in parts has its page numbers stamped.)
+    whole_up_to: int = 16
+    chapters_per_part: int = 4
     rows_per_part: int = ROWS_PER_PART
     # A long-lived process (build --watch, serve): remember the parsed YAML for the next build,
     # and warm the PDF engine here, once, so that the workers forked for each build start with it
@@ -166,6 +169,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
             parts=PartStore(out / PARTS_DIR),
             out=out,
             salt=_engine_digest(),
+            whole_up_to=options.whole_up_to,
             chapters_per_part=max(1, options.chapters_per_part),
             rows_per_part=max(1, options.rows_per_part),
             warm=options.warm,
@@ -430,16 +434,15 @@ def _executor(jobs: int) -> Executor:
 def _assembly(task: Task) -> Assembly | None:
     """The parts plan of a dossier large enough to lay out in parts, or None."""
     composer = _composer(task.audience)
-    per_part: int = _STATE["chapters_per_part"]
     known = _STATE.get("layouts", {}).get(task.key)
-    if len(composer.meetings) <= 2 * per_part or (known and "pdf" not in task.formats):
+    if len(composer.meetings) <= _STATE["whole_up_to"] or (known and "pdf" not in task.formats):
         return None
     return Assembly(
         name=f"{task.audience}/dossier",
         compose=lambda numbers: composer.dossier_html(numbers, literal_pages=True),
         store=_STATE["parts"],
         salt=_STATE["salt"],
-        chapters_per_part=per_part,
+        chapters_per_part=_STATE["chapters_per_part"],
         rows_per_part=_STATE["rows_per_part"],
         previous=list(_STATE["parts_used"].get(str(task.stem), {}).get("parts", [])),
     )

@@ -20,7 +20,7 @@ DOSSIER = Path("analyst") / "analyst-dossier.pdf"
 
 
 def build_in_parts(root: Path, out: Path, jobs: int = 2, rows_per_part: int = 48) -> Path:
-    # One meeting a part: the real corpus (4 meetings) then takes the parts path.
+    # In parts, one meeting a part: the real corpus has 4 meetings.
     build(
         BuildOptions(
             root=root,
@@ -29,6 +29,7 @@ def build_in_parts(root: Path, out: Path, jobs: int = 2, rows_per_part: int = 48
             out=out,
             jobs=jobs,
             quiet=True,
+            whole_up_to=0,
             chapters_per_part=1,
             rows_per_part=rows_per_part,
         )
