@@ -8,7 +8,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future
+from concurrent.futures import CancelledError, Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -187,6 +187,7 @@ class Assembly:
     dependent: set[int] = field(default_factory=set)
     count: int = 0
     laid_out: int = 0
+    cancelled: bool = False
 
     def start(self, layout_part: LayoutPart) -> bool:
         """Cut the dossier and send off its parts; False if it cannot be cut."""
@@ -222,6 +223,8 @@ class Assembly:
     def _submit(
         self, index: int, numbers: Mapping[str, object], layout_part: LayoutPart
     ) -> _Pending:
+        if self.cancelled:
+            raise CancelledError(f"{self.name}: the build failed elsewhere")
         part = self.cut.parts[index]
         html = self.cut.html(part)
         if index in self.dependent:
@@ -270,6 +273,7 @@ class Assembly:
 
     def cancel(self) -> None:
         """Lay out no more of this dossier: the build has failed."""
+        self.cancelled = True
         for pending in (*self.independent.values(), *self.drafts.values()):
             pending.future.cancel()
 

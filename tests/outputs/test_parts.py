@@ -243,3 +243,21 @@ def test_a_long_overview_is_cut_between_rows_each_stretch_with_its_header(
     total = len(reader.pages)
     assert total == len(PdfReader(parts_pdf).pages) + 3
     assert f"Page {total} of {total}" in texts[-1]
+
+
+def test_a_brief_that_fails_beside_a_dossier_in_parts_fails_the_build_cleanly(
+    tmp_path: Path,
+) -> None:
+    root = copy_project(tmp_path / "proj")
+    good = build_in_parts(root, root / "out").read_bytes()
+    (root / "templates" / "analyst" / "brief-meeting.html.j2").write_text(
+        '{% extends "base/brief-meeting.html.j2" %}\n'
+        '{% block masthead %}<img src="missing-seal.png">{% endblock %}\n',
+        encoding="utf-8",
+    )
+    edit(root / "briefs" / "meetings" / "2020-10-07-fmsd-13.yaml", "finalised", "settled")
+    with pytest.raises(RenderError) as failure:
+        build_in_parts(root, root / "out", jobs=2)
+    assert "missing-seal.png" in str(failure.value)
+    assert "analyst/meeting" in str(failure.value)
+    assert (root / "out" / DOSSIER).read_bytes() == good
