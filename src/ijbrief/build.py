@@ -354,6 +354,8 @@ def _warm_engine() -> None:
     root = str(_STATE["root"])
     if root not in _WARMED:
         _pdf_engine().layout("<p>India–Japan 日本 भारत</p>", "warm-up")  # loads fonts, shapers
+        import ijbrief.writers.pdf_merge  # noqa: F401  (pikepdf and fontTools, for the merge)
+
         _WARMED.add(root)
 
 
