@@ -180,3 +180,24 @@ def test_html_is_self_contained(built: Path) -> None:
     html = (built / "out" / "minister" / "briefs" / "2020-10-07-fmsd-13.html").read_text()
     assert "<style>" in html
     assert not re.search(r"""(src|href)=["'](?!#|data:|https?://|mailto:)""", html)
+
+
+def test_a_table_row_is_never_split_across_pages(built: Path) -> None:
+    from weasyprint import HTML
+    from weasyprint.formatting_structure.boxes import TableRowBox
+
+    html = (built / "out" / "analyst" / "analyst-dossier.html").read_text(encoding="utf-8")
+    body = re.search(r'(<table class="overview">.*?<tbody>)(.*?)(</tbody>)', html, re.DOTALL)
+    assert body is not None and body.group(2).count("<tr>") == 4
+    # 30 times the overview's rows: a table over several pages, with three-line rows.
+    long_table = html[: body.start(2)] + body.group(2) * 30 + html[body.end(2) :]
+    document = HTML(string=long_table, base_url=str(built / "templates")).render()
+    pages_of: dict[int, set[int]] = {}
+    for number, page in enumerate(document.pages):
+        for box in page._page_box.descendants():
+            # the head's row repeats on every page, as it should
+            if isinstance(box, TableRowBox) and box.element.find("td") is not None:
+                pages_of.setdefault(id(box.element), set()).add(number)
+    spread = {len(pages) for pages in pages_of.values()}
+    assert len({p for pages in pages_of.values() for p in pages}) >= 4
+    assert spread == {1}, "a row was split across pages"
