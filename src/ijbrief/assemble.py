@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ijbrief.errors import RenderError
-from ijbrief.parts import Cut, PartLayout, cut, page_numbers, part_key
+from ijbrief.parts import Cut, PartLayout, cut, footer_sample, page_numbers, part_key
 
 PARTS_DIR = ".ijbrief-parts"
 _ID = re.compile(r'\bid="([^"]+)"')
@@ -139,12 +139,15 @@ _PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
 
 @dataclass
 class Assembled:
-    """The outcome: page numbers of every anchor, the page count, the parts to merge."""
+    """The outcome: page numbers of every anchor, the page count, the parts to merge and the
+    sample of its footer."""
 
     numbers: dict[str, int]
     pages: int
     layouts: list[PartLayout]
     part_keys: list[str]
+    footer: PartLayout  # a page with the dossier's footer set as parts.FOOTER_SAMPLE
+    footer_key: str
     laid_out: int = 0
     parts: int = 0
 
@@ -185,6 +188,7 @@ class Assembly:
     drafts: dict[int, _Pending] = field(default_factory=dict)
     guesses: dict[int, PartLayout] = field(default_factory=dict)
     dependent: set[int] = field(default_factory=set)
+    footer: _Pending | None = None
     count: int = 0
     laid_out: int = 0
     cancelled: bool = False
@@ -218,17 +222,22 @@ class Assembly:
         for index in range(self.count):
             if index not in self.dependent:
                 self.independent[index] = self._submit(index, {}, layout_part)
+        self.footer = self._lay_out("footer sample", footer_sample(cut_up), layout_part)
         return True
 
     def _submit(
         self, index: int, numbers: Mapping[str, object], layout_part: LayoutPart
     ) -> _Pending:
-        if self.cancelled:
-            raise CancelledError(f"{self.name}: the build failed elsewhere")
         part = self.cut.parts[index]
         html = self.cut.html(part)
         if index in self.dependent:
             html = self.placeholders.fill(html, numbers)
+        return self._lay_out(part.name, html, layout_part)
+
+    def _lay_out(self, name: str, html: str, layout_part: LayoutPart) -> _Pending:
+        """A part's layout: from the store, or sent to the pool."""
+        if self.cancelled:
+            raise CancelledError(f"{self.name}: the build failed elsewhere")
         key = part_key(self.salt, html)
         cached = self.store.get(key)
         future: Future[PartLayout]
@@ -237,7 +246,7 @@ class Assembly:
             future.set_result(cached)
         else:
             self.laid_out += 1
-            future = layout_part(f"{self.name}, {part.name}", html)
+            future = layout_part(f"{self.name}, {name}", html)
         return _Pending(key, future, self.store, cached is not None)
 
     def finish(self, layout_part: LayoutPart) -> Assembled:
@@ -262,11 +271,14 @@ class Assembly:
             **{i: job.key for i, job in self.independent.items()},
             **{i: job.key for i, job in pending.items()},
         }
+        assert self.footer is not None
         return Assembled(
             numbers=numbers,
             pages=sum(layout.pages for layout in final),
             layouts=final,
             part_keys=[keys[i] for i in range(self.count)],
+            footer=self.footer.result(),
+            footer_key=self.footer.key,
             laid_out=self.laid_out,
             parts=self.count,
         )
@@ -274,8 +286,9 @@ class Assembly:
     def cancel(self) -> None:
         """Lay out no more of this dossier: the build has failed."""
         self.cancelled = True
-        for pending in (*self.independent.values(), *self.drafts.values()):
-            pending.future.cancel()
+        for pending in (*self.independent.values(), *self.drafts.values(), self.footer):
+            if pending is not None:
+                pending.future.cancel()
 
     def _previous(self, index: int) -> PartLayout | None:
         """The last build's layout of this part, the best first guess at its length."""

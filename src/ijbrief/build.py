@@ -456,21 +456,31 @@ def _assembled(task: Task, assembly: Assembly, layout_part: LayoutPart) -> Rende
     with _within_limits(f"{task.audience}/dossier"):
         done = assembly.finish(layout_part)
     composer = _composer(task.audience)
-    result = Rendered(task, pages=done.pages, kept={"parts": done.part_keys, "fonts": []})
+    result = Rendered(
+        task,
+        pages=done.pages,
+        kept={"parts": done.part_keys, "fonts": [], "footer": [done.footer_key]},
+    )
     result.layout = {"anchors": done.numbers, "pages": done.pages}
     result.note = f"{done.parts} parts, {done.laid_out} layouts"
     html = composer.dossier_html(done.numbers) if set(task.formats) & {"html", "docx"} else ""
     pdf = None
     if "pdf" in task.formats:
         last = _STATE["out"] / task.stem.with_suffix(".pdf")
-        if done.part_keys == assembly.previous and last.is_file():
+        previous = _STATE["parts_used"].get(str(task.stem), {})
+        if (
+            done.part_keys == assembly.previous
+            and [done.footer_key] == previous.get("footer")
+            and last.is_file()
+        ):
             pdf = last.read_bytes()  # the same parts as last time: the same merged file
-            previous = _STATE["parts_used"].get(str(task.stem), {})
             result.kept["fonts"] = list(previous.get("fonts", []))
         else:
             from ijbrief.writers.pdf_merge import merge
 
-            pdf, fonts = merge(done.layouts, kept_fonts=_STATE["parts"])
+            pdf, fonts = merge(
+                done.layouts, kept_fonts=_STATE["parts"], footer_sample=done.footer.pdf
+            )
             result.kept["fonts"] = fonts
     _finish(task, composer, result, html, 1.0, None, pdf)
     result.seconds = time.perf_counter() - started

@@ -22,6 +22,12 @@ _ROWS_END = "<!--ijbrief:rows-end-->"
 _TABLE_END = "<!--ijbrief:table-end-->"
 
 
+# Every character "Page X of Y" needs. A dossier in parts has its page numbers written in after
+# the merge; a page laid out with the dossier's styles and this as its footer shows in which
+# font, size and place the dossier's own footer would set them.
+FOOTER_SAMPLE = "Page 0123456789 of"
+
+
 @dataclass(frozen=True)
 class Part:
     """A stretch of the dossier's body laid out as a document of its own."""
@@ -54,6 +60,14 @@ class Cut:
     def html(self, part: Part) -> str:
         """A part as a document: the dossier's head and styles around the part's body."""
         return self.prefix + part.body + self.suffix
+
+
+def footer_sample(cut: Cut) -> str:
+    """A one-page document with the dossier's head and styles whose footer is FOOTER_SAMPLE."""
+    style = (
+        f'<style>@page {{ @bottom-center {{ content: "{FOOTER_SAMPLE}" !important; }} }}</style>'
+    )
+    return cut.prefix + style + cut.suffix
 
 
 def cut(html: str, chapters_per_part: int, rows_per_part: int = ROWS_PER_PART) -> Cut | None:

@@ -84,8 +84,8 @@ def link_targets(reader: PdfReader) -> Counter[tuple[int, int]]:
 def test_the_parts_path_was_taken(whole_and_parts: tuple[Path, Path, Path]) -> None:
     root, _, _ = whole_and_parts
     parts = list((root / "out" / PARTS_DIR).glob("*.pdf"))
-    # front, overview, 4 chapters, tracker, glossary and sources, index
-    assert len(parts) == 9
+    # front, overview, 4 chapters, tracker, glossary and sources, index, and the footer's sample
+    assert len(parts) == 10
 
 
 def test_same_pages_contents_and_bookmarks(whole_and_parts: tuple[Path, Path, Path]) -> None:
@@ -261,3 +261,39 @@ def test_a_brief_that_fails_beside_a_dossier_in_parts_fails_the_build_cleanly(
     assert "missing-seal.png" in str(failure.value)
     assert "analyst/meeting" in str(failure.value)
     assert (root / "out" / DOSSIER).read_bytes() == good
+
+
+def footers(pdf: Path) -> list[tuple[str, str, float, float, float]]:
+    """Each page's "Page X of Y": its text, font (without the subset tag), size in points and
+    where it starts, in points from the bottom left."""
+    found: list[tuple[str, str, float, float, float]] = []
+    for page in PdfReader(pdf).pages:
+
+        def visit(text: str, cm: Any, tm: Any, font: Any, size: float) -> None:
+            if text.startswith("Page ") and " of " in text:
+                a, b, c, d = (
+                    tm[0] * cm[0] + tm[1] * cm[2],
+                    tm[0] * cm[1] + tm[1] * cm[3],
+                    tm[2] * cm[0] + tm[3] * cm[2],
+                    tm[2] * cm[1] + tm[3] * cm[3],
+                )
+                x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+                y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+                name = str(font["/BaseFont"]).partition("+")[2]
+                found.append((text.strip(), name, size * abs(a * d - b * c) ** 0.5, x, y))
+
+        page.extract_text(visitor_text=visit)
+    return found
+
+
+def test_page_numbers_are_set_as_the_whole_dossier_sets_them(
+    whole_and_parts: tuple[Path, Path, Path],
+) -> None:
+    _, whole_pdf, parts_pdf = whole_and_parts
+    whole, parts = footers(whole_pdf), footers(parts_pdf)
+    assert len(parts) == len(whole) == len(PdfReader(whole_pdf).pages) - 1  # not on the cover
+    for (text, font, size, x, y), (text2, font2, size2, x2, y2) in zip(whole, parts, strict=True):
+        assert (text2, font2) == (text, font)
+        assert font == "Noto-Sans"  # the heading font, embedded, not a stand-in
+        assert abs(size2 - size) < 0.01 and abs(y2 - y) < 0.05
+        assert abs(x2 - x) < 1.0  # centred alike (the whole one is kerned)

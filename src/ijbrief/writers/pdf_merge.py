@@ -4,20 +4,21 @@ the named destinations the parts' links go to, and one copy of each font."""
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pikepdf
-from pikepdf import Array, Dictionary, Name, String
+from pikepdf import Array, Dictionary, Name, Object, String
 
-from ijbrief.parts import PartLayout
+from ijbrief.parts import FOOTER_SAMPLE, PartLayout
 from ijbrief.writers.fonts import JoinedFonts, share_fonts
 
 PX_TO_PT = 0.75  # WeasyPrint positions are CSS pixels (1/96 in) from the top left
+# Without a sample of the dossier's footer: Helvetica, 7.5 pt, centred in the 18 mm margin.
 PAGE_NUMBER_FONT = "Helvetica"
-# Where print.css puts "Page X of Y" in a whole dossier: 7.5 pt, centred in the 18 mm margin.
 PAGE_NUMBER_SIZE_PT = 7.5
 PAGE_NUMBER_BASELINE_PT = 22.9
 # Helvetica advance widths (1/1000 em) of the characters in "Page 12 of 345".
@@ -25,10 +26,15 @@ _WIDTHS = {"P": 667, "a": 556, "g": 556, "e": 556, " ": 278, "o": 556, "f": 278}
 
 
 def merge(
-    layouts: Sequence[PartLayout], *, kept_fonts: JoinedFonts | None = None
+    layouts: Sequence[PartLayout],
+    *,
+    kept_fonts: JoinedFonts | None = None,
+    footer_sample: bytes | None = None,
 ) -> tuple[bytes, list[str]]:
     """One PDF of every part in order, and the keys of the joined font programs it uses. The
-    first page (the cover) carries no page number; every other page gets "Page X of Y"."""
+    first page (the cover) carries no page number; every other page gets "Page X of Y", set as
+    ``footer_sample`` (a page laid out with the dossier's styles, see ``parts.footer_sample``)
+    shows the footer, or in Helvetica without one."""
     pdf = pikepdf.new()
     sources = [pikepdf.open(io.BytesIO(layout.pdf)) for layout in layouts]
     offsets: list[int] = []
@@ -44,7 +50,8 @@ def merge(
     _outline(pdf, pages, layouts, offsets)
     _named_destinations(pdf, targets)
     _page_labels(pdf)
-    _stamp_page_numbers(pdf)
+    footer = _footer(pdf, footer_sample) if footer_sample else None
+    _stamp_page_numbers(pdf, footer or _helvetica(pdf))
     fonts = share_fonts(pdf, kept_fonts)
     out = io.BytesIO()
     pdf.save(
@@ -153,32 +160,122 @@ def _page_labels(pdf: pikepdf.Pdf) -> None:
     pdf.Root.PageLabels = Dictionary(Nums=Array(numbers))
 
 
-def _text_width(text: str, size: float) -> float:
-    return sum(_WIDTHS.get(char, 556) for char in text) * size / 1000
+@dataclass(frozen=True)
+class _Footer:
+    """How "Page X of Y" is set: a font resource, its size and baseline in points, and each
+    character's code in that font and advance (1/1000 em)."""
+
+    font: Object
+    size: float
+    baseline: float
+    glyphs: dict[str, tuple[int, float]]
+    code_bytes: int = 2  # a Type0 font's glyph ids
+
+    def encode(self, text: str) -> bytes:
+        return b"".join(self.glyphs[char][0].to_bytes(self.code_bytes, "big") for char in text)
+
+    def width(self, text: str) -> float:
+        return sum(self.glyphs[char][1] for char in text) * self.size / 1000
 
 
-def _stamp_page_numbers(pdf: pikepdf.Pdf) -> None:
-    size, baseline = PAGE_NUMBER_SIZE_PT, PAGE_NUMBER_BASELINE_PT
-    font = pdf.make_indirect(
-        Dictionary(
-            Type=Name.Font,
-            Subtype=Name.Type1,
-            BaseFont=Name("/" + PAGE_NUMBER_FONT),
-            Encoding=Name.WinAnsiEncoding,
-        )
+def _helvetica(pdf: pikepdf.Pdf) -> _Footer:
+    """A standard font, not embedded, for a dossier whose footer could not be sampled."""
+    font = Dictionary(
+        Type=Name.Font,
+        Subtype=Name.Type1,
+        BaseFont=Name("/" + PAGE_NUMBER_FONT),
+        Encoding=Name.WinAnsiEncoding,
     )
+    glyphs = {char: (ord(char), float(_WIDTHS.get(char, 556))) for char in FOOTER_SAMPLE}
+    return _Footer(pdf.make_indirect(font), PAGE_NUMBER_SIZE_PT, PAGE_NUMBER_BASELINE_PT, glyphs, 1)
+
+
+def _footer(pdf: pikepdf.Pdf, sample: bytes) -> _Footer | None:
+    """Find the text that shows FOOTER_SAMPLE on the sample's page: where, in which font and
+    size, following the transformations WeasyPrint applies before it."""
+    source = pikepdf.open(io.BytesIO(sample))  # kept open while its page is read
+    page = source.pages[0]
+    fonts: Any = page.obj.get("/Resources", Dictionary()).get("/Font", Dictionary())
+    transform, saved = pikepdf.Matrix(), []
+    text_matrix, font, size = pikepdf.Matrix(), None, 0.0
+    for instruction in pikepdf.parse_content_stream(page):
+        operands, operator = instruction.operands, instruction.operator
+        match str(operator):
+            case "q":
+                saved.append(transform)
+            case "Q":
+                transform = saved.pop() if saved else pikepdf.Matrix()
+            case "cm":
+                transform = pikepdf.Matrix(*map(float, operands)) @ transform
+            case "BT":
+                text_matrix = pikepdf.Matrix()
+            case "Tm":
+                text_matrix = pikepdf.Matrix(*map(float, operands))
+            case "Tf":
+                font, size = fonts.get(str(operands[0])), float(operands[1])
+            case "TJ" | "Tj" if font is not None and "/ToUnicode" in font:
+                glyphs = _glyphs(font)
+                codes = b"".join(bytes(item) for item in _strings(operands))
+                ids = [int.from_bytes(codes[i : i + 2], "big") for i in range(0, len(codes), 2)]
+                by_id = {gid: char for char, (gid, _) in glyphs.items()}
+                if FOOTER_SAMPLE in "".join(by_id.get(gid, "\ufffd") for gid in ids):
+                    placed = text_matrix @ transform
+                    scale = abs(placed.a * placed.d - placed.b * placed.c) ** 0.5
+                    needed = {char: glyphs[char] for char in FOOTER_SAMPLE}
+                    return _Footer(pdf.copy_foreign(font), size * scale, placed.f, needed)
+    return None
+
+
+def _strings(operands: Any) -> list[Any]:
+    """The strings a TJ (an array of strings and kerning numbers) or Tj shows."""
+    items = operands[0] if isinstance(operands[0], Array) else operands
+    return [item for item in items if isinstance(item, String)]
+
+
+_BFCHAR = re.compile(rb"beginbfchar(.*?)endbfchar", re.DOTALL)
+_PAIR = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>")
+
+
+def _glyphs(font: Any) -> dict[str, tuple[int, float]]:
+    """Character → (glyph id, advance) of a WeasyPrint Type0 font, from its ToUnicode map and
+    its widths; a character with several glyphs keeps the first."""
+    descendant = font.DescendantFonts[0]
+    widths: dict[int, float] = {}
+    entries, index = list(descendant.get("/W", [])), 0
+    while index + 1 < len(entries):
+        first = int(entries[index])
+        if isinstance(entries[index + 1], Array):
+            for offset, value in enumerate(entries[index + 1]):
+                widths[first + offset] = float(value)
+            index += 2
+        else:
+            last, value = int(entries[index + 1]), float(entries[index + 2])
+            widths.update(dict.fromkeys(range(first, last + 1), value))
+            index += 3
+    default = float(descendant.get("/DW", 1000))
+    glyphs: dict[str, tuple[int, float]] = {}
+    for block in _BFCHAR.findall(font.ToUnicode.read_bytes()):
+        for code, text in _PAIR.findall(block):
+            char = bytes.fromhex(text.decode()).decode("utf-16-be", "replace")
+            gid = int(code, 16)
+            glyphs.setdefault(char, (gid, widths.get(gid, default)))
+    return glyphs
+
+
+def _stamp_page_numbers(pdf: pikepdf.Pdf, footer: _Footer) -> None:
     total = len(pdf.pages)
     for number, page in enumerate(pdf.pages, start=1):
         if number == 1:
             continue
         text = f"Page {number} of {total}"
-        width = float(page.mediabox[2])
-        x = (width - _text_width(text, size)) / 2
-        name = page.add_resource(font, Name.Font, Name("/IjbPageNumber"))
+        x = (float(page.mediabox[2]) - footer.width(text)) / 2
+        name = page.add_resource(footer.font, Name.Font, Name("/IjbPageNumber"))
+        shown = footer.encode(text).hex()
         # The part's drawing may leave its coordinate system changed: isolate it first.
         page.contents_add(pdf.make_stream(b"q\n"), prepend=True)
         page.contents_add(
             pdf.make_stream(
-                f"Q\nq BT {name} {size:g} Tf 1 0 0 1 {x:.2f} {baseline:.2f} Tm ({text}) Tj ET Q\n".encode()
+                f"Q\nq BT {name} {footer.size:.4g} Tf 1 0 0 1 {x:.2f} {footer.baseline:.2f} Tm "
+                f"<{shown}> Tj ET Q\n".encode()
             )
         )
