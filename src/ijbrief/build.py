@@ -66,8 +66,8 @@ class BuildOptions:
     # A dossier of more meetings than this is laid out in parts: its chapters in groups of about
     # chapters_per_part, a table of more than twice rows_per_part rows (the overview) in
     # stretches of about that many. (Smaller groups cost a cold build little and make a rebuild
-    # after an edit lay out fewer pages; a dossier in parts has its page numbers stamped.)
-    whole_up_to: int = 16
+    # after an edit lay out fewer pages.)
+    whole_up_to: int = 8
     chapters_per_part: int = 4
     rows_per_part: int = ROWS_PER_PART
     # A long-lived process (build --watch, serve): remember the parsed YAML for the next build,
