@@ -45,6 +45,9 @@ _NOT_RENDERING = {
     "__main__.py",
 }
 FORMAT_ORDER = ("html", "pdf", "docx")
+# Briefs sent to the worker pool ahead of the one awaited, per worker, while a dossier in parts
+# is being assembled.
+BRIEFS_AHEAD = 4
 
 
 @dataclass(frozen=True)
@@ -66,8 +69,9 @@ class BuildOptions:
     # A dossier of more meetings than this is laid out in parts: its chapters in groups of about
     # chapters_per_part, a table of more than twice rows_per_part rows (the overview) in
     # stretches of about that many. (Smaller groups cost a cold build little and make a rebuild
-    # after an edit lay out fewer pages.)
-    whole_up_to: int = 8
+    # after an edit lay out fewer pages; a small dossier is laid out faster whole, 2.7 s against
+    # 3.2 s at 10 meetings on 2 cores.)
+    whole_up_to: int = 16
     chapters_per_part: int = 4
     rows_per_part: int = ROWS_PER_PART
     # A long-lived process (build --watch, serve): remember the parsed YAML for the next build,
@@ -303,6 +307,12 @@ def _plan(
             previous = corpus.previous_in_series(meeting)
             if previous:
                 related.append(corpus.files[previous.id])
+                # "What changed since the last meeting" lists every step taken in between.
+                related += [
+                    corpus.files[a.id]
+                    for a in corpus.agreements.values()
+                    if any(previous.date < s.date <= meeting.date for s in a.status_history)
+                ]
             stem = (
                 Path(audience.name)
                 / "briefs"
@@ -376,7 +386,7 @@ def _run(tasks: list[Task], jobs: int, progress: Progress) -> Iterator[Rendered]
         ThreadPoolExecutor(1) if parallel else _Inline() as assembling,
     ):
         assemblies: list[tuple[Task, Assembly]] = []
-        futures: list[tuple[Task, Future[Rendered]]] = []
+        others: list[Task] = []
 
         def layout_part(name: str, html: str) -> Future[PartLayout]:
             return pool.submit(render_part, name, html)
@@ -386,19 +396,35 @@ def _run(tasks: list[Task], jobs: int, progress: Progress) -> Iterator[Rendered]
             if assembly is not None and assembly.start(layout_part):
                 assemblies.append((task, assembly))
             else:
-                futures.append((task, pool.submit(render_task, task)))
-        futures += [
+                others.append(task)
+        assembled = [
             (task, assembling.submit(_assembled, task, assembly, layout_part))
             for task, assembly in assemblies
         ]
+        # The pool runs what it is sent in order. Send the briefs a few at a time, so that the
+        # parts an assembly sends later (its contents and index, with the real page numbers)
+        # wait behind a few briefs rather than all of them.
+        window = BRIEFS_AHEAD * jobs if assemblies else len(others)
+        futures: list[Future[Rendered]] = []
+
+        def send(count: int) -> None:
+            while len(futures) < min(count, len(others)):
+                futures.append(pool.submit(render_task, others[len(futures)]))
+
         try:
-            for task, future in futures:
+            for index, task in enumerate(others):
+                send(index + window)
+                progress.begin(task)
+                result = futures[index].result()
+                progress.done(result)
+                yield result
+            for task, future in assembled:
                 progress.begin(task)
                 result = future.result()
                 progress.done(result)
                 yield result
         except BaseException:
-            for _, future in futures:
+            for future in futures:
                 future.cancel()
             for _, assembly in assemblies:
                 assembly.cancel()

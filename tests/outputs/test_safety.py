@@ -378,3 +378,25 @@ def test_docx_after_pdf_reuses_the_layout_and_matches_a_fresh_docx(
             path.read_bytes()
             == (project / "fresh" / path.relative_to(project / "out")).read_bytes()
         ), path.name
+
+
+def test_an_agreement_step_shown_under_what_changed_rebuilds_that_brief(project: Path) -> None:
+    from ijbrief.build import BuildOptions, build
+
+    # The MoC is not tied to the 18th Strategic Dialogue, but its steps between the 13th and the
+    # 18th are what changed in between, and the analyst's brief lists them.
+    options = BuildOptions(root=project, formats=("html",), audiences=("analyst",), quiet=True)
+    build(options)
+    brief = project / "out/analyst/briefs/2026-01-16-sd-18.html"
+    assert "Cybersecurity MoC" in brief.read_text(encoding="utf-8")
+    agreement = project / "briefs/agreements/cyber-moc.yaml"
+    agreement.write_text(
+        agreement.read_text(encoding="utf-8").replace(
+            "short_title: Cybersecurity MoC", "short_title: Cyber MoC", 1
+        ),
+        encoding="utf-8",
+    )
+    rebuilt = build(options).written
+    assert "analyst/briefs/2026-01-16-sd-18.html" in rebuilt
+    assert "Cyber MoC" in brief.read_text(encoding="utf-8")
+    assert "analyst/briefs/2019-11-two-plus-two-1.html" not in rebuilt
