@@ -307,12 +307,8 @@ def _plan(
             previous = corpus.previous_in_series(meeting)
             if previous:
                 related.append(corpus.files[previous.id])
-                # "What changed since the last meeting" lists every step taken in between.
-                related += [
-                    corpus.files[a.id]
-                    for a in corpus.agreements.values()
-                    if any(previous.date < s.date <= meeting.date for s in a.status_history)
-                ]
+            # "What changed since the last meeting" lists every step taken in between.
+            related += [corpus.files[a.id] for a, _ in corpus.steps_since_previous(meeting)]
             stem = (
                 Path(audience.name)
                 / "briefs"
@@ -494,11 +490,10 @@ def _assembled(task: Task, assembly: Assembly, layout_part: LayoutPart) -> Rende
     if "pdf" in task.formats:
         last = _STATE["out"] / task.stem.with_suffix(".pdf")
         previous = _STATE["parts_used"].get(str(task.stem), {})
-        if (
-            done.part_keys == assembly.previous
-            and [done.footer_key] == previous.get("footer")
-            and last.is_file()
-        ):
+        same = previous.get("parts") == done.part_keys and previous.get("footer") == [
+            done.footer_key
+        ]
+        if same and last.is_file():
             pdf = last.read_bytes()  # the same parts as last time: the same merged file
             result.kept["fonts"] = list(previous.get("fonts", []))
         else:

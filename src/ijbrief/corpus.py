@@ -23,6 +23,7 @@ from ijbrief.model import (
     Person,
     Record,
     Source,
+    StatusStep,
     Term,
     Topic,
     Topics,
@@ -90,6 +91,19 @@ class Corpus:
                 groups.setdefault(m.series, []).append(m)
             self._by_series = (key, groups)
         return self._by_series[1]
+
+    def steps_since_previous(self, meeting: Meeting) -> list[tuple[Agreement, StatusStep]]:
+        """Every agreement's status steps after the previous meeting of the series, up to this
+        one: what changed in between (none without a previous meeting)."""
+        previous = self.previous_in_series(meeting)
+        if previous is None:
+            return []
+        return [
+            (agreement, step)
+            for agreement in self.agreements.values()
+            for step in agreement.status_history
+            if previous.date < step.date <= meeting.date
+        ]
 
     def meetings_moving(self, agreement: Agreement) -> list[Meeting]:
         """Meetings at which a status step of ``agreement`` happened or which touched it."""

@@ -249,9 +249,7 @@ def _changes(corpus: Corpus, meeting: Meeting, by_topic: dict[str, Any]) -> dict
             "date": format_date(step.date, step.date_precision),
             "sources": step.sources,
         }
-        for a in corpus.agreements.values()
-        for step in a.status_history
-        if previous.date < step.date <= meeting.date
+        for a, step in corpus.steps_since_previous(meeting)
     ]
     return {
         "previous_title": previous.short_title,

@@ -198,6 +198,8 @@ def _footer(pdf: pikepdf.Pdf, sample: bytes) -> _Footer | None:
     fonts: Any = page.obj.get("/Resources", Dictionary()).get("/Font", Dictionary())
     transform, saved = pikepdf.Matrix(), []
     text_matrix, font, size = pikepdf.Matrix(), None, 0.0
+    glyphs: dict[str, tuple[int, float]] = {}  # of the current font, and the other way round
+    by_id: dict[int, str] = {}
     for instruction in pikepdf.parse_content_stream(page):
         operands, operator = instruction.operands, instruction.operator
         match str(operator):
@@ -213,11 +215,11 @@ def _footer(pdf: pikepdf.Pdf, sample: bytes) -> _Footer | None:
                 text_matrix = pikepdf.Matrix(*map(float, operands))
             case "Tf":
                 font, size = fonts.get(str(operands[0])), float(operands[1])
-            case "TJ" | "Tj" if font is not None and "/ToUnicode" in font:
-                glyphs = _glyphs(font)
+                glyphs = _glyphs(font) if font is not None and "/ToUnicode" in font else {}
+                by_id = {gid: char for char, (gid, _) in glyphs.items()}
+            case "TJ" | "Tj" if font is not None and glyphs:
                 codes = b"".join(bytes(item) for item in _strings(operands))
                 ids = [int.from_bytes(codes[i : i + 2], "big") for i in range(0, len(codes), 2)]
-                by_id = {gid: char for char, (gid, _) in glyphs.items()}
                 if FOOTER_SAMPLE in "".join(by_id.get(gid, "\ufffd") for gid in ids):
                     placed = text_matrix @ transform
                     scale = abs(placed.a * placed.d - placed.b * placed.c) ** 0.5
