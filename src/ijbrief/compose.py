@@ -71,7 +71,9 @@ class Composer:
         self.audience = audience
         self.stamp = stamp
         self.filters = filters
-        self.env = make_environment(project, audience, {"md": md_inline, "css": css_string})
+        self.env = make_environment(
+            project, audience, {"md": md_inline, "css": css_string}, trusted=(Citations,)
+        )
         self.edition = Edition(audience)
         self.meetings = {
             m.id: meeting_view(corpus, m, self.edition)
