@@ -72,7 +72,7 @@ class BuildOptions:
     # after an edit lay out fewer pages; a small dossier is laid out faster whole, 2.7 s against
     # 3.2 s at 10 meetings on 2 cores.)
     whole_up_to: int = 16
-    chapters_per_part: int = 4
+    chapters_per_part: int = 2
     rows_per_part: int = ROWS_PER_PART
     # A long-lived process (build --watch, serve): remember the parsed YAML for the next build,
     # and warm the PDF engine here, once, so that the workers forked for each build start with it
@@ -101,6 +101,7 @@ class Task:
     stem: Path  # output path without suffix, relative to out/
     formats: tuple[str, ...]
     key: str  # hash of everything the output depends on
+    shared: str = ""  # hash of what every document of the audience depends on
 
 
 @dataclass
@@ -117,6 +118,7 @@ class Rendered:
     note: str = ""
     # A dossier laid out in parts: its parts and joined font programs, in out/.ijbrief-parts.
     kept: dict[str, list[str]] = field(default_factory=dict)
+    content: str = ""  # a brief's content key (see _content_key)
 
 
 @dataclass
@@ -156,6 +158,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
             else:
                 todo.append(task)
         layouts: dict[str, Any] = cache.pop("layouts", None) or {}
+        contents: dict[str, str] = cache.pop("contents", None) or {}
         parts_used: dict[str, dict[str, list[str]]] = {
             stem: kept
             for stem, kept in (cache.pop("parts", None) or {}).items()
@@ -178,6 +181,8 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
             rows_per_part=max(1, options.rows_per_part),
             warm=options.warm,
         )
+        if not options.force:
+            todo = [t for t in todo if not _same_content(t, contents, cache, layouts, report)]
         staging = Staging(out)
         try:
             progress.start(len(todo), len(report.skipped))
@@ -187,6 +192,8 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
                     cache[relpath] = rendered.task.key
                     if rendered.layout:
                         layouts[rendered.task.key] = rendered.layout
+                    if rendered.content:
+                        contents[relpath] = rendered.content
                     manifest[relpath] = _manifest_entry(corpus, rendered, relpath, data)
                     report.written.append(relpath)
                 if rendered.kept:
@@ -197,6 +204,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
             keys = {t.key for t in tasks} | set(cache.values())
             cache["layouts"] = {k: v for k, v in layouts.items() if k in keys}
             cache["parts"] = parts_used
+            cache["contents"] = {k: v for k, v in contents.items() if k in live}
             staging.write(Path(CACHE_NAME), json.dumps(cache, indent=0, sort_keys=True).encode())
             from ijbrief.site import index_html
 
@@ -209,7 +217,84 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
             staging.discard()
     report.seconds = time.perf_counter() - started
     progress.finish(report)
+    _let_go_of_merges(options.warm)
     return report
+
+
+# The parts each dossier was last merged from, kept open in a long-lived process.
+_OPENED: dict[str, Any] = {}
+
+
+def _let_go_of_merges(warm: bool) -> None:
+    """Free what the merges left behind, once the build is done (a failed build's is freed after
+    the next); a short-lived process keeps no parts open."""
+    for opened in _OPENED.values():
+        opened.release()
+    if not warm:
+        _OPENED.clear()
+
+
+def _same_content(
+    task: Task,
+    contents: dict[str, str],
+    cache: dict[str, Any],
+    layouts: dict[str, Any],
+    report: BuildReport,
+) -> bool:
+    """Whether a brief whose files changed would still come out the same (an agreement's brief
+    shows a meeting's title and date, not its outcomes): then its files stay, as up to date."""
+    if task.kind == "dossier":
+        return False
+    paths = [str(task.stem.with_suffix(f".{f}")) for f in task.formats]
+    if not all(path in contents for path in paths):
+        return False
+    content = _content_key(task)
+    out: Path = _STATE["out"]
+    if not all(contents[path] == content and (out / path).is_file() for path in paths):
+        return False
+    for path in paths:
+        previous = cache.get(path)
+        if previous in layouts:
+            layouts[task.key] = layouts[previous]
+        cache[path] = task.key
+    report.skipped += paths
+    return True
+
+
+def _content_key(task: Task) -> str:
+    """What a brief's files are made from: the view its templates see, what the view leaves out,
+    its names, and what every document of the audience depends on (templates, sources, engine,
+    date). Two briefs with the same content key come out the same."""
+    composer = _composer(task.audience)
+    views = composer.meetings if task.kind == "meeting" else composer.agreements
+    own = _STATE["corpus"].files[task.ident]
+    omitted = sorted(o for o in composer.edition.omitted if o.startswith(own))
+    facts = [task.shared, own, str(task.stem), task.formats, views[task.ident], omitted]
+    return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def warm_up(options: BuildOptions) -> None:
+    """Ready a long-lived process for its next build while it waits: the PDF engine loaded, each
+    audience's templates compiled and texts converted. (After a first build that found everything
+    up to date, the first rebuild after an edit would otherwise do all of it.) Bad input is
+    left for that build to report."""
+    root = options.root.resolve()
+    with contextlib.suppress(IjbriefError):
+        corpus = load_corpus(root, remember=True)
+        audiences = _audiences(root, options.audiences)
+        _STATE.clear()
+        _STATE.update(
+            root=root,
+            corpus=corpus,
+            stamp=_stamp(corpus, options.prepared),
+            filters=options.filters,
+            audiences=audiences,
+        )
+        for audience in audiences:
+            _composer(audience.name).dossier_html({})
+        if "pdf" in options.formats:
+            _warm_engine()
+    _STATE.clear()
 
 
 @contextlib.contextmanager
@@ -314,9 +399,8 @@ def _plan(
                 / "briefs"
                 / f"{iso_prefix(meeting.date, meeting.date_precision)}-{meeting.id}"
             )
-            tasks.append(
-                Task(audience.name, "meeting", meeting.id, stem, formats, _key(base, root, related))
-            )
+            key = _key(base, root, related)
+            tasks.append(Task(audience.name, "meeting", meeting.id, stem, formats, key, base))
         for agreement in corpus.agreements.values():
             if not filters.agreement(agreement):
                 continue
@@ -329,16 +413,8 @@ def _plan(
                 / "briefs"
                 / f"{iso_prefix(current.date, current.date_precision)}-{agreement.id}"
             )
-            tasks.append(
-                Task(
-                    audience.name,
-                    "agreement",
-                    agreement.id,
-                    stem,
-                    formats,
-                    _key(base, root, related),
-                )
-            )
+            key = _key(base, root, related)
+            tasks.append(Task(audience.name, "agreement", agreement.id, stem, formats, key, base))
         everything = list(corpus.files.values())
         stem = Path(audience.name) / f"{audience.name}-dossier{filters.slug()}"
         key = _key(base + str(filters), root, everything)  # briefs do not depend on the filters
@@ -497,10 +573,15 @@ def _assembled(task: Task, assembly: Assembly, layout_part: LayoutPart) -> Rende
             pdf = last.read_bytes()  # the same parts as last time: the same merged file
             result.kept["fonts"] = list(previous.get("fonts", []))
         else:
-            from ijbrief.writers.pdf_merge import merge
+            from ijbrief.writers.pdf_merge import OpenParts, merge
 
+            opened = _OPENED.setdefault(str(task.stem), OpenParts())
             pdf, fonts = merge(
-                done.layouts, kept_fonts=_STATE["parts"], footer_sample=done.footer.pdf
+                done.layouts,
+                done.part_keys,
+                opened=opened,
+                kept_fonts=_STATE["parts"],
+                footer_sample=done.footer.pdf,
             )
             result.kept["fonts"] = fonts
     _finish(task, composer, result, html, 1.0, None, pdf)
@@ -671,6 +752,8 @@ def _finish(
 ) -> None:
     """Write every requested format of a laid-out (or previously laid-out) document."""
     own = None if task.kind == "dossier" else _STATE["corpus"].files[task.ident]
+    if own is not None:
+        result.content = _content_key(task)
     result.omitted = sorted(
         {o for o in composer.edition.omitted if own is None or o.startswith(own)}
     )

@@ -139,7 +139,7 @@ def _build_and_watch(options: BuildOptions) -> int:
     import signal
     import threading
 
-    from ijbrief.build import build
+    from ijbrief.build import build, warm_up
     from ijbrief.watching import WATCHED, changes, signature
 
     def attempt(options: BuildOptions) -> None:
@@ -157,6 +157,8 @@ def _build_and_watch(options: BuildOptions) -> int:
     before = signature(options.root, options.out_dir)  # so that edits made meanwhile count
     attempt(options)
     options = dataclasses.replace(options, force=False)  # --force is for the first build only
+    warm_up(options)
+    gc.collect()
     folders = ", ".join(f"{name}/" for name in WATCHED)
     print(f"ijbrief: watching {folders} (Ctrl+C to stop)", file=sys.stderr, flush=True)
     try:

@@ -400,3 +400,42 @@ def test_an_agreement_step_shown_under_what_changed_rebuilds_that_brief(project:
     assert "analyst/briefs/2026-01-16-sd-18.html" in rebuilt
     assert "Cyber MoC" in brief.read_text(encoding="utf-8")
     assert "analyst/briefs/2019-11-two-plus-two-1.html" not in rebuilt
+
+
+def test_an_edit_no_brief_shows_leaves_that_brief_as_it_was(project: Path) -> None:
+    import dataclasses
+
+    from ijbrief.build import BuildOptions, build
+
+    # An agreement's brief names the meetings that moved it by title and date only: rewording
+    # the 18th Strategic Dialogue's outcome on the AI dialogue changes that meeting's brief and
+    # the dossier, not the AI dialogue's brief.
+    options = BuildOptions(
+        root=project, formats=("pdf", "html"), audiences=("analyst",), jobs=2, quiet=True
+    )
+    build(options)
+    agreement_brief = "analyst/briefs/2026-01-16-ai-dialogue.pdf"
+    before = (project / "out" / agreement_brief).read_bytes()
+    meeting = project / "briefs/meetings/2026-01-16-sd-18.yaml"
+    text = meeting.read_text(encoding="utf-8")
+    meeting.write_text(
+        text.replace("to promote innovation and growth", "to promote innovation and research", 1),
+        encoding="utf-8",
+    )
+    edited = build(options)
+    assert "analyst/briefs/2026-01-16-sd-18.pdf" in edited.written
+    assert "analyst/analyst-dossier.pdf" in edited.written
+    assert agreement_brief in edited.skipped and agreement_brief not in edited.written
+    # What was kept is what a build from nothing makes of the edited records.
+    build(dataclasses.replace(options, out=project / "fresh"))
+    assert (project / "fresh" / agreement_brief).read_bytes() == before
+    assert build(options).written == []
+
+    # The meeting's short title is in the agreement's brief: changing it rebuilds that brief.
+    meeting.write_text(
+        text.replace("short_title: 18th Strategic Dialogue", "short_title: Dialogue 18", 1),
+        encoding="utf-8",
+    )
+    assert agreement_brief in build(options).written
+    html = project / "out" / agreement_brief.replace(".pdf", ".html")
+    assert "Dialogue 18" in html.read_text(encoding="utf-8")

@@ -139,7 +139,10 @@ def test_changes_to_briefs_rebuild_what_is_in_out(
             return job if ready else None
 
         # An edit: the outputs that depend on the file are rebuilt, in the formats present.
-        agreement.write_text(original + "\n# reviewed\n", encoding="utf-8")
+        agreement.write_text(
+            original.replace("capacity building,", "capacity building, training,", 1),
+            encoding="utf-8",
+        )
         job = wait_for(lambda: rebuilt(0))
         assert job["state"] == "done", job
         assert job["written"] == 2

@@ -25,18 +25,44 @@ PAGE_NUMBER_BASELINE_PT = 22.9
 _WIDTHS = {"P": 667, "a": 556, "g": 556, "e": 556, " ": 278, "o": 556, "f": 278}
 
 
+class OpenParts:
+    """Parts' PDFs opened for merging, by part key. A long-lived process keeps one per dossier,
+    so that its next merge opens only the parts that changed. What a merge no longer needs (the
+    merged document too) is let go by ``release``, once the build is done, rather than while the
+    build waits for it."""
+
+    def __init__(self) -> None:
+        self.open: dict[str, pikepdf.Pdf] = {}
+        self.done_with: list[Any] = []
+
+    def sources(self, keys: Sequence[str], layouts: Sequence[PartLayout]) -> list[pikepdf.Pdf]:
+        current = {
+            key: self.open.get(key) or pikepdf.open(io.BytesIO(layout.pdf))
+            for key, layout in zip(keys, layouts, strict=True)
+        }
+        self.done_with += [pdf for key, pdf in self.open.items() if key not in current]
+        self.open = current
+        return [current[key] for key in keys]
+
+    def release(self) -> None:
+        self.done_with.clear()
+
+
 def merge(
     layouts: Sequence[PartLayout],
+    keys: Sequence[str],
     *,
+    opened: OpenParts,
     kept_fonts: JoinedFonts | None = None,
     footer_sample: bytes | None = None,
 ) -> tuple[bytes, list[str]]:
     """One PDF of every part in order, and the keys of the joined font programs it uses. The
     first page (the cover) carries no page number; every other page gets "Page X of Y", set as
     ``footer_sample`` (a page laid out with the dossier's styles, see ``parts.footer_sample``)
-    shows the footer, or in Helvetica without one."""
+    shows the footer, or in Helvetica without one. ``keys`` name the parts in ``opened``."""
     pdf = pikepdf.new()
-    sources = [pikepdf.open(io.BytesIO(layout.pdf)) for layout in layouts]
+    opened.done_with.append(pdf)
+    sources = opened.sources(keys, layouts)
     offsets: list[int] = []
     with warnings.catch_warnings():
         # Named destinations are not copied with the pages: they are made anew below.
@@ -50,7 +76,7 @@ def merge(
     _outline(pdf, pages, layouts, offsets)
     _named_destinations(pdf, targets)
     _page_labels(pdf)
-    footer = _footer(pdf, footer_sample) if footer_sample else None
+    footer = _footer(pdf, footer_sample, opened) if footer_sample else None
     _stamp_page_numbers(pdf, footer or _helvetica(pdf))
     fonts = share_fonts(pdf, kept_fonts)
     out = io.BytesIO()
@@ -190,10 +216,11 @@ def _helvetica(pdf: pikepdf.Pdf) -> _Footer:
     return _Footer(pdf.make_indirect(font), PAGE_NUMBER_SIZE_PT, PAGE_NUMBER_BASELINE_PT, glyphs, 1)
 
 
-def _footer(pdf: pikepdf.Pdf, sample: bytes) -> _Footer | None:
+def _footer(pdf: pikepdf.Pdf, sample: bytes, opened: OpenParts) -> _Footer | None:
     """Find the text that shows FOOTER_SAMPLE on the sample's page: where, in which font and
     size, following the transformations WeasyPrint applies before it."""
-    source = pikepdf.open(io.BytesIO(sample))  # kept open while its page is read
+    source = pikepdf.open(io.BytesIO(sample))
+    opened.done_with.append(source)  # its font is copied when the merged document is saved
     page = source.pages[0]
     fonts: Any = page.obj.get("/Resources", Dictionary()).get("/Font", Dictionary())
     transform, saved = pikepdf.Matrix(), []
