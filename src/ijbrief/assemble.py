@@ -92,10 +92,14 @@ class PartStore:
         self.folder.mkdir(parents=True, exist_ok=True)
         self._write(self.folder / f"{key}.bin", data)
 
+    def keep_loaded(self, keys: set[str]) -> None:
+        """Hold in memory only these parts (the rest stay on disk)."""
+        for key in set(self.loaded) - keys:
+            del self.loaded[key]
+
     def prune(self, keep: set[str]) -> None:
         """Forget parts that no dossier uses any more."""
-        for key in set(self.loaded) - keep:
-            del self.loaded[key]
+        self.keep_loaded(keep)
         if not self.folder.is_dir():
             return
         for path in self.folder.iterdir():

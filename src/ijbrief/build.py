@@ -15,7 +15,13 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import (
+    BrokenExecutor,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+)
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -228,10 +234,17 @@ _OPENED: dict[str, Any] = {}
 def _let_go_of_merges(warm: bool) -> None:
     """Free what the merges left behind, once the build is done (a failed build's is freed after
     the next); a short-lived process keeps no parts open."""
-    for opened in _OPENED.values():
-        opened.release()
+    _release_merges()
     if not warm:
         _OPENED.clear()
+    for resident in _RESIDENT.values():
+        resident.merger.submit(_release_merges)  # there, while it waits for the next build
+
+
+def _release_merges() -> None:
+    """Free what this process's merges left behind."""
+    for opened in _OPENED.values():
+        opened.release()
 
 
 def _same_content(
@@ -273,6 +286,31 @@ def _content_key(task: Task) -> str:
     return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
 
 
+@dataclass
+class _Resident:
+    """A long-lived process's own workers, forked once from it with the engine loaded, for
+    dossier parts and their merge. Workers forked for each build copy pages of this process's
+    heap (corpus, views, parts) as either side touches them, which slowed a rebuild's layout and
+    merge; these keep to themselves, and the merger keeps the parts' PDFs open between builds."""
+
+    parts: ProcessPoolExecutor
+    merger: ProcessPoolExecutor
+
+    def shutdown(self) -> None:
+        self.parts.shutdown(wait=False, cancel_futures=True)
+        self.merger.shutdown(wait=False, cancel_futures=True)
+
+
+_RESIDENT: dict[str, _Resident] = {}
+
+
+def _retire_resident() -> None:
+    """After a worker died: the next build forks its workers anew."""
+    for resident in _RESIDENT.values():
+        resident.shutdown()
+    _RESIDENT.clear()
+
+
 def warm_up(options: BuildOptions) -> None:
     """Ready a long-lived process for its next build while it waits: the PDF engine loaded, each
     audience's templates compiled and texts converted. (After a first build that found everything
@@ -294,6 +332,12 @@ def warm_up(options: BuildOptions) -> None:
             _composer(audience.name).dossier_html({})
         if "pdf" in options.formats:
             _warm_engine()
+            if options.jobs > 1 and str(root) not in _RESIDENT:
+                resident = _Resident(_executor(options.jobs), _executor(1))
+                # A pool forks all its workers at its first task: now, from this warm process.
+                resident.parts.submit(os.getpid).result()
+                resident.merger.submit(os.getpid).result()
+                _RESIDENT[str(root)] = resident
     _STATE.clear()
 
 
@@ -460,8 +504,11 @@ def _run(tasks: list[Task], jobs: int, progress: Progress) -> Iterator[Rendered]
         assemblies: list[tuple[Task, Assembly]] = []
         others: list[Task] = []
 
+        resident = _RESIDENT.get(str(_STATE["root"])) if parallel else None
+        parts_pool = resident.parts if resident else pool
+
         def layout_part(name: str, html: str) -> Future[PartLayout]:
-            return pool.submit(render_part, name, html)
+            return parts_pool.submit(render_part, _STATE["root"], name, html)
 
         for task in ordered:
             assembly = plans.get(task)
@@ -495,11 +542,17 @@ def _run(tasks: list[Task], jobs: int, progress: Progress) -> Iterator[Rendered]
                 result = future.result()
                 progress.done(result)
                 yield result
-        except BaseException:
+        except BaseException as exc:
             for future in futures:
                 future.cancel()
             for _, assembly in assemblies:
                 assembly.cancel()
+            if isinstance(exc, BrokenExecutor):
+                _retire_resident()
+                raise RenderError(
+                    "a worker process stopped while rendering (out of memory, or killed?); "
+                    "run the build again"
+                ) from None
             raise
 
 
@@ -526,7 +579,7 @@ class _Inline(Executor):
         return _Deferred(functools.partial(fn, *args, **kwargs))
 
 
-def _executor(jobs: int) -> Executor:
+def _executor(jobs: int) -> ProcessPoolExecutor:
     context = multiprocessing.get_context("fork")
     return ProcessPoolExecutor(jobs, mp_context=context, initializer=_limit_worker_memory)
 
@@ -573,27 +626,64 @@ def _assembled(task: Task, assembly: Assembly, layout_part: LayoutPart) -> Rende
             pdf = last.read_bytes()  # the same parts as last time: the same merged file
             result.kept["fonts"] = list(previous.get("fonts", []))
         else:
-            from ijbrief.writers.pdf_merge import OpenParts, merge
+            resident = _RESIDENT.get(str(_STATE["root"]))
+            if resident:
+                pdf, fonts = resident.merger.submit(
+                    _merge_stored,
+                    str(task.stem),
+                    _STATE["parts"].folder,
+                    done.part_keys,
+                    done.footer_key,
+                ).result()
+            else:
+                from ijbrief.writers.pdf_merge import OpenParts, merge
 
-            opened = _OPENED.setdefault(str(task.stem), OpenParts())
-            pdf, fonts = merge(
-                done.layouts,
-                done.part_keys,
-                opened=opened,
-                kept_fonts=_STATE["parts"],
-                footer_sample=done.footer.pdf,
-            )
+                pdf, fonts = merge(
+                    done.layouts,
+                    done.part_keys,
+                    opened=_OPENED.setdefault(str(task.stem), OpenParts()),
+                    kept_fonts=_STATE["parts"],
+                    footer_sample=done.footer.pdf,
+                )
             result.kept["fonts"] = fonts
     _finish(task, composer, result, html, 1.0, None, pdf)
     result.seconds = time.perf_counter() - started
     return result
 
 
-def render_part(name: str, html: str) -> PartLayout:
+def render_part(root: Path, name: str, html: str) -> PartLayout:
     """Lay out one part of a dossier (runs in a worker process), within the time limit."""
     with _within_limits(name):
-        layout: PartLayout = _pdf_engine().part(html, name)
+        layout: PartLayout = _pdf_engine(root).part(html, name)
         return layout
+
+
+def _merge_stored(
+    stem: str, folder: Path, keys: list[str], footer_key: str
+) -> tuple[bytes, list[str]]:
+    """Merge a dossier's parts as stored (runs in a long-lived process's merger, which keeps
+    them in memory, and their PDFs open, for its next merge)."""
+    from ijbrief.writers.pdf_merge import OpenParts, merge
+
+    store = PartStore(folder)
+    layouts = [store.get(key) for key in [*keys, footer_key]]
+    if any(layout is None for layout in layouts):
+        raise RenderError(f"{stem}: a laid-out part went missing from {folder} before the merge")
+    *parts, footer = [layout for layout in layouts if layout is not None]
+    merged = merge(
+        parts,
+        keys,
+        opened=_OPENED.setdefault(stem, OpenParts()),
+        kept_fonts=store,
+        footer_sample=footer.pdf,
+    )
+    _MERGED_FROM[stem] = {*keys, footer_key}
+    store.keep_loaded(set().union(*_MERGED_FROM.values()))
+    return merged
+
+
+# What each dossier was last merged from, in the merger: the parts it keeps in memory.
+_MERGED_FROM: dict[str, set[str]] = {}
 
 
 _ENGINES: dict[str, Any] = {}
@@ -664,9 +754,9 @@ def _composer(audience_name: str) -> Composer:
     return composers[audience_name]
 
 
-def _pdf_engine() -> Any:
+def _pdf_engine(root: Path | None = None) -> Any:
     """One engine per project, kept warm across builds in one process (fonts load once)."""
-    root: Path = _STATE["root"]
+    root = root or _STATE["root"]
     if str(root) not in _ENGINES:
         from ijbrief.writers.pdf import PdfEngine
 

@@ -297,3 +297,41 @@ def test_page_numbers_are_set_as_the_whole_dossier_sets_them(
         assert font == "Noto-Sans"  # the heading font, embedded, not a stand-in
         assert abs(size2 - size) < 0.01 and abs(y2 - y) < 0.05
         assert abs(x2 - x) < 1.0  # centred alike (the whole one is kerned)
+
+
+def test_a_long_lived_process_rebuilds_in_its_own_workers_as_a_fresh_build_would(
+    tmp_path: Path,
+) -> None:
+    import dataclasses
+
+    from ijbrief import build as building
+
+    root = copy_project(tmp_path / "proj")
+    options = BuildOptions(
+        root=root,
+        formats=("pdf",),
+        audiences=("analyst",),
+        jobs=2,
+        quiet=True,
+        whole_up_to=0,
+        chapters_per_part=1,
+        warm=True,
+    )
+    try:
+        build(options)
+        building.warm_up(options)
+        assert str(root) in building._RESIDENT  # build --watch, after its first build
+        first = (root / "out" / DOSSIER).read_bytes()
+        meeting = root / "briefs" / "meetings" / "2020-10-07-fmsd-13.yaml"
+        edit(meeting, "finalised", "settled")
+        build(options)
+        edit(meeting, "settled", "finalised")
+        build(options)
+        assert (root / "out" / DOSSIER).read_bytes() == first
+        edit(meeting, "finalised", "settled")
+        build(options)
+    finally:
+        building._retire_resident()
+    fresh = dataclasses.replace(options, out=tmp_path / "fresh", warm=False)
+    build(fresh)
+    assert (root / "out" / DOSSIER).read_bytes() == (tmp_path / "fresh" / DOSSIER).read_bytes()
