@@ -287,6 +287,23 @@ class Assembly:
             parts=self.count,
         )
 
+    def laid_out_so_far(self) -> tuple[list[str], str] | None:
+        """The keys of the leading parts found laid out, and of the footer sample, for a merge
+        to begin with; a part that quotes page numbers counts as last build's (it comes out the
+        same unless the page numbers moved). None if the footer sample is not laid out yet."""
+        if self.footer is None or not self.footer.cached:
+            return None
+        keys: list[str] = []
+        for index in range(self.count):
+            pending = self.independent.get(index)
+            if pending is not None and pending.cached:
+                keys.append(pending.key)
+            elif pending is None and (previous := self._previous_key(index)) is not None:
+                keys.append(previous)
+            else:
+                break
+        return keys, self.footer.key
+
     def cancel(self) -> None:
         """Lay out no more of this dossier: the build has failed."""
         self.cancelled = True
@@ -296,6 +313,11 @@ class Assembly:
 
     def _previous(self, index: int) -> PartLayout | None:
         """The last build's layout of this part, the best first guess at its length."""
-        if len(self.previous) == self.count:
-            return self.store.get(self.previous[index])
+        key = self._previous_key(index)
+        return self.store.get(key) if key is not None else None
+
+    def _previous_key(self, index: int) -> str | None:
+        """The key this part had in the last build, if it is still laid out."""
+        if len(self.previous) == self.count and self.store.get(self.previous[index]) is not None:
+            return self.previous[index]
         return None

@@ -21,6 +21,7 @@ from concurrent.futures import (
     Future,
     ProcessPoolExecutor,
     ThreadPoolExecutor,
+    wait,
 )
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,7 @@ from ijbrief.compose import Composer, Stamp
 from ijbrief.corpus import CATALOGUE, GLOSSARY, PEOPLE, TOPICS, Corpus, load_corpus
 from ijbrief.errors import IjbriefError, RenderError
 from ijbrief.outputs import Staging, locked
-from ijbrief.parts import ROWS_PER_PART, PartLayout
+from ijbrief.parts import ROWS_PER_PART, PartLayout, cut
 from ijbrief.progress import Progress
 from ijbrief.select import Filters, prepared_date
 from ijbrief.textfmt import iso_prefix
@@ -238,7 +239,7 @@ def _let_go_of_merges(warm: bool) -> None:
     if not warm:
         _OPENED.clear()
     for resident in _RESIDENT.values():
-        resident.merger.submit(_release_merges)  # there, while it waits for the next build
+        resident.merger.submit(_settle_merger)  # there, while it waits for the next build
 
 
 def _release_merges() -> None:
@@ -328,17 +329,45 @@ def warm_up(options: BuildOptions) -> None:
             filters=options.filters,
             audiences=audiences,
         )
-        for audience in audiences:
-            _composer(audience.name).dossier_html({})
+        dossiers = [_composer(audience.name).dossier_html({}) for audience in audiences]
         if "pdf" in options.formats:
             _warm_engine()
             if options.jobs > 1 and str(root) not in _RESIDENT:
                 resident = _Resident(_executor(options.jobs), _executor(1))
-                # A pool forks all its workers at its first task: now, from this warm process.
-                resident.parts.submit(os.getpid).result()
-                resident.merger.submit(os.getpid).result()
                 _RESIDENT[str(root)] = resident
+                _warm_resident(resident, root, options, dossiers[0] if dossiers else "")
     _STATE.clear()
+
+
+def _warm_resident(resident: _Resident, root: Path, options: BuildOptions, dossier: str) -> None:
+    """Fork the resident workers now, from this warm process, and have them do what a rebuild
+    would: a first layout or merge in a new process touches memory that the next finds ready,
+    and the merger opens every part of each dossier as last built. The first rebuild after an
+    edit is then as quick as later ones. Failures are left for a real build to meet."""
+    warming: list[Future[Any]] = []
+    pieces = cut(dossier, max(1, options.chapters_per_part), max(1, options.rows_per_part))
+    chapters = [part for part in pieces.parts if part.name.startswith("chapters")] if pieces else []
+    if pieces and chapters:
+        html = pieces.html(chapters[0])
+        warming += [
+            resident.parts.submit(render_part, root, "warm-up", html) for _ in range(options.jobs)
+        ]
+    out = options.out_dir.resolve()
+    for stem, kept in (_read_json(out / CACHE_NAME).get("parts") or {}).items():
+        if isinstance(kept, dict) and kept.get("parts") and kept.get("footer"):
+            merging = (stem, out / PARTS_DIR, list(kept["parts"]), str(kept["footer"][0]))
+            warming.append(resident.merger.submit(_merge_stored, *merging))
+    warming.append(resident.merger.submit(_settle_merger))
+    warming.append(resident.parts.submit(os.getpid))  # forks the pools if nothing else did
+    wait(warming)
+
+
+def _settle_merger() -> None:
+    """In the merger, between builds: free what its merges left behind, and keep the collector
+    off what it holds (the parts and their open PDFs)."""
+    _release_merges()
+    gc.collect()
+    gc.freeze()
 
 
 @contextlib.contextmanager
@@ -516,6 +545,13 @@ def _run(tasks: list[Task], jobs: int, progress: Progress) -> Iterator[Rendered]
                 assemblies.append((task, assembly))
             else:
                 others.append(task)
+        if resident:
+            for task, assembly in assemblies:
+                begun = assembly.laid_out_so_far()
+                if begun:
+                    resident.merger.submit(
+                        _merge_begin, str(task.stem), _STATE["parts"].folder, *begun
+                    )
         assembled = [
             (task, assembling.submit(_assembled, task, assembly, layout_part))
             for task, assembly in assemblies
@@ -658,30 +694,51 @@ def render_part(root: Path, name: str, html: str) -> PartLayout:
         return layout
 
 
+def _merge_begin(stem: str, folder: Path, keys: list[str], footer_key: str) -> None:
+    """Start merging a dossier with the leading parts already laid out, while the rest are
+    (runs in the merger; ``_merge_stored`` goes on from there if its parts begin the same)."""
+    from ijbrief.writers.pdf_merge import Merging, OpenParts
+
+    store = PartStore(folder)
+    footer = store.get(footer_key)
+    if footer is None:
+        return
+    merging = Merging(_OPENED.setdefault(stem, OpenParts()), footer.pdf)
+    for key in keys:
+        layout = store.get(key)
+        if layout is None:
+            break
+        merging.add(key, layout)
+    _MERGING[stem] = (footer_key, merging)
+
+
 def _merge_stored(
     stem: str, folder: Path, keys: list[str], footer_key: str
 ) -> tuple[bytes, list[str]]:
     """Merge a dossier's parts as stored (runs in a long-lived process's merger, which keeps
     them in memory, and their PDFs open, for its next merge)."""
-    from ijbrief.writers.pdf_merge import OpenParts, merge
+    from ijbrief.writers.pdf_merge import Merging, OpenParts
 
     store = PartStore(folder)
-    layouts = [store.get(key) for key in [*keys, footer_key]]
-    if any(layout is None for layout in layouts):
-        raise RenderError(f"{stem}: a laid-out part went missing from {folder} before the merge")
-    *parts, footer = [layout for layout in layouts if layout is not None]
-    merged = merge(
-        parts,
-        keys,
-        opened=_OPENED.setdefault(stem, OpenParts()),
-        kept_fonts=store,
-        footer_sample=footer.pdf,
-    )
+    footer = store.get(footer_key)
+    begun_with, merging = _MERGING.pop(stem, (None, None))
+    if merging is None or begun_with != footer_key or keys[: len(merging.keys)] != merging.keys:
+        if footer is None:
+            raise RenderError(f"{stem}: its footer sample went missing from {folder}")
+        merging = Merging(_OPENED.setdefault(stem, OpenParts()), footer.pdf)
+    for key in keys[len(merging.keys) :]:
+        layout = store.get(key)
+        if layout is None:
+            raise RenderError(f"{stem}: a laid-out part went missing from {folder}")
+        merging.add(key, layout)
+    merged = merging.finish(store)
     _MERGED_FROM[stem] = {*keys, footer_key}
     store.keep_loaded(set().union(*_MERGED_FROM.values()))
     return merged
 
 
+# Merges begun in the merger, by dossier: with which footer sample.
+_MERGING: dict[str, tuple[str, Any]] = {}
 # What each dossier was last merged from, in the merger: the parts it keeps in memory.
 _MERGED_FROM: dict[str, set[str]] = {}
 

@@ -33,16 +33,20 @@ class OpenParts:
 
     def __init__(self) -> None:
         self.open: dict[str, pikepdf.Pdf] = {}
+        self.used: set[str] = set()
         self.done_with: list[Any] = []
 
-    def sources(self, keys: Sequence[str], layouts: Sequence[PartLayout]) -> list[pikepdf.Pdf]:
-        current = {
-            key: self.open.get(key) or pikepdf.open(io.BytesIO(layout.pdf))
-            for key, layout in zip(keys, layouts, strict=True)
-        }
-        self.done_with += [pdf for key, pdf in self.open.items() if key not in current]
-        self.open = current
-        return [current[key] for key in keys]
+    def source(self, key: str, layout: PartLayout) -> pikepdf.Pdf:
+        if key not in self.open:
+            self.open[key] = pikepdf.open(io.BytesIO(layout.pdf))
+        self.used.add(key)
+        return self.open[key]
+
+    def keep_used(self) -> None:
+        """Close, at the next ``release``, the parts the last merge did not use."""
+        self.done_with += [pdf for key, pdf in self.open.items() if key not in self.used]
+        self.open = {key: pdf for key, pdf in self.open.items() if key in self.used}
+        self.used = set()
 
     def release(self) -> None:
         self.done_with.clear()
@@ -56,37 +60,96 @@ def merge(
     kept_fonts: JoinedFonts | None = None,
     footer_sample: bytes | None = None,
 ) -> tuple[bytes, list[str]]:
-    """One PDF of every part in order, and the keys of the joined font programs it uses. The
-    first page (the cover) carries no page number; every other page gets "Page X of Y", set as
-    ``footer_sample`` (a page laid out with the dossier's styles, see ``parts.footer_sample``)
-    shows the footer, or in Helvetica without one. ``keys`` name the parts in ``opened``."""
-    pdf = pikepdf.new()
-    opened.done_with.append(pdf)
-    sources = opened.sources(keys, layouts)
-    offsets: list[int] = []
-    with warnings.catch_warnings():
-        # Named destinations are not copied with the pages: they are made anew below.
-        warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
-        for source in sources:
-            offsets.append(len(pdf.pages))
-            pdf.pages.extend(source.pages)
-    _copy_document_facts(sources[0], pdf)
-    pages = [_Page(page.obj, float(page.mediabox[3])) for page in pdf.pages]
-    targets = _targets(pages, layouts, offsets)
-    _outline(pdf, pages, layouts, offsets)
-    _named_destinations(pdf, targets)
-    _page_labels(pdf)
-    footer = _footer(pdf, footer_sample, opened) if footer_sample else None
-    _stamp_page_numbers(pdf, footer or _helvetica(pdf))
-    fonts = share_fonts(pdf, kept_fonts)
-    out = io.BytesIO()
-    pdf.save(
-        out,
-        deterministic_id=True,
-        object_stream_mode=pikepdf.ObjectStreamMode.generate,
-        compress_streams=True,
-    )
-    return out.getvalue(), fonts
+    """One PDF of every part in order, and the keys of the joined font programs it uses (see
+    ``Merging``). ``keys`` name the parts in ``opened``."""
+    merging = Merging(opened, footer_sample)
+    for key, layout in zip(keys, layouts, strict=True):
+        merging.add(key, layout)
+    return merging.finish(kept_fonts)
+
+
+class Merging:
+    """A merge made part by part, so that a long-lived process can add the parts it has while
+    the others are still being laid out. The first page (the cover) carries no page number;
+    every other page gets "Page X of Y", set as ``footer_sample`` (a page laid out with the
+    dossier's styles, see ``parts.footer_sample``) shows the footer, or in Helvetica without
+    one. Everything is made in the same order however the parts come, so the file is too."""
+
+    def __init__(self, opened: OpenParts, footer_sample: bytes | None) -> None:
+        self.opened = opened
+        self.footer_sample = footer_sample
+        self.pdf = pdf = pikepdf.new()
+        opened.done_with.append(pdf)
+        self.footer = (_footer(pdf, footer_sample, opened) if footer_sample else None) or (
+            _helvetica(pdf)
+        )
+        # The part's drawing may leave its coordinate system changed: isolate it first.
+        self.isolate = pdf.make_stream(b"q\n")
+        self.outline_root = pdf.make_indirect(Dictionary(Type=Name.Outlines))
+        self.keys: list[str] = []
+        self.layouts: list[PartLayout] = []
+        self.offsets: list[int] = []
+        self.pages: list[_Page] = []
+        self.items: list[tuple[int, Dictionary]] = []  # bookmarks: level, outline item
+        self.stamps: list[Any] = []  # page number streams, for every page but the first
+
+    def add(self, key: str, layout: PartLayout) -> None:
+        """The part's pages, bookmarks and (for now empty) page numbers."""
+        source = self.opened.source(key, layout)
+        offset = len(self.pages)
+        with warnings.catch_warnings():
+            # Named destinations are not copied with the pages: they are made anew at the end.
+            warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
+            self.pdf.pages.extend(source.pages)
+        pdf, name = self.pdf, Name("/IjbPageNumber")
+        for number in range(offset, offset + layout.pages):
+            page = pikepdf.Page(pdf.pages[number])
+            self.pages.append(_Page(page.obj, float(page.mediabox[3])))
+            if number:
+                stamp = pdf.make_stream(b"")
+                page.add_resource(self.footer.font, Name.Font, name)
+                page.contents_add(self.isolate, prepend=True)
+                page.contents_add(stamp)
+                self.stamps.append(stamp)
+        for level, label, page_index, x, y in layout.bookmarks:
+            page_ = self.pages[offset + page_index]
+            left, top = page_.point(x, y)
+            destination = Array([page_.obj, Name.XYZ, left, top, 0])
+            item = pdf.make_indirect(Dictionary(Title=String(label), Dest=destination))
+            self.items.append((level, item))
+        self.keys.append(key)
+        self.layouts.append(layout)
+        self.offsets.append(offset)
+
+    def finish(self, kept_fonts: JoinedFonts | None = None) -> tuple[bytes, list[str]]:
+        """The merged file, and the keys of the joined font programs it uses."""
+        pdf = self.pdf
+        front = self.opened.open[self.keys[0]]
+        self.opened.keep_used()
+        _copy_document_facts(front, pdf)
+        _outline(pdf, self.outline_root, self.items)
+        _named_destinations(pdf, _targets(self.pages, self.layouts, self.offsets))
+        _page_labels(pdf, len(self.pages))
+        self._number_pages()
+        fonts = share_fonts(pdf, kept_fonts)
+        out = io.BytesIO()
+        pdf.save(
+            out,
+            deterministic_id=True,
+            object_stream_mode=pikepdf.ObjectStreamMode.generate,
+            compress_streams=True,
+        )
+        return out.getvalue(), fonts
+
+    def _number_pages(self) -> None:
+        footer, total = self.footer, len(self.pages)
+        for number, (page, stamp) in enumerate(zip(self.pages[1:], self.stamps, strict=True), 2):
+            text = f"Page {number} of {total}"
+            x = (float(page.obj.MediaBox[2]) - footer.width(text)) / 2
+            stamp.write(
+                f"Q\nq BT /IjbPageNumber {footer.size:.4g} Tf 1 0 0 1 {x:.2f} "
+                f"{footer.baseline:.2f} Tm <{footer.encode(text).hex()}> Tj ET Q\n".encode()
+            )
 
 
 def _copy_document_facts(front: pikepdf.Pdf, pdf: pikepdf.Pdf) -> None:
@@ -126,26 +189,20 @@ def _targets(
     return targets
 
 
-def _outline(
-    pdf: pikepdf.Pdf, pages: Sequence[_Page], layouts: Sequence[PartLayout], offsets: Sequence[int]
-) -> None:
+def _outline(pdf: pikepdf.Pdf, root: Dictionary, items: Sequence[tuple[int, Dictionary]]) -> None:
     """The bookmarks of every part in one tree, nested by level as WeasyPrint nests them, every
     item open. Built as dictionaries: pikepdf's outline API looks each page up in a slow list."""
-    root: _Node = (pdf.make_indirect(Dictionary(Type=Name.Outlines)), [])
-    stack: list[tuple[int, _Node]] = [(0, root)]
-    for layout, offset in zip(layouts, offsets, strict=True):
-        for level, label, page_index, x, y in layout.bookmarks:
-            page = pages[offset + page_index]
-            left, top = page.point(x, y)
-            destination = Array([page.obj, Name.XYZ, left, top, 0])
-            node: _Node = (pdf.make_indirect(Dictionary(Title=String(label), Dest=destination)), [])
-            while len(stack) > 1 and stack[-1][0] >= level:
-                stack.pop()
-            stack[-1][1][1].append(node)
-            stack.append((level, node))
-    if root[1]:
-        _link_outline(root)
-        pdf.Root.Outlines = root[0]
+    top: _Node = (root, [])
+    stack: list[tuple[int, _Node]] = [(0, top)]
+    for level, item in items:
+        node: _Node = (item, [])
+        while len(stack) > 1 and stack[-1][0] >= level:
+            stack.pop()
+        stack[-1][1][1].append(node)
+        stack.append((level, node))
+    if top[1]:
+        _link_outline(top)
+        pdf.Root.Outlines = root
 
 
 _Node = tuple[Dictionary, list[Any]]  # an outline item and its children, as _Nodes
@@ -178,10 +235,10 @@ def _named_destinations(pdf: pikepdf.Pdf, targets: dict[str, Array]) -> None:
     pdf.Root.Names = Dictionary(Dests=names.obj)
 
 
-def _page_labels(pdf: pikepdf.Pdf) -> None:
+def _page_labels(pdf: pikepdf.Pdf, pages: int) -> None:
     """The viewer's page numbers match the printed ones: "Cover", then 2, 3, …"""
     numbers: list[Any] = [0, Dictionary(P=String("Cover"))]
-    if len(pdf.pages) > 1:
+    if pages > 1:
         numbers += [1, Dictionary(S=Name.D, St=2)]
     pdf.Root.PageLabels = Dictionary(Nums=Array(numbers))
 
@@ -289,22 +346,3 @@ def _glyphs(font: Any) -> dict[str, tuple[int, float]]:
             gid = int(code, 16)
             glyphs.setdefault(char, (gid, widths.get(gid, default)))
     return glyphs
-
-
-def _stamp_page_numbers(pdf: pikepdf.Pdf, footer: _Footer) -> None:
-    total = len(pdf.pages)
-    for number, page in enumerate(pdf.pages, start=1):
-        if number == 1:
-            continue
-        text = f"Page {number} of {total}"
-        x = (float(page.mediabox[2]) - footer.width(text)) / 2
-        name = page.add_resource(footer.font, Name.Font, Name("/IjbPageNumber"))
-        shown = footer.encode(text).hex()
-        # The part's drawing may leave its coordinate system changed: isolate it first.
-        page.contents_add(pdf.make_stream(b"q\n"), prepend=True)
-        page.contents_add(
-            pdf.make_stream(
-                f"Q\nq BT {name} {footer.size:.4g} Tf 1 0 0 1 {x:.2f} {footer.baseline:.2f} Tm "
-                f"<{shown}> Tj ET Q\n".encode()
-            )
-        )
