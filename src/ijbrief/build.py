@@ -55,6 +55,7 @@ FORMAT_ORDER = ("html", "pdf", "docx")
 # Briefs sent to the worker pool ahead of the one awaited, per worker, while a dossier in parts
 # is being assembled.
 BRIEFS_AHEAD = 4
+YIELDING_NICENESS = 10
 
 
 @dataclass(frozen=True)
@@ -526,25 +527,34 @@ def _run(tasks: list[Task], jobs: int, progress: Progress) -> Iterator[Rendered]
     ordered = sorted(tasks, key=lambda t: t.kind != "dossier") if parallel else tasks
     # In parallel, this process assembles and merges a dossier as soon as its parts are laid
     # out, while the workers render the briefs.
+    # In a long-lived process, the dossiers' parts and merges have workers of their own, and
+    # wait on the briefs' only for processor time: the briefs give way.
+    resident = _RESIDENT.get(str(_STATE["root"])) if parallel else None
     with (
-        _executor(jobs) if parallel else _Inline() as pool,
+        _executor(jobs, yielding=resident is not None) if parallel else _Inline() as pool,
         ThreadPoolExecutor(1) if parallel else _Inline() as assembling,
     ):
         assemblies: list[tuple[Task, Assembly]] = []
-        others: list[Task] = []
+        # Briefs and dossiers laid out whole (and below, those that cannot be cut), in order.
+        others = [task for task in ordered if plans.get(task) is None]
+        futures: list[Future[Rendered]] = []
 
-        resident = _RESIDENT.get(str(_STATE["root"])) if parallel else None
+        def send(count: int) -> None:
+            while len(futures) < min(count, len(others)):
+                futures.append(pool.submit(render_task, others[len(futures)]))
+
         parts_pool = resident.parts if resident else pool
+        if resident:
+            send(BRIEFS_AHEAD * jobs)  # the dossiers' parts have workers of their own
 
         def layout_part(name: str, html: str) -> Future[PartLayout]:
             return parts_pool.submit(render_part, _STATE["root"], name, html)
 
-        for task in ordered:
-            assembly = plans.get(task)
-            if assembly is not None and assembly.start(layout_part):
-                assemblies.append((task, assembly))
-            else:
-                others.append(task)
+        for task, planned in plans.items():
+            if planned is not None and planned.start(layout_part):
+                assemblies.append((task, planned))
+            elif planned is not None:
+                others.insert(len(futures), task)  # the longest task, sent next
         if resident:
             for task, assembly in assemblies:
                 begun = assembly.laid_out_so_far()
@@ -560,12 +570,6 @@ def _run(tasks: list[Task], jobs: int, progress: Progress) -> Iterator[Rendered]
         # parts an assembly sends later (its contents and index, with the real page numbers)
         # wait behind a few briefs rather than all of them.
         window = BRIEFS_AHEAD * jobs if assemblies else len(others)
-        futures: list[Future[Rendered]] = []
-
-        def send(count: int) -> None:
-            while len(futures) < min(count, len(others)):
-                futures.append(pool.submit(render_task, others[len(futures)]))
-
         try:
             for index, task in enumerate(others):
                 send(index + window)
@@ -615,9 +619,18 @@ class _Inline(Executor):
         return _Deferred(functools.partial(fn, *args, **kwargs))
 
 
-def _executor(jobs: int) -> ProcessPoolExecutor:
+def _executor(jobs: int, yielding: bool = False) -> ProcessPoolExecutor:
+    """Worker processes; ``yielding`` ones give way to the others for the processors."""
     context = multiprocessing.get_context("fork")
-    return ProcessPoolExecutor(jobs, mp_context=context, initializer=_limit_worker_memory)
+    return ProcessPoolExecutor(
+        jobs, mp_context=context, initializer=_start_worker, initargs=(yielding,)
+    )
+
+
+def _start_worker(yielding: bool) -> None:
+    _limit_worker_memory()
+    if yielding:
+        os.nice(YIELDING_NICENESS)
 
 
 def _assembly(task: Task) -> Assembly | None:

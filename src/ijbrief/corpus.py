@@ -131,6 +131,7 @@ class _Parsed:
 # long-lived process (serve, build --watch) shares them between loads and parses only what changed.
 # Each load reads this and replaces it whole, so loads in two threads never share a dict.
 _last_loaded: tuple[Path, dict[str, _Parsed]] | None = None
+_last_references: dict[int, tuple[Any, list[tuple[YamlPath, str, str]]]] = {}
 
 
 class _Collector:
@@ -141,6 +142,10 @@ class _Collector:
         last = _last_loaded
         self.known = last[1] if last is not None and last[0] == root else {}
         self.parsed: dict[str, _Parsed] = {}
+        # The ids each record names, by record: a record parsed at the last load is not walked
+        # again (the ids it names are still checked, against this load's registries).
+        self.known_references = _last_references if self.known else {}
+        self.references: dict[int, tuple[Any, list[tuple[YamlPath, str, str]]]] = {}
         self.problems: list[Problem] = []
         self.documents: dict[str, Document] = {}
         # Kinds of id whose registry could not be loaded: references to them are not checked,
@@ -436,8 +441,9 @@ def load_corpus(root: Path, *, remember: bool = False) -> Corpus:
         _check_agreement(c, corpus, agreement, c.documents[corpus.files[agreement.id]])
 
     if remember:
-        global _last_loaded
+        global _last_loaded, _last_references
         _last_loaded = (root, c.parsed)
+        _last_references = c.references
     corpus.warnings = sorted(p for p in c.problems if p.warning)
     errors = sorted(p for p in c.problems if not p.warning)
     if errors:
@@ -496,7 +502,11 @@ def _check_references(c: _Collector, corpus: Corpus, record: Any, display: str) 
     if record is None or display not in c.documents:
         return
     doc = c.documents[display]
-    for path, kind, ref in _references(record):
+    known_references = c.known_references.get(id(record))
+    if known_references is None or known_references[0] is not record:
+        known_references = (record, list(_references(record)))
+    c.references[id(record)] = known_references
+    for path, kind, ref in known_references[1]:
         known = _known(corpus, kind)
         if ref not in known and not c.is_broken(kind, ref):
             hint = _suggest(ref, list(known))

@@ -296,11 +296,12 @@ def size_text(n: int) -> str:
 def index_html(corpus: Corpus, manifest: dict[str, Any], stamp: Stamp, out: Path) -> bytes:
     """The static out/index.html: self-contained, relative links, works from any static host."""
     audiences = audience_info(corpus.root, {str(e.get("audience", "")) for e in manifest.values()})
-    body = _listing(corpus, manifest, audiences, Links(), static=True)
+    docs = documents(corpus, manifest, audiences)
+    body = _listing(corpus, docs, audiences, Links(), static=True)
     page = _page(
         title="India–Japan briefs and dossiers",
         subtitle=_subtitle(corpus, manifest, stamp.prepared),
-        nav=_nav(audiences, documents(corpus, manifest, audiences)),
+        nav=_nav(audiences, docs),
         body=body,
     )
     return page.encode("utf-8")
@@ -327,8 +328,8 @@ def live_html(
     parts = [_problems_card(problems)] if problems else []
     parts.append(_form_card(corpus, audiences))
     parts.append(_rebuild_card(rebuild, watching, problems))
-    parts.append(_listing(corpus, manifest, known, Links("/files/", "/preview/"), static=False))
     docs = documents(corpus, manifest, known)
+    parts.append(_listing(corpus, docs, known, Links("/files/", "/preview/"), static=False))
     page = _page(
         title="India–Japan briefs and dossiers",
         subtitle=_subtitle(corpus, manifest, prepared),
@@ -396,13 +397,12 @@ def _nav(
 
 def _listing(
     corpus: Corpus | None,
-    manifest: Mapping[str, Any],
+    docs: Sequence[Document],
     audiences: Mapping[str, AudienceInfo],
     links: Links,
     *,
     static: bool,
 ) -> Markup:
-    docs = documents(corpus, manifest, audiences)
     parts = [_meetings_card(corpus)]
     dossiers = [d for d in docs if d.kind == "dossier"]
     if dossiers:
@@ -555,24 +555,7 @@ def _audience_card(
     ordered = sorted(
         briefs, key=lambda d: (d.day or dt.date.min, d.kind == "meeting", d.ident), reverse=True
     )
-    rows = []
-    for doc in ordered:
-        tag = "Meeting" if doc.kind == "meeting" else "Agreement" if doc.kind == "agreement" else ""
-        anchor = f"{name}-{doc.ident}"
-        rows.append(
-            Markup(
-                '<tr id="{}"><td class="date">{}</td><td><strong>{}</strong>'
-                '<div class="sub"><span class="tag {}">{}</span> {}</div></td>{}</tr>'
-            ).format(
-                anchor,
-                doc.date_text,
-                doc.title,
-                doc.kind,
-                tag,
-                doc.note,
-                _files(doc, corpus, links),
-            )
-        )
+    rows = [_brief_row(name, doc, corpus, links) for doc in ordered]
     label = info.label if info else name.title()
     description = info.description if info else ""
     accent = info.accent if info else "#1F3A5F"
@@ -591,6 +574,39 @@ def _audience_card(
         _head(links, "Date", "Brief", "Files"),
         Markup("").join(rows),
     )
+
+
+def _brief_row(name: str, doc: Document, corpus: Corpus | None, links: Links) -> Markup:
+    """A brief's row, as made last time it showed the same: a long-lived process (serve, build
+    --watch) makes again only the rows of what a build wrote."""
+    files = tuple(
+        (fmt, relpath, entry.get("bytes"), entry.get("pages"), entry.get("audience"))
+        for fmt, (relpath, entry) in sorted(doc.files.items())
+    )
+    key = (name, doc.kind, doc.ident, doc.title, doc.date_text, doc.note, files, links)
+    row = _ROWS.get(key)
+    if row is None:
+        tag = "Meeting" if doc.kind == "meeting" else "Agreement" if doc.kind == "agreement" else ""
+        row = Markup(
+            '<tr id="{}"><td class="date">{}</td><td><strong>{}</strong>'
+            '<div class="sub"><span class="tag {}">{}</span> {}</div></td>{}</tr>'
+        ).format(
+            f"{name}-{doc.ident}",
+            doc.date_text,
+            doc.title,
+            doc.kind,
+            tag,
+            doc.note,
+            _files(doc, corpus, links),
+        )
+        if len(_ROWS) > MAX_ROWS_KEPT:
+            _ROWS.clear()
+        _ROWS[key] = row
+    return row
+
+
+MAX_ROWS_KEPT = 50_000
+_ROWS: dict[tuple[Any, ...], Markup] = {}
 
 
 def _problems_card(problems: Sequence[str]) -> Markup:
