@@ -80,7 +80,7 @@ class BuildOptions:
     # after an edit lay out fewer pages; a small dossier is laid out faster whole, 2.7 s against
     # 3.2 s at 10 meetings on 2 cores.)
     whole_up_to: int = 16
-    chapters_per_part: int = 2
+    chapters_per_part: int = 4
     rows_per_part: int = ROWS_PER_PART
     # A long-lived process (build --watch, serve): remember the parsed YAML for the next build,
     # and warm the PDF engine here, once, so that the workers forked for each build start with it
@@ -189,6 +189,8 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
             rows_per_part=max(1, options.rows_per_part),
             warm=options.warm,
         )
+        # Nothing out of date: manifest.json, the cache and index.html already say what they would.
+        settled = not todo and not options.force and _listing_is_current(out, cache, manifest)
         if not options.force:
             todo = [t for t in todo if not _same_content(t, contents, cache, layouts, report)]
         staging = Staging(out)
@@ -206,17 +208,20 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
                     report.written.append(relpath)
                 if rendered.kept:
                     parts_used[str(rendered.task.stem)] = rendered.kept
-            live = {str(t.stem.with_suffix(f".{f}")) for t in tasks for f in t.formats}
-            manifest = {k: v for k, v in manifest.items() if (out / k).exists() or k in live}
-            staging.write(Path("manifest.json"), _manifest_bytes(manifest, stamp))
-            keys = {t.key for t in tasks} | set(cache.values())
-            cache["layouts"] = {k: v for k, v in layouts.items() if k in keys}
-            cache["parts"] = parts_used
-            cache["contents"] = {k: v for k, v in contents.items() if k in live}
-            staging.write(Path(CACHE_NAME), json.dumps(cache, indent=0, sort_keys=True).encode())
-            from ijbrief.site import index_html
+            if not settled:
+                live = {str(t.stem.with_suffix(f".{f}")) for t in tasks for f in t.formats}
+                manifest = {k: v for k, v in manifest.items() if (out / k).exists() or k in live}
+                staging.write(Path("manifest.json"), _manifest_bytes(manifest, stamp))
+                keys = {t.key for t in tasks} | set(cache.values())
+                cache["layouts"] = {k: v for k, v in layouts.items() if k in keys}
+                cache["parts"] = parts_used
+                cache["contents"] = {k: v for k, v in contents.items() if k in live}
+                cache["listing"] = _listing_code()
+                cache_bytes = json.dumps(cache, indent=0, sort_keys=True).encode()
+                staging.write(Path(CACHE_NAME), cache_bytes)
+                from ijbrief.site import index_html
 
-            staging.write(Path("index.html"), index_html(corpus, manifest, stamp, out))
+                staging.write(Path("index.html"), index_html(corpus, manifest, stamp, out))
             staging.commit()
             _STATE["parts"].prune(
                 {key for kept in parts_used.values() for keys in kept.values() for key in keys}
@@ -247,6 +252,17 @@ def _release_merges() -> None:
     """Free what this process's merges left behind."""
     for opened in _OPENED.values():
         opened.release()
+
+
+def _listing_is_current(out: Path, cache: dict[str, Any], manifest: dict[str, Any]) -> bool:
+    """Whether manifest.json and index.html are there, made by this version of the code that
+    makes the page, and list only files that are there."""
+    listed = ("manifest.json", "index.html", *manifest)
+    return cache.get("listing") == _listing_code() and all((out / p).is_file() for p in listed)
+
+
+def _listing_code() -> str:
+    return _digest([Path(__file__).resolve().parent / "site.py"]) + __version__
 
 
 def _same_content(

@@ -439,3 +439,19 @@ def test_an_edit_no_brief_shows_leaves_that_brief_as_it_was(project: Path) -> No
     assert agreement_brief in build(options).written
     html = project / "out" / agreement_brief.replace(".pdf", ".html")
     assert "Dialogue 18" in html.read_text(encoding="utf-8")
+
+
+def test_a_build_with_nothing_to_do_rewrites_nothing(project: Path) -> None:
+    from ijbrief.build import BuildOptions, build
+
+    options = BuildOptions(root=project, formats=("html",), audiences=("student",), quiet=True)
+    build(options)
+    listing = [project / "out" / name for name in ("index.html", "manifest.json")]
+    before = [path.stat().st_mtime_ns for path in listing]
+    assert build(options).written == []
+    assert [path.stat().st_mtime_ns for path in listing] == before
+    # A file gone from out/ is made again, and the listing with it.
+    brief = project / "out/student/briefs/2020-10-07-fmsd-13.html"
+    brief.unlink()
+    assert build(options).written == ["student/briefs/2020-10-07-fmsd-13.html"]
+    assert [path.stat().st_mtime_ns for path in listing] != before
