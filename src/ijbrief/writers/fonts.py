@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import io
 from collections import defaultdict
@@ -49,8 +50,9 @@ def share_fonts(pdf: pikepdf.Pdf, kept: JoinedFonts | None = None) -> list[str]:
             blob_key = "font-" + hashlib.sha256("".join(sorted(programs)).encode()).hexdigest()
             data = kept.get_blob(blob_key) if kept else None
             if data is None:
-                streams = list(programs.values())
-                data = _joined_truetype(streams) if key == "/FontFile2" else _joined_cff(streams)
+                truetype = key == "/FontFile2"
+                joined = _joined_truetype(list(programs.items())) if truetype else None
+                data = joined or _joined_cff(list(programs.values()))
                 if data is None:
                     continue  # programs that cannot be joined stay one per part
                 if kept:
@@ -65,14 +67,17 @@ def share_fonts(pdf: pikepdf.Pdf, kept: JoinedFonts | None = None) -> list[str]:
     return used
 
 
-def _joined_truetype(streams: list[Any]) -> bytes:
-    """A TrueType program with every glyph that any of the subsets has."""
-    fonts = [_font(stream) for stream in streams]
-    base = max(fonts, key=lambda font: font["maxp"].numGlyphs)
+def _joined_truetype(programs: list[tuple[str, Any]]) -> bytes:
+    """A TrueType program with every glyph that any of the subsets (by digest) has. The subsets
+    are only read, so a long-lived process keeps them parsed for the next join; the one that
+    takes the others' glyphs is parsed afresh."""
+    fonts = [(digest, _parsed(digest, stream)) for digest, stream in programs]
+    base_digest, _ = max(fonts, key=lambda pair: pair[1]["maxp"].numGlyphs)
+    base = _font(dict(programs)[base_digest])
     order = base.getGlyphOrder()
     glyf, hmtx = base["glyf"], base["hmtx"]
-    for font in fonts:
-        if font is base:
+    for digest, font in fonts:
+        if digest == base_digest:
             continue
         other_order = font.getGlyphOrder()
         other_glyf, other_hmtx = font["glyf"], font["hmtx"]
@@ -82,12 +87,28 @@ def _joined_truetype(streams: list[Any]) -> bytes:
                 continue
             glyph = other_glyf[other_name]
             if glyph.isComposite():
+                glyph = copy.deepcopy(glyph)  # its components are renamed for the base
                 glyph.expand(other_glyf)
                 for component in glyph.components:
                     component.glyphName = order[font.getGlyphID(component.glyphName)]
             glyf[name] = glyph
             hmtx[name] = other_hmtx[other_name]
     return _saved(base)
+
+
+# Subsets parsed for joining, by digest: a long-lived process joins a font again whenever an edit
+# changes the glyphs one part uses, and parsing every subset again took most of that.
+_PARSED: dict[str, Any] = {}
+MAX_PARSED_KEPT = 4096
+
+
+def _parsed(digest: str, stream: Any) -> Any:
+    font = _PARSED.get(digest)
+    if font is None:
+        if len(_PARSED) >= MAX_PARSED_KEPT:
+            _PARSED.clear()
+        font = _PARSED[digest] = _font(stream)
+    return font
 
 
 def _joined_cff(streams: list[Any]) -> bytes | None:
