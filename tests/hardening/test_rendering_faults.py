@@ -160,3 +160,25 @@ def test_an_unwritable_output_is_a_clean_error(
     code, output = build_only(cli, project, "minister", "sd-18", "--force")
     assert code == 1 and "cannot write: Permission denied" in output and "Traceback" not in output
     assert snapshot(project / "out") == before
+
+
+def _killed_worker(task: object) -> None:
+    """Stands in for rendering in a worker process: the process ends at once, as one that the
+    kernel's out-of-memory killer took would."""
+    os._exit(9)
+
+
+def test_a_worker_that_dies_fails_the_build_with_a_message(
+    project: Path, cli: Cli, snapshot: Snapshot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cli("-C", str(project), "build", "--audience", "minister", "--jobs", "2")[0] == 0
+    before = snapshot(project / "out")
+    meeting = project / "briefs/meetings/2020-10-07-fmsd-13.yaml"
+    meeting.write_text(
+        meeting.read_text(encoding="utf-8").replace("finalised", "settled", 1), encoding="utf-8"
+    )
+    monkeypatch.setattr(build_module, "render_task", _killed_worker)
+    code, output = cli("-C", str(project), "build", "--audience", "minister", "--jobs", "2")
+    assert code == 1 and "a worker process stopped while rendering" in output
+    assert "Traceback" not in output
+    assert snapshot(project / "out") == before
