@@ -25,7 +25,7 @@ from concurrent.futures import (
 )
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ijbrief import __version__
 from ijbrief.assemble import PARTS_DIR, Assembly, LayoutPart, PartStore
@@ -38,6 +38,9 @@ from ijbrief.parts import ROWS_PER_PART, PartLayout, cut
 from ijbrief.progress import Progress
 from ijbrief.select import Filters, prepared_date
 from ijbrief.textfmt import iso_prefix
+
+if TYPE_CHECKING:  # the writers import the engines: only when a merge is made
+    from ijbrief.writers.pdf_merge import Merging
 
 CACHE_NAME = ".ijbrief-cache.json"
 # Modules that cannot change a rendered document, so editing them invalidates nothing.
@@ -726,13 +729,11 @@ def render_part(root: Path, name: str, html: str) -> PartLayout:
 def _merge_begin(stem: str, folder: Path, keys: list[str], footer_key: str) -> None:
     """Start merging a dossier with the leading parts already laid out, while the rest are
     (runs in the merger; ``_merge_stored`` goes on from there if its parts begin the same)."""
-    from ijbrief.writers.pdf_merge import Merging, OpenParts
-
     store = PartStore(folder)
     footer = store.get(footer_key)
     if footer is None:
         return
-    merging = Merging(_OPENED.setdefault(stem, OpenParts()), footer.pdf)
+    merging = _new_merging(stem, footer.pdf)
     for key in keys:
         layout = store.get(key)
         if layout is None:
@@ -746,15 +747,13 @@ def _merge_stored(
 ) -> tuple[bytes, list[str]]:
     """Merge a dossier's parts as stored (runs in a long-lived process's merger, which keeps
     them in memory, and their PDFs open, for its next merge)."""
-    from ijbrief.writers.pdf_merge import Merging, OpenParts
-
     store = PartStore(folder)
-    footer = store.get(footer_key)
     begun_with, merging = _MERGING.pop(stem, (None, None))
     if merging is None or begun_with != footer_key or keys[: len(merging.keys)] != merging.keys:
+        footer = store.get(footer_key)
         if footer is None:
             raise RenderError(f"{stem}: its footer sample went missing from {folder}")
-        merging = Merging(_OPENED.setdefault(stem, OpenParts()), footer.pdf)
+        merging = _new_merging(stem, footer.pdf)
     for key in keys[len(merging.keys) :]:
         layout = store.get(key)
         if layout is None:
@@ -766,8 +765,15 @@ def _merge_stored(
     return merged
 
 
+def _new_merging(stem: str, footer_sample: bytes) -> Merging:
+    """A merge of a dossier, with the parts this process has open for it."""
+    from ijbrief.writers.pdf_merge import Merging, OpenParts
+
+    return Merging(_OPENED.setdefault(stem, OpenParts()), footer_sample)
+
+
 # Merges begun in the merger, by dossier: with which footer sample.
-_MERGING: dict[str, tuple[str, Any]] = {}
+_MERGING: dict[str, tuple[str, Merging]] = {}
 # What each dossier was last merged from, in the merger: the parts it keeps in memory.
 _MERGED_FROM: dict[str, set[str]] = {}
 

@@ -50,9 +50,11 @@ def share_fonts(pdf: pikepdf.Pdf, kept: JoinedFonts | None = None) -> list[str]:
             blob_key = "font-" + hashlib.sha256("".join(sorted(programs)).encode()).hexdigest()
             data = kept.get_blob(blob_key) if kept else None
             if data is None:
-                truetype = key == "/FontFile2"
-                joined = _joined_truetype(list(programs.items())) if truetype else None
-                data = joined or _joined_cff(list(programs.values()))
+                data = (
+                    _joined_truetype(list(programs.items()))
+                    if key == "/FontFile2"
+                    else _joined_cff(list(programs.values()))
+                )
                 if data is None:
                     continue  # programs that cannot be joined stay one per part
                 if kept:

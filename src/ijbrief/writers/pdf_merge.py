@@ -77,7 +77,6 @@ class Merging:
 
     def __init__(self, opened: OpenParts, footer_sample: bytes | None) -> None:
         self.opened = opened
-        self.footer_sample = footer_sample
         self.pdf = pdf = pikepdf.new()
         opened.done_with.append(pdf)
         self.footer = (_footer(pdf, footer_sample, opened) if footer_sample else None) or (
