@@ -36,7 +36,7 @@ from ijbrief.errors import IjbriefError, RenderError
 from ijbrief.outputs import Staging, locked
 from ijbrief.parts import ROWS_PER_PART, PartLayout, cut
 from ijbrief.progress import Progress
-from ijbrief.select import Filters, prepared_date
+from ijbrief.select import Filters, KeptViews, prepared_date
 from ijbrief.textfmt import iso_prefix
 
 if TYPE_CHECKING:  # the writers import the engines: only when a merge is made
@@ -192,6 +192,13 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
             rows_per_part=max(1, options.rows_per_part),
             warm=options.warm,
         )
+        # Where each brief fit last time: its fit starts there.
+        _STATE["fitted"] = {
+            str(task.stem): layouts[key]["layouts"]
+            for task in todo
+            if (key := cache.get(str(task.stem.with_suffix(f".{task.formats[0]}")))) in layouts
+            and "layouts" in layouts[key]
+        }
         # Nothing out of date: manifest.json, the cache and index.html already say what they would.
         settled = not todo and not options.force and _listing_is_current(out, cache, manifest)
         if not options.force:
@@ -213,14 +220,14 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
                     parts_used[str(rendered.task.stem)] = rendered.kept
             if not settled:
                 live = {str(t.stem.with_suffix(f".{f}")) for t in tasks for f in t.formats}
-                manifest = {k: v for k, v in manifest.items() if (out / k).exists() or k in live}
+                manifest = {k: v for k, v in manifest.items() if k in live or (out / k).exists()}
                 staging.write(Path("manifest.json"), _manifest_bytes(manifest, stamp))
                 keys = {t.key for t in tasks} | set(cache.values())
                 cache["layouts"] = {k: v for k, v in layouts.items() if k in keys}
                 cache["parts"] = parts_used
                 cache["contents"] = {k: v for k, v in contents.items() if k in live}
                 cache["listing"] = _listing_code()
-                cache_bytes = json.dumps(cache, indent=0, sort_keys=True).encode()
+                cache_bytes = json.dumps(cache, sort_keys=True, separators=(",", ":")).encode()
                 staging.write(Path(CACHE_NAME), cache_bytes)
                 from ijbrief.site import index_html
 
@@ -348,6 +355,7 @@ def warm_up(options: BuildOptions) -> None:
             stamp=_stamp(corpus, options.prepared),
             filters=options.filters,
             audiences=audiences,
+            warm=True,
         )
         dossiers = [_composer(audience.name).dossier_html({}) for audience in audiences]
         if "pdf" in options.formats:
@@ -648,6 +656,7 @@ def _executor(jobs: int, yielding: bool = False) -> ProcessPoolExecutor:
 
 def _start_worker(yielding: bool) -> None:
     _limit_worker_memory()
+    gc.freeze()  # what it inherits: a collection would walk it all, and copy every page it is on
     if yielding:
         os.nice(YIELDING_NICENESS)
 
@@ -836,12 +845,21 @@ def _limit_worker_memory() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+# A long-lived process's meeting views, by project and audience, for its next build.
+_KEPT_VIEWS: dict[tuple[str, str], KeptViews] = {}
+
+
 def _composer(audience_name: str) -> Composer:
     composers: dict[str, Composer] = _STATE.setdefault("composers", {})
     if audience_name not in composers:
         audience = next(a for a in _STATE["audiences"] if a.name == audience_name)
+        kept = (
+            _KEPT_VIEWS.setdefault((str(_STATE["root"]), audience_name), KeptViews())
+            if _STATE.get("warm")
+            else None
+        )
         composers[audience_name] = Composer(
-            _STATE["root"], _STATE["corpus"], audience, _STATE["stamp"], _STATE["filters"]
+            _STATE["root"], _STATE["corpus"], audience, _STATE["stamp"], _STATE["filters"], kept
         )
     return composers[audience_name]
 
@@ -895,6 +913,7 @@ def _render(task: Task) -> Rendered:
             composer.audience.spec.fit,
             lambda sections, scale: composer.brief_html(view, sections, scale),
             lambda html: engine.layout(html, name),
+            start=_STATE.get("fitted", {}).get(str(task.stem), 1),
         )
         html, document, scale = fitted.html, fitted.document, fitted.scale
         result.fit = fitted.decisions()
@@ -1021,12 +1040,15 @@ def _filters_entry(filters: Filters) -> dict[str, Any]:
 
 
 def _manifest_bytes(outputs: dict[str, Any], stamp: Stamp) -> bytes:
-    document = {
-        "generator": f"ijbrief {__version__}",
-        "prepared": stamp.prepared.isoformat(),
-        "outputs": dict(sorted(outputs.items())),
-    }
-    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
+    """The manifest, one output to a line (json's indented output is made by its slow encoder)."""
+    head = {"generator": f"ijbrief {__version__}", "prepared": stamp.prepared.isoformat()}
+    lines = [f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in head.items()]
+    entries = [
+        f"    {json.dumps(path, ensure_ascii=False)}: {json.dumps(entry, ensure_ascii=False)}"
+        for path, entry in sorted(outputs.items())
+    ]
+    lines.append('  "outputs": {\n' + ",\n".join(entries) + "\n  }")
+    return ("{\n" + ",\n".join(lines) + "\n}\n").encode()
 
 
 def _read_json(path: Path) -> dict[str, Any]:

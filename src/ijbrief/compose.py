@@ -17,6 +17,7 @@ from ijbrief.select import (
     Citations,
     Edition,
     Filters,
+    KeptViews,
     agreement_view,
     glossary_for,
     meeting_view,
@@ -64,7 +65,13 @@ class Composer:
     """Renders the HTML of every document one audience gets from one corpus and filter set."""
 
     def __init__(
-        self, project: Path, corpus: Corpus, audience: Audience, stamp: Stamp, filters: Filters
+        self,
+        project: Path,
+        corpus: Corpus,
+        audience: Audience,
+        stamp: Stamp,
+        filters: Filters,
+        kept_views: KeptViews | None = None,
     ) -> None:
         self.project = project
         self.corpus = corpus
@@ -75,11 +82,12 @@ class Composer:
             project, audience, {"md": md_inline, "css": css_string}, trusted=(Citations,)
         )
         self.edition = Edition(audience)
-        self.meetings = {
-            m.id: meeting_view(corpus, m, self.edition)
-            for m in corpus.meetings.values()
-            if filters.meeting(m)
-        }
+        meetings = [m for m in corpus.meetings.values() if filters.meeting(m)]
+        self.meetings = (
+            kept_views.views(corpus, meetings, self.edition)
+            if kept_views is not None
+            else {m.id: meeting_view(corpus, m, self.edition) for m in meetings}
+        )
         self.agreements = {
             a.id: agreement_view(corpus, a, self.edition)
             for a in corpus.agreements.values()

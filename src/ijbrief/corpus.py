@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import datetime as dt
 import difflib
 import functools
 import re
@@ -40,6 +42,8 @@ AGREEMENTS = Path("briefs/agreements")
 # C0/C1 controls other than tab and newline, lone surrogates and the two non-characters.
 _FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 R = TypeVar("R", bound=Record)
+# A series' meetings in date order, and their dates.
+_Series = tuple[list[Meeting], list[dt.date]]
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _TYPOGRAPHY = str.maketrans(
     {
@@ -72,24 +76,33 @@ class Corpus:
     files: dict[str, str] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)
     quotations_verified: int = 0
-    _by_series: tuple[tuple[int, int], dict[str, list[Meeting]]] | None = field(
+    # The registry files' records as loaded: a long-lived process gets the same objects for
+    # files that did not change (see KeptViews).
+    registries: tuple[object, ...] = ()
+    _by_series: tuple[tuple[int, int], dict[str, _Series]] | None = field(
         default=None, init=False, repr=False
     )
 
     def previous_in_series(self, meeting: Meeting) -> Meeting | None:
-        """The latest earlier meeting of the same series, if the corpus has one."""
-        earlier = [m for m in self._series()[meeting.series] if m.date < meeting.date]
-        return max(earlier, key=lambda m: m.date, default=None)
+        """The latest earlier meeting of the same series, if the corpus has one (of two on the
+        same day, the first in the corpus's order)."""
+        meetings, dates = self._series()[meeting.series]
+        before = bisect.bisect_left(dates, meeting.date)
+        if not before:
+            return None
+        return meetings[bisect.bisect_left(dates, dates[before - 1])]
 
-    def _series(self) -> dict[str, list[Meeting]]:
+    def _series(self) -> dict[str, _Series]:
         # Asked for every meeting: grouping once keeps that linear in the number of meetings.
         # The loader fills and then replaces the meetings dict: group again if it changed.
         key = (id(self.meetings), len(self.meetings))
         if self._by_series is None or self._by_series[0] != key:
             groups: dict[str, list[Meeting]] = {}
-            for m in self.meetings.values():
+            # Sorting is stable: meetings on the same day keep the corpus's order.
+            for m in sorted(self.meetings.values(), key=lambda m: m.date):
                 groups.setdefault(m.series, []).append(m)
-            self._by_series = (key, groups)
+            series = {name: (group, [m.date for m in group]) for name, group in groups.items()}
+            self._by_series = (key, series)
         return self._by_series[1]
 
     def steps_since_previous(self, meeting: Meeting) -> list[tuple[Agreement, StatusStep]]:
@@ -147,6 +160,7 @@ class _Collector:
         self.known_references = _last_references if self.known else {}
         self.references: dict[int, tuple[Any, list[tuple[YamlPath, str, str]]]] = {}
         self.problems: list[Problem] = []
+        self.folders: dict[Path, bool] = {}
         self.documents: dict[str, Document] = {}
         # Kinds of id whose registry could not be loaded: references to them are not checked,
         # so one broken registry does not bury its own error under hundreds of "unknown id"s.
@@ -162,7 +176,7 @@ class _Collector:
         bytes are what they were at the last load in this process is not parsed again."""
         path = self.root / relpath
         display = str(relpath)
-        if not _inside(path, self.root):
+        if not self.inside(path):
             self.add(Location(display), "refused: the file lies outside the project (symlink?)")
             return None, None
         try:
@@ -187,6 +201,16 @@ class _Collector:
         if known.doc is not None:
             self.documents[display] = known.doc
         return known.doc, known.record
+
+    def inside(self, path: Path) -> bool:
+        """Whether a file of the project resolves inside it: its folder is resolved once a load,
+        the file itself only when it is a link."""
+        if path.is_symlink():
+            return _inside(path, self.root)
+        inside = self.folders.get(path.parent)
+        if inside is None:
+            inside = self.folders[path.parent] = _inside(path.parent, self.root)
+        return inside
 
     def scan_text(self, doc: Document, value: Any, path: YamlPath) -> None:
         if isinstance(value, dict):
@@ -433,6 +457,7 @@ def load_corpus(root: Path, *, remember: bool = False) -> Corpus:
         sorted(corpus.agreements.items(), key=lambda kv: (kv[1].status_history[0].date, kv[0]))
     )
 
+    corpus.registries = (catalogue, people, topics, glossary)
     _check_references(c, corpus, catalogue, str(CATALOGUE))
     _check_registries(c, corpus, people, glossary)
     for meeting in corpus.meetings.values():

@@ -12,7 +12,9 @@ from ijbrief.errors import RenderError
 
 @dataclass
 class Fitted:
-    """The layout that fits, and the decisions taken to get there (recorded in the manifest)."""
+    """The layout that fits, and the decisions taken to get there (recorded in the manifest):
+    ``layouts`` is the step of the plan that fit, the layouts a search from full size makes;
+    ``laid_out`` is how many this search made."""
 
     html: str
     document: Any
@@ -20,6 +22,7 @@ class Fitted:
     sections: list[Section]
     dropped: list[str] = field(default_factory=list)
     layouts: int = 1
+    laid_out: int = 1
 
     def decisions(self) -> dict[str, Any]:
         return {"scale": round(self.scale, 3), "dropped": self.dropped, "layouts": self.layouts}
@@ -41,12 +44,16 @@ def fit_one_page(
     fit: Fit,
     render: Callable[[Sequence[Section], float], str],
     layout: Callable[[str], Any],
+    start: int = 1,
 ) -> Fitted:
     """Find the first layout that is one page: full size first, tighter type next, then fewer
-    optional sections (lowest priority first, at the tightest scale). Raise if none fits."""
+    optional sections (lowest priority first, at the tightest scale). Raise if none fits.
+
+    Each step of that plan shows no more than the one before, so the steps that fit run from
+    the first that does to the end. ``start`` is the step to try first (where this brief fit
+    last time): if it fits, the steps before it are tried back to the first that does not; if
+    not, the search goes on after it. The step found is the one a search from full size finds."""
     kept = list(sections)
-    last_pages = 0
-    overflow = ""
     plan: list[tuple[float, list[Section], list[str]]] = [(s, kept, []) for s in scales(fit)]
     tightest = plan[-1][0]
     dropped: list[str] = []
@@ -55,17 +62,33 @@ def fit_one_page(
     ):
         dropped = [*dropped, section.id]
         plan.append((tightest, [s for s in kept if s.id not in dropped], dropped))
-    for attempts, (scale, chosen, dropping) in enumerate(plan, start=1):
+    laid_out = 0
+    last: Any = None
+
+    def attempt(step: int) -> Fitted | None:
+        nonlocal laid_out, last
+        scale, chosen, dropping = plan[step - 1]
         html = render(chosen, scale)
-        document = layout(html)
-        last_pages = len(document.pages)
-        if last_pages == 1:
-            return Fitted(html, document, scale, list(chosen), list(dropping), attempts)
-        overflow = _overflow(document)
+        last = layout(html)
+        laid_out += 1
+        if len(last.pages) != 1:
+            return None
+        return Fitted(html, last, scale, list(chosen), list(dropping), step)
+
+    step = min(max(start, 1), len(plan))
+    found = attempt(step)
+    while found is not None and step > 1 and (earlier := attempt(step - 1)) is not None:
+        found, step = earlier, step - 1
+    while found is None and step < len(plan):
+        step += 1
+        found = attempt(step)
+    if found is not None:
+        found.laid_out = laid_out
+        return found
     raise RenderError(
         f"{name}: does not fit one page even at {tightest:.0%} type with every optional section "
-        f"dropped: {last_pages} pages, overflowing by {overflow}; shorten the text or mark more "
-        "sections optional in audience.yaml"
+        f"dropped: {len(last.pages)} pages, overflowing by {_overflow(last)}; shorten the text "
+        "or mark more sections optional in audience.yaml"
     )
 
 

@@ -237,6 +237,55 @@ def meeting_view(corpus: Corpus, meeting: Meeting, edition: Edition) -> dict[str
     return view
 
 
+@dataclass
+class _Kept:
+    meeting: Meeting
+    where: str
+    previous: Meeting | None
+    view: dict[str, Any]
+    omitted: list[str]
+
+
+class KeptViews:
+    """One audience's meeting views, kept by a long-lived process from one build to the next.
+    A view is made again only when something it shows may have changed: its meeting's record
+    or file name, or which record is the previous meeting of its series (a file that did not
+    change loads as the same frozen record). A change to the registries, to any agreement or to
+    the audience makes every view again."""
+
+    def __init__(self) -> None:
+        self.shared: tuple[Any, ...] = ()
+        self.kept: dict[str, _Kept] = {}
+
+    def views(
+        self, corpus: Corpus, meetings: Iterable[Meeting], edition: Edition
+    ) -> dict[str, dict[str, Any]]:
+        """The views of ``meetings``, in order; what they leave out is added to ``edition``."""
+        shared = (edition.audience.spec, *corpus.registries, *corpus.agreements.values())
+        same = len(shared) == len(self.shared) and shared[0] == self.shared[0]
+        if not (same and all(a is b for a, b in zip(shared[1:], self.shared[1:], strict=True))):
+            self.kept = {}
+        kept: dict[str, _Kept] = {}
+        for meeting in meetings:
+            where = corpus.files[meeting.id]
+            previous = corpus.previous_in_series(meeting)
+            entry = self.kept.get(meeting.id)
+            if (
+                entry is None
+                or entry.meeting is not meeting
+                or entry.where != where
+                or entry.previous is not previous
+            ):
+                start = len(edition.omitted)
+                view = meeting_view(corpus, meeting, edition)
+                entry = _Kept(meeting, where, previous, view, edition.omitted[start:])
+            else:
+                edition.omitted.extend(entry.omitted)
+            kept[meeting.id] = entry
+        self.shared, self.kept = shared, kept
+        return {ident: entry.view for ident, entry in kept.items()}
+
+
 def _changes(corpus: Corpus, meeting: Meeting, by_topic: dict[str, Any]) -> dict[str, Any] | None:
     previous = corpus.previous_in_series(meeting)
     if previous is None:

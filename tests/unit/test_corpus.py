@@ -532,6 +532,15 @@ def test_symlink_out_of_the_project_is_refused(project: Path, tmp_path: Path) ->
     assert not any("unknown meeting id 'two-plus-two-2'" in p.message for p in found), found
 
 
+def test_a_folder_linked_out_of_the_project_is_refused(project: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "meetings"
+    shutil.copytree(project / "briefs/meetings", outside)
+    shutil.rmtree(project / "briefs/meetings")
+    (project / "briefs/meetings").symlink_to(outside)
+    refused = {p.location.path for p in errors(project) if "outside the project" in p.message}
+    assert M2022 in refused and M2026 in refused
+
+
 # --- text hygiene: control characters, surrogates, non-characters, bidi ---------------------
 
 
