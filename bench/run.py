@@ -182,6 +182,7 @@ def watched_rebuilds(root: Path) -> dict[str, float]:
         wait_for(r"^ijbrief: watching")
         for which in EDITS:
             for undo in (False, True):
+                time.sleep(1)  # a person saves into an idle watcher, not as a rebuild ends
                 saved = time.perf_counter()
                 edit(root, which, undo)
                 seconds = float(wait_for(r"^built .* in ([0-9.]+)s")[1])

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ijbrief.build import BuildOptions
 
 FORMATS = ("pdf", "docx", "html", "all")
-WATCH_INTERVAL = 0.25  # seconds between looks at the project's files
+WATCH_INTERVAL = 1.0  # seconds between looks at the files' stat, besides the system's reports
 
 
 def _date(text: str) -> dt.date:

@@ -82,6 +82,9 @@ class Corpus:
     _by_series: tuple[tuple[int, int], dict[str, _Series]] | None = field(
         default=None, init=False, repr=False
     )
+    _by_agreement: tuple[tuple[int, int], dict[str, set[str]]] | None = field(
+        default=None, init=False, repr=False
+    )
 
     def previous_in_series(self, meeting: Meeting) -> Meeting | None:
         """The latest earlier meeting of the same series, if the corpus has one (of two on the
@@ -121,12 +124,20 @@ class Corpus:
     def meetings_moving(self, agreement: Agreement) -> list[Meeting]:
         """Meetings at which a status step of ``agreement`` happened or which touched it."""
         ids = {step.meeting for step in agreement.status_history if step.meeting}
-        ids |= {
-            m.id
-            for m in self.meetings.values()
-            if any(agreement.id in o.agreements for o in m.outcomes)
-        }
+        ids |= self._touching().get(agreement.id, set())
         return sorted((self.meetings[i] for i in ids), key=lambda m: m.date)
+
+    def _touching(self) -> dict[str, set[str]]:
+        """The meetings whose outcomes name each agreement, grouped once (as ``_series``)."""
+        key = (id(self.meetings), len(self.meetings))
+        if self._by_agreement is None or self._by_agreement[0] != key:
+            touching: dict[str, set[str]] = {}
+            for m in self.meetings.values():
+                for outcome in m.outcomes:
+                    for agreement in outcome.agreements:
+                        touching.setdefault(agreement, set()).add(m.id)
+            self._by_agreement = (key, touching)
+        return self._by_agreement[1]
 
 
 @dataclass(frozen=True)

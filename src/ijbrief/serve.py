@@ -10,8 +10,9 @@ Routes (GET and HEAD only, except ``POST /build``):
 ``/status``           the automatic rebuild's status and a counter of finished builds (JSON)
 
 A worker thread runs builds one after another (``build()`` skips what is up to date and writes
-atomically under a lock on out/); a watcher thread polls briefs/, templates/ and seeds/ every
-second and rebuilds what out/ already holds when they change.
+atomically under a lock on out/); a watcher thread hears of changes to briefs/, templates/ and
+seeds/ as the system reports them (and looks every second besides) and rebuilds what out/
+already holds when they change.
 """
 
 from __future__ import annotations
@@ -521,16 +522,20 @@ class Service:
 
     def start(self, watch: bool) -> None:
         if watch and self.watcher is None:
-            self.watcher = threading.Thread(target=self._watch, name="ijbrief-watch", daemon=True)
+            since = signature(self.root, self.out)  # edits from now on count, even before it runs
+            self.watcher = threading.Thread(
+                target=self._watch, args=(since,), name="ijbrief-watch", daemon=True
+            )
             self.watcher.start()
 
-    def _watch(self) -> None:
+    def _watch(self, since: Signature | None) -> None:
         while not self.stopping.is_set():
             try:
-                for _ in changes(self.root, self.out, self.poll_interval, self.stopping):
+                for _ in changes(self.root, self.out, self.poll_interval, self.stopping, since):
                     self.start_rebuild()
             except Exception:  # never let the watcher die
                 traceback.print_exc()
+            since = None
 
     def close(self) -> None:
         """Stop watching, drop queued builds and let a running one finish (it is seconds)."""
