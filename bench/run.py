@@ -330,17 +330,18 @@ def report(rows: list[dict[str, float]]) -> str:
         "After one meeting's text changes (an outcome point of the 18th Strategic Dialogue, then",
         "its summary, which the dossier's overview table shows too): `ijbrief build` in a new",
         "process; `ijbrief build --watch` as it reports the rebuild (and from the save to the end",
-        "of the rebuild, which adds its polling); Typst recompiling the same change in a warm",
-        "compiler, on the dossier converted by pandoc with the same page setup, fonts and contents:",
+        "of the rebuild, which adds the watcher's wait for the file to settle); Typst recompiling",
+        "the same change in a warm compiler, on the dossier converted by pandoc with the same",
+        "page setup, fonts and contents:",
         "",
         "| N | new process, outcome | watched, outcome | watched, summary | Typst, warm |",
         "|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {int(r['N'])} | {r['one_change_s']:.1f} | {r['watch_outcome_s']:.1f} "
-            f"({r['watch_outcome_wall_s']:.1f}) | {r['watch_summary_s']:.1f} "
-            f"({r['watch_summary_wall_s']:.1f}) | {r['typst_incremental_s']:.2f} |"
+            f"| {int(r['N'])} | {r['one_change_s']:.1f} | {r['watch_outcome_s']:.2f} "
+            f"({r['watch_outcome_wall_s']:.2f}) | {r['watch_summary_s']:.2f} "
+            f"({r['watch_summary_wall_s']:.2f}) | {r['typst_incremental_s']:.2f} |"
         )
     lines += ["", "Raw numbers:", "", "```json", json.dumps(rows, indent=1), "```", ""]
     return "\n".join(lines)

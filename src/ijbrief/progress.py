@@ -73,7 +73,7 @@ class Progress:
             self.live.stop()
         if not self.quiet:
             self._line(
-                f"built {len(report.written)} file(s), {len(report.skipped)} up to date, in {report.seconds:.1f}s"
+                f"built {len(report.written)} file(s), {len(report.skipped)} up to date, in {report.seconds:.2f}s"
             )
 
     def _line(self, text: str) -> None:
