@@ -558,7 +558,7 @@ def _run(tasks: list[Task], jobs: int, progress: Progress) -> Iterator[Rendered]
     # wait on the briefs' only for processor time: the briefs give way.
     resident = _RESIDENT.get(str(_STATE["root"])) if parallel else None
     with (
-        _executor(jobs, yielding=resident is not None) if parallel else _Inline() as pool,
+        _not_waited_for(_executor(jobs, resident is not None)) if parallel else _Inline() as pool,
         ThreadPoolExecutor(1) if parallel else _Inline() as assembling,
     ):
         assemblies: list[tuple[Task, Assembly]] = []
@@ -652,6 +652,16 @@ def _executor(jobs: int, yielding: bool = False) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(
         jobs, mp_context=context, initializer=_start_worker, initargs=(yielding,)
     )
+
+
+@contextlib.contextmanager
+def _not_waited_for(pool: ProcessPoolExecutor) -> Iterator[ProcessPoolExecutor]:
+    """A pool whose workers, once it is done with, exit on their own: exiting a process forked
+    from a large heap takes a while, and the build's end need not wait for it."""
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _start_worker(yielding: bool) -> None:

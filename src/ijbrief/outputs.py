@@ -34,6 +34,10 @@ def locked(out: Path, wait: bool = True) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_EX)
         yield
     finally:
+        # Unlocked, not only closed: worker processes forked meanwhile share the open file, and
+        # closing this copy would leave it locked until the last of them exits.
+        with contextlib.suppress(OSError):
+            fcntl.flock(handle, fcntl.LOCK_UN)
         handle.close()
 
 
