@@ -58,7 +58,9 @@ FORMAT_ORDER = ("html", "pdf", "docx")
 # Briefs sent to the worker pool ahead of the one awaited, per worker, while a dossier in parts
 # is being assembled.
 BRIEFS_AHEAD = 4
-YIELDING_NICENESS = 10
+# How far a long-lived process's brief workers give way to its dossier workers: all the way (at
+# 10 instead, a watched rebuild at N = 500 took a median 1.06 s against 1.03 s, over 32 edits).
+YIELDING_NICENESS = 19
 
 
 @dataclass(frozen=True)
