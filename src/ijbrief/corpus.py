@@ -8,10 +8,10 @@ import difflib
 import functools
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
 
@@ -42,6 +42,7 @@ AGREEMENTS = Path("briefs/agreements")
 # C0/C1 controls other than tab and newline, lone surrogates and the two non-characters.
 _FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 R = TypeVar("R", bound=Record)
+T = TypeVar("T")
 # A series' meetings in date order, and their dates.
 _Series = tuple[list[Meeting], list[dt.date]]
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
@@ -79,11 +80,9 @@ class Corpus:
     # The registry files' records as loaded: a long-lived process gets the same objects for
     # files that did not change (see KeptViews).
     registries: tuple[object, ...] = ()
-    _by_series: tuple[tuple[int, int], dict[str, _Series]] | None = field(
-        default=None, init=False, repr=False
-    )
-    _by_agreement: tuple[tuple[int, int], dict[str, set[str]]] | None = field(
-        default=None, init=False, repr=False
+    # Indexes over the meetings, with the meetings dict each was made from (see _indexed).
+    _indexes: dict[str, tuple[tuple[int, int], Any]] = field(
+        default_factory=dict, init=False, repr=False
     )
 
     def previous_in_series(self, meeting: Meeting) -> Meeting | None:
@@ -95,18 +94,24 @@ class Corpus:
             return None
         return meetings[bisect.bisect_left(dates, dates[before - 1])]
 
-    def _series(self) -> dict[str, _Series]:
-        # Asked for every meeting: grouping once keeps that linear in the number of meetings.
-        # The loader fills and then replaces the meetings dict: group again if it changed.
+    def _indexed(self, name: str, make: Callable[[], T]) -> T:
+        """An index over the meetings, asked for every meeting: made once, and again only when
+        the meetings dict changed (the loader fills one, then replaces it, sorted)."""
         key = (id(self.meetings), len(self.meetings))
-        if self._by_series is None or self._by_series[0] != key:
+        known = self._indexes.get(name)
+        if known is None or known[0] != key:
+            known = self._indexes[name] = (key, make())
+        return cast(T, known[1])
+
+    def _series(self) -> dict[str, _Series]:
+        def by_series() -> dict[str, _Series]:
             groups: dict[str, list[Meeting]] = {}
             # Sorting is stable: meetings on the same day keep the corpus's order.
             for m in sorted(self.meetings.values(), key=lambda m: m.date):
                 groups.setdefault(m.series, []).append(m)
-            series = {name: (group, [m.date for m in group]) for name, group in groups.items()}
-            self._by_series = (key, series)
-        return self._by_series[1]
+            return {name: (group, [m.date for m in group]) for name, group in groups.items()}
+
+        return self._indexed("series", by_series)
 
     def steps_since_previous(self, meeting: Meeting) -> list[tuple[Agreement, StatusStep]]:
         """Every agreement's status steps after the previous meeting of the series, up to this
@@ -128,16 +133,17 @@ class Corpus:
         return sorted((self.meetings[i] for i in ids), key=lambda m: m.date)
 
     def _touching(self) -> dict[str, set[str]]:
-        """The meetings whose outcomes name each agreement, grouped once (as ``_series``)."""
-        key = (id(self.meetings), len(self.meetings))
-        if self._by_agreement is None or self._by_agreement[0] != key:
+        """The meetings whose outcomes name each agreement."""
+
+        def by_agreement() -> dict[str, set[str]]:
             touching: dict[str, set[str]] = {}
             for m in self.meetings.values():
                 for outcome in m.outcomes:
                     for agreement in outcome.agreements:
                         touching.setdefault(agreement, set()).add(m.id)
-            self._by_agreement = (key, touching)
-        return self._by_agreement[1]
+            return touching
+
+        return self._indexed("touching", by_agreement)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -56,7 +57,7 @@ def changes(
     from watchfiles import watch
 
     folders = [root / name for name in WATCHED if (root / name).is_dir()]
-    looked = 0.0
+    looked = -math.inf  # not yet: look at once
     for reported in watch(
         *(folders or [root]),
         recursive=bool(folders),
