@@ -33,6 +33,7 @@ from ijbrief.audiences import Audience, discover, load_audience, template_roots
 from ijbrief.compose import Composer, Stamp
 from ijbrief.corpus import CATALOGUE, GLOSSARY, PEOPLE, TOPICS, Corpus, load_corpus
 from ijbrief.errors import IjbriefError, RenderError
+from ijbrief.heap import collector_paused, collector_running, frozen
 from ijbrief.outputs import Staging, locked
 from ijbrief.parts import ROWS_PER_PART, PartLayout, cut
 from ijbrief.progress import Progress
@@ -52,6 +53,7 @@ _NOT_RENDERING = {
     "progress.py",
     "authoring.py",
     "watching.py",
+    "heap.py",
     "__main__.py",
 }
 FORMAT_ORDER = ("html", "pdf", "docx")
@@ -148,7 +150,13 @@ _STATE: dict[str, Any] = {}
 
 
 def build(options: BuildOptions, progress: Progress | None = None) -> BuildReport:
-    """Validate, plan and render; commit every output only when all of them succeeded."""
+    """Validate, plan and render; commit every output only when all of them succeeded. The
+    cycle collector runs only while documents are laid out (see ``heap``)."""
+    with collector_paused():
+        return _build(options, progress)
+
+
+def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
     started = time.perf_counter()
     root = options.root.resolve()
     corpus = load_corpus(root, remember=options.warm)
@@ -158,7 +166,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
     out = options.out_dir.resolve()
     progress = progress or Progress(quiet=options.quiet)
     report = BuildReport()
-    with locked(out), _heap_frozen():
+    with locked(out), frozen():
         cache = _read_json(out / CACHE_NAME)
         manifest = _read_json(out / "manifest.json").get("outputs", {})
         tasks = _plan(root, corpus, audiences, options, stamp)
@@ -398,19 +406,6 @@ def _settle_merger() -> None:
     _release_merges()
     gc.collect()
     gc.freeze()
-
-
-@contextlib.contextmanager
-def _heap_frozen() -> Iterator[None]:
-    """Keep the garbage collector off what a build keeps to its end (the corpus, views, the
-    composed dossier, remembered YAML and parts): its full collections walked all of it again
-    and again, here and in every forked worker. Let go after the build, so a long-lived process
-    can collect what the build left behind."""
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def _audiences(root: Path, names: Iterable[str]) -> list[Audience]:
@@ -668,6 +663,7 @@ def _not_waited_for(pool: ProcessPoolExecutor) -> Iterator[ProcessPoolExecutor]:
 
 def _start_worker(yielding: bool) -> None:
     _limit_worker_memory()
+    gc.enable()  # it lays out documents, and may be forked from a build that runs without
     gc.freeze()  # what it inherits: a collection would walk it all, and copy every page it is on
     if yielding:
         os.nice(YIELDING_NICENESS)
@@ -742,7 +738,7 @@ def _assembled(task: Task, assembly: Assembly, layout_part: LayoutPart) -> Rende
 
 def render_part(root: Path, name: str, html: str) -> PartLayout:
     """Lay out one part of a dossier (runs in a worker process), within the time limit."""
-    with _within_limits(name):
+    with collector_running(), _within_limits(name):
         layout: PartLayout = _pdf_engine(root).part(html, name)
         return layout
 
@@ -888,7 +884,7 @@ def _pdf_engine(root: Path | None = None) -> Any:
 
 def render_task(task: Task) -> Rendered:
     """Render one document in every requested format (runs in a worker process), within limits."""
-    with _within_limits(f"{task.audience}/{task.kind} {task.ident}"):
+    with collector_running(), _within_limits(f"{task.audience}/{task.kind} {task.ident}"):
         return _render(task)
 
 

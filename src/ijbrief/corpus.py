@@ -16,6 +16,7 @@ from typing import Any, TypeVar, cast
 from pydantic import BaseModel, ValidationError
 
 from ijbrief.errors import InputError, Location, Problem
+from ijbrief.heap import collector_paused
 from ijbrief.model import (
     Agreement,
     Catalogue,
@@ -414,7 +415,11 @@ def load_corpus(root: Path, *, remember: bool = False) -> Corpus:
     """Load and validate the whole corpus under ``root``; raise InputError listing every problem.
     With ``remember``, keep the parsed files for the next load in this process (a long-lived
     process); a short one would only pay for freeing them at exit."""
-    root = root.resolve()
+    with collector_paused():
+        return _load(root.resolve(), remember)
+
+
+def _load(root: Path, remember: bool) -> Corpus:
     c = _Collector(root)
     _, catalogue = c.load(CATALOGUE, Catalogue)
     _, people = c.load(PEOPLE, People)

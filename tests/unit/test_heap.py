@@ -1,0 +1,95 @@
+"""The cycle collector is paused while a corpus is read and a build plans, and runs while
+documents are laid out; a build leaves it as it found it."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ijbrief.build import BuildOptions, build
+from ijbrief.corpus import load_corpus
+
+
+@pytest.fixture
+def collections(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """What was running each time the collector started: "load", "layout" or "other"."""
+    import ijbrief.build as build_module
+    import ijbrief.corpus as corpus_module
+
+    phase = ["other"]
+    seen: list[str] = []
+
+    def record(event: str, info: dict[str, int]) -> None:
+        if event == "start":
+            seen.append(phase[0])
+
+    def marking(module: object, name: str, label: str) -> None:
+        real = getattr(module, name)
+
+        def marked(*args: object) -> object:
+            phase[0] = label
+            try:
+                return real(*args)
+            finally:
+                phase[0] = "other"
+
+        monkeypatch.setattr(module, name, marked)
+
+    marking(corpus_module, "_load", "load")
+    marking(build_module, "_render", "layout")
+    gc.callbacks.append(record)
+    try:
+        yield seen
+    finally:
+        gc.callbacks.remove(record)
+
+
+def test_reading_a_corpus_runs_no_collection(project: Path, collections: list[str]) -> None:
+    gc.collect()
+    collections.clear()
+    gc.set_threshold(1)  # a collection at every allocation, were the collector running
+    try:
+        load_corpus(project)
+    finally:
+        gc.set_threshold(700, 10, 10)
+    assert "load" not in collections
+    assert gc.isenabled()
+
+
+def test_a_build_collects_only_while_laying_out(
+    project: Path, tmp_path: Path, collections: list[str]
+) -> None:
+    options = BuildOptions(
+        root=project,
+        audiences=("student",),
+        formats=("pdf",),
+        only=("fmsd-13",),
+        jobs=1,
+        out=tmp_path / "out",
+        quiet=True,
+    )
+    build(options)
+    assert "layout" in collections  # a layout leaves cycles: they are collected
+    assert "load" not in collections
+    assert gc.isenabled()
+
+
+def test_a_build_leaves_a_paused_collector_paused(project: Path, tmp_path: Path) -> None:
+    options = BuildOptions(
+        root=project,
+        audiences=("student",),
+        formats=("pdf",),
+        only=("fmsd-13",),
+        jobs=1,
+        out=tmp_path / "out",
+        quiet=True,
+    )
+    gc.disable()
+    try:
+        build(options)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
