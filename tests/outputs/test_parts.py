@@ -155,6 +155,44 @@ def test_each_font_is_embedded_once_and_the_file_stays_small(
     assert parts_pdf.stat().st_size <= 1.5 * whole_pdf.stat().st_size
 
 
+def truetype_glyphs(pdf: Path) -> dict[str, dict[int, bytes]]:
+    """Each embedded TrueType font's drawn glyphs, by font name and glyph id, as compiled."""
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    found: dict[str, dict[int, bytes]] = {}
+    for page in PdfReader(pdf).pages:
+        for font in page["/Resources"]["/Font"].values():
+            for descendant in font.get_object().get("/DescendantFonts", []):
+                descriptor = descendant.get_object()["/FontDescriptor"].get_object()
+                if "/FontFile2" not in descriptor:
+                    continue
+                program = TTFont(io.BytesIO(descriptor["/FontFile2"].get_object().get_data()))
+                glyf = program["glyf"]
+                glyphs = found.setdefault(str(descriptor["/FontName"]).partition("+")[2], {})
+                for gid, name in enumerate(program.getGlyphOrder()):
+                    if glyf[name].numberOfContours:
+                        glyphs.setdefault(gid, glyf[name].compile(glyf))
+    return found
+
+
+def test_the_joined_fonts_draw_every_glyph_of_every_part(
+    whole_and_parts: tuple[Path, Path, Path],
+) -> None:
+    """Each part's subset draws some glyphs; the one program the merged file embeds for that
+    font draws all of them, each as the subset did (WeasyPrint keeps glyph ids)."""
+    root, _, parts_pdf = whole_and_parts
+    in_parts: dict[str, dict[int, bytes]] = {}
+    for part in sorted((root / "out" / PARTS_DIR).glob("*.pdf")):
+        for name, glyphs in truetype_glyphs(part).items():
+            in_parts.setdefault(name, {}).update(glyphs)
+    joined = truetype_glyphs(parts_pdf)
+    assert "Noto-Serif" in joined and "Noto-Sans" in joined
+    for name, glyphs in joined.items():
+        assert glyphs == in_parts[name], name
+
+
 def test_japanese_names_survive_the_font_merge(whole_and_parts: tuple[Path, Path, Path]) -> None:
     _, whole_pdf, parts_pdf = whole_and_parts
     for pdf in (whole_pdf, parts_pdf):

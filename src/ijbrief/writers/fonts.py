@@ -7,6 +7,7 @@ import copy
 import hashlib
 import io
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import pikepdf
@@ -70,23 +71,25 @@ def share_fonts(pdf: pikepdf.Pdf, kept: JoinedFonts | None = None) -> list[str]:
 
 
 def _joined_truetype(programs: list[tuple[str, Any]]) -> bytes:
-    """A TrueType program with every glyph that any of the subsets (by digest) has. The subsets
-    are only read, so a long-lived process keeps them parsed for the next join; the one that
-    takes the others' glyphs is parsed afresh."""
-    fonts = [(digest, _parsed(digest, stream)) for digest, stream in programs]
-    base_digest, _ = max(fonts, key=lambda pair: pair[1]["maxp"].numGlyphs)
-    base = _font(dict(programs)[base_digest])
+    """A TrueType program with every glyph that any of the subsets (by digest) has. The one with
+    the most glyph slots takes, slot by slot, the glyphs it lacks from the first subset that
+    draws them; only those subsets are parsed, and a long-lived process keeps them parsed."""
+    streams = dict(programs)
+    slots = {digest: _glyph_slots(digest, stream) for digest, stream in programs}
+    base_digest = max(slots, key=lambda digest: slots[digest].count)
+    base = _font(streams[base_digest])
     order = base.getGlyphOrder()
     glyf, hmtx = base["glyf"], base["hmtx"]
-    for digest, font in fonts:
-        if digest == base_digest:
+    drawn = set(slots[base_digest].drawn)
+    for digest, subset in slots.items():
+        lacking = [gid for gid in subset.drawn if gid not in drawn]
+        if not lacking:
             continue
-        other_order = font.getGlyphOrder()
-        other_glyf, other_hmtx = font["glyf"], font["hmtx"]
-        for gid, other_name in enumerate(other_order):
-            name = order[gid]
-            if not other_glyf[other_name].numberOfContours or glyf[name].numberOfContours:
-                continue
+        drawn.update(lacking)
+        font = _parsed(digest, streams[digest])
+        other_order, other_glyf, other_hmtx = font.getGlyphOrder(), font["glyf"], font["hmtx"]
+        for gid in lacking:
+            name, other_name = order[gid], other_order[gid]
             glyph = other_glyf[other_name]
             if glyph.isComposite():
                 glyph = copy.deepcopy(glyph)  # its components are renamed for the base
@@ -98,16 +101,38 @@ def _joined_truetype(programs: list[tuple[str, Any]]) -> bytes:
     return _saved(base)
 
 
-# Subsets parsed for joining, by digest: a long-lived process joins a font again whenever an edit
-# changes the glyphs one part uses, and parsing every subset again took most of that.
+@dataclass(frozen=True)
+class _Slots:
+    """A subset's glyph slots: how many, and which hold a glyph (the rest are left empty)."""
+
+    count: int
+    drawn: tuple[int, ...]
+
+
+# What joining learnt of each subset, by digest. A long-lived process joins a font again whenever
+# an edit changes the glyphs one part uses: parsing every subset again took most of that.
+_SLOTS: dict[str, _Slots] = {}
 _PARSED: dict[str, Any] = {}
-MAX_PARSED_KEPT = 4096
+MAX_KEPT = 4096
+
+
+def _glyph_slots(digest: str, stream: Any) -> _Slots:
+    """Read from the glyph locations alone: an empty slot has no bytes (a tenth of the time of
+    parsing the glyphs)."""
+    slots = _SLOTS.get(digest)
+    if slots is None:
+        if len(_SLOTS) >= MAX_KEPT:
+            _SLOTS.clear()
+        locations = _font(stream)["loca"].locations
+        drawn = (gid for gid in range(len(locations) - 1) if locations[gid + 1] > locations[gid])
+        slots = _SLOTS[digest] = _Slots(len(locations) - 1, tuple(drawn))
+    return slots
 
 
 def _parsed(digest: str, stream: Any) -> Any:
     font = _PARSED.get(digest)
     if font is None:
-        if len(_PARSED) >= MAX_PARSED_KEPT:
+        if len(_PARSED) >= MAX_KEPT:
             _PARSED.clear()
         font = _PARSED[digest] = _font(stream)
     return font
