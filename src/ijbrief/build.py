@@ -85,7 +85,9 @@ class BuildOptions:
     # chapters_per_part, a table of more than twice rows_per_part rows (the overview) in
     # stretches of about that many. (Smaller groups cost a cold build little and make a rebuild
     # after an edit lay out fewer pages; a small dossier is laid out faster whole, 2.7 s against
-    # 3.2 s at 10 meetings on 2 cores.)
+    # 3.2 s at 10 meetings on 2 cores.) A long-lived process lays out every dossier in parts: a
+    # rebuild after an edit then lays out only the parts that changed (at 10 meetings, 0.54 s
+    # against 1.96 s for the whole dossier).
     whole_up_to: int = 16
     chapters_per_part: int = 4
     rows_per_part: int = ROWS_PER_PART
@@ -197,7 +199,7 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
             parts=PartStore(out / PARTS_DIR),
             out=out,
             salt=_engine_digest(),
-            whole_up_to=options.whole_up_to,
+            whole_up_to=0 if options.warm else options.whole_up_to,
             chapters_per_part=max(1, options.chapters_per_part),
             rows_per_part=max(1, options.rows_per_part),
             warm=options.warm,

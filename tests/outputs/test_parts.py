@@ -218,6 +218,29 @@ def test_a_changed_meeting_lays_out_only_its_own_parts(tmp_path: Path) -> None:
     assert list(store.glob("font-*.bin"))
 
 
+def test_a_long_lived_process_lays_out_even_a_small_dossier_in_parts(tmp_path: Path) -> None:
+    """`build --watch` and `serve` rebuild after every edit: only the changed parts are laid out
+    again, where a one-shot build lays out a dossier this small whole (it is quicker cold)."""
+    root = copy_project(tmp_path)
+    store = root / "out" / PARTS_DIR
+
+    def build_it(warm: bool) -> None:
+        build(
+            BuildOptions(root=root, formats=("pdf",), audiences=("analyst",), quiet=True, warm=warm)
+        )
+
+    build_it(warm=False)
+    assert not list(store.glob("*.pdf"))  # laid out whole
+    edit(root / "briefs" / "meetings" / "2020-10-07-fmsd-13.yaml", "finalised", "settled")
+    build_it(warm=True)
+    before = {p.name for p in store.glob("*.pdf")}
+    assert len(before) >= 3
+    edit(root / "briefs" / "meetings" / "2020-10-07-fmsd-13.yaml", "settled", "agreed")
+    build_it(warm=True)
+    after = {p.name for p in store.glob("*.pdf")}
+    assert 1 <= len(after - before) <= 2
+
+
 def test_parts_build_is_reproducible(tmp_path: Path) -> None:
     root = copy_project(tmp_path)
     one = build_in_parts(root, tmp_path / "one").read_bytes()
