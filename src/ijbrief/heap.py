@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import threading
 from collections.abc import Iterator
+
+# Builds may overlap in a long-lived process (serve builds in threads): the collector runs again
+# when the last pause ends, if it ran before the first.
+_LOCK = threading.Lock()
+_pauses = 0
+_ran_before = True
 
 
 @contextlib.contextmanager
@@ -13,32 +20,34 @@ def collector_paused() -> Iterator[None]:
     """Run without the cycle collector. Reading a corpus makes hundreds of thousands of objects
     that live on and almost no cycles; the collector would walk them again each time a
     generation filled (a third of ``check``'s time at N = 500, a fifth of a no-op build's)."""
-    with _collector(False):
+    global _pauses, _ran_before
+    with _LOCK:
+        if not _pauses:
+            _ran_before = gc.isenabled()
+        _pauses += 1
+        gc.disable()
+    try:
         yield
+    finally:
+        with _LOCK:
+            _pauses -= 1
+            if not _pauses and _ran_before:
+                gc.enable()
 
 
 @contextlib.contextmanager
 def collector_running() -> Iterator[None]:
     """Run with the cycle collector, even within ``collector_paused``: a layout leaves cycles
     behind (a few MB a document), which only the collector frees."""
-    with _collector(True):
-        yield
-
-
-@contextlib.contextmanager
-def _collector(running: bool) -> Iterator[None]:
-    was_running = gc.isenabled()
-    if running:
+    with _LOCK:
+        ran = gc.isenabled()
         gc.enable()
-    else:
-        gc.disable()
     try:
         yield
     finally:
-        if was_running:
-            gc.enable()
-        else:
-            gc.disable()
+        with _LOCK:
+            if _pauses or not ran:
+                gc.disable()
 
 
 @contextlib.contextmanager

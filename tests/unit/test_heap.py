@@ -93,3 +93,17 @@ def test_a_build_leaves_a_paused_collector_paused(project: Path, tmp_path: Path)
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_overlapping_pauses_end_with_the_collector_running() -> None:
+    """serve reads the corpus for a page while its build thread builds: the pauses overlap, and
+    need not end in the order they began."""
+    from ijbrief.heap import collector_paused
+
+    request, build_thread = collector_paused(), collector_paused()
+    request.__enter__()
+    build_thread.__enter__()
+    request.__exit__(None, None, None)
+    assert not gc.isenabled()  # the build still reads
+    build_thread.__exit__(None, None, None)
+    assert gc.isenabled()
