@@ -376,7 +376,49 @@ def warm_up(options: BuildOptions) -> None:
                 resident = _Resident(_executor(options.jobs), _executor(1))
                 _RESIDENT[str(root)] = resident
                 _warm_resident(resident, root, options, dossiers[0] if dossiers else "")
+            if str(root) in _RESIDENT:
+                _lay_out_ahead(_RESIDENT[str(root)], root, options, audiences)
     _STATE.clear()
+
+
+# Dossiers being laid out ahead, in the background, by a long-lived process.
+_AHEAD: list[threading.Thread] = []
+
+
+def _lay_out_ahead(
+    resident: _Resident, root: Path, options: BuildOptions, audiences: list[Audience]
+) -> None:
+    """Lay out, in the background, the parts of each dossier that are not kept yet (a dossier that
+    a one-shot build laid out whole has none), so that the first rebuild after an edit lays out
+    only the parts the edit changed. A failure is left for a real build to meet."""
+    _AHEAD[:] = [thread for thread in _AHEAD if thread.is_alive()]
+    store = PartStore(options.out_dir.resolve() / PARTS_DIR)
+    salt = _engine_digest()
+
+    def layout_part(name: str, html: str) -> Future[PartLayout]:
+        return resident.parts.submit(render_part, root, name, html)
+
+    for audience in audiences:
+        composer = _composer(audience.name)
+        assembly = Assembly(
+            name=f"{audience.name}/dossier",
+            compose=functools.partial(composer.dossier_html, literal_pages=True),
+            store=store,
+            salt=salt,
+            chapters_per_part=max(1, options.chapters_per_part),
+            rows_per_part=max(1, options.rows_per_part),
+        )
+        if assembly.start(layout_part) and assembly.laid_out:
+            thread = threading.Thread(
+                target=_finish_quietly, args=(assembly, layout_part), daemon=True
+            )
+            thread.start()
+            _AHEAD.append(thread)
+
+
+def _finish_quietly(assembly: Assembly, layout_part: LayoutPart) -> None:
+    with contextlib.suppress(Exception):
+        assembly.finish(layout_part)
 
 
 def _warm_resident(resident: _Resident, root: Path, options: BuildOptions, dossier: str) -> None:

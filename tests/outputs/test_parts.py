@@ -241,6 +241,35 @@ def test_a_long_lived_process_lays_out_even_a_small_dossier_in_parts(tmp_path: P
     assert 1 <= len(after - before) <= 2
 
 
+def test_a_watcher_lays_out_a_whole_dossiers_parts_while_it_waits(tmp_path: Path) -> None:
+    """After a one-shot build laid the dossier out whole, `build --watch` lays out its parts in
+    the background once it is watching: the first rebuild after an edit lays out only the parts
+    the edit changed, not all of them."""
+    import ijbrief.build as build_module
+
+    root = copy_project(tmp_path)
+    store = root / "out" / PARTS_DIR
+    build(BuildOptions(root=root, formats=("pdf",), audiences=("analyst",), quiet=True))
+    assert not list(store.glob("*.pdf"))
+    watched = BuildOptions(
+        root=root, formats=("pdf",), audiences=("analyst",), quiet=True, jobs=2, warm=True
+    )
+    try:
+        build(watched)  # everything up to date
+        build_module.warm_up(watched)
+        for thread in build_module._AHEAD:
+            thread.join(timeout=120)
+        before = {p.name for p in store.glob("*.pdf")}
+        assert len(before) >= 3
+        edit(root / "briefs" / "meetings" / "2020-10-07-fmsd-13.yaml", "finalised", "settled")
+        build(watched)
+    finally:
+        build_module._retire_resident()
+    after = {p.name for p in store.glob("*.pdf")}
+    # The meeting's chapters, and the overview and contents, laid out again; nothing else.
+    assert 1 <= len(after - before) <= 3, after - before
+
+
 def test_parts_build_is_reproducible(tmp_path: Path) -> None:
     root = copy_project(tmp_path)
     one = build_in_parts(root, tmp_path / "one").read_bytes()
