@@ -392,12 +392,15 @@ def _lay_out_ahead(
     a one-shot build laid out whole has none), so that the first rebuild after an edit lays out
     only the parts the edit changed. A failure is left for a real build to meet."""
     _AHEAD[:] = [thread for thread in _AHEAD if thread.is_alive()]
-    store = PartStore(options.out_dir.resolve() / PARTS_DIR)
+    out = options.out_dir.resolve()
+    store = PartStore(out / PARTS_DIR)
     salt = _engine_digest()
+    kept = _read_json(out / CACHE_NAME).get("parts") or {}
 
     def layout_part(name: str, html: str) -> Future[PartLayout]:
         return resident.parts.submit(render_part, root, name, html)
 
+    slug = options.filters.slug()
     for audience in audiences:
         composer = _composer(audience.name)
         assembly = Assembly(
@@ -407,6 +410,13 @@ def _lay_out_ahead(
             salt=salt,
             chapters_per_part=max(1, options.chapters_per_part),
             rows_per_part=max(1, options.rows_per_part),
+            # The parts it was last merged from: the contents' last layout is the guess at its
+            # length, and a dossier kept in parts has nothing to lay out ahead.
+            previous=list(
+                kept.get(str(Path(audience.name) / f"{audience.name}-dossier{slug}"), {}).get(
+                    "parts", []
+                )
+            ),
         )
         if assembly.start(layout_part) and assembly.laid_out:
             thread = threading.Thread(
