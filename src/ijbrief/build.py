@@ -82,12 +82,11 @@ class BuildOptions:
     force: bool = False
     quiet: bool = False
     # A dossier of more meetings than this is laid out in parts: its chapters in groups of about
-    # chapters_per_part, a table of more than twice rows_per_part rows (the overview) in
-    # stretches of about that many. (Smaller groups cost a cold build little and make a rebuild
-    # after an edit lay out fewer pages; a small dossier is laid out faster whole, 2.7 s against
-    # 3.2 s at 10 meetings on 2 cores.) A long-lived process lays out every dossier in parts: a
-    # rebuild after an edit then lays out only the parts that changed (at 10 meetings, 0.54 s
-    # against 1.96 s for the whole dossier).
+    # chapters_per_part, a table of more than rows_per_part rows (the overview) in stretches of
+    # about that many. (Smaller groups cost a cold build little and make a rebuild after an edit
+    # lay out fewer pages; a small dossier is laid out faster whole, 2.7 s against 3.2 s at 10
+    # meetings on 2 cores.) A long-lived process lays out every dossier in parts: a rebuild after
+    # an edit then lays out only the parts that changed (at 10 meetings, 0.54 s against 1.96 s).
     whole_up_to: int = 16
     chapters_per_part: int = 4
     rows_per_part: int = ROWS_PER_PART

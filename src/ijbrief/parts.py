@@ -110,7 +110,7 @@ def _table_parts(name: str, body: str, rows_per_part: int) -> list[Part]:
     rows = list(_ROW.finditer(body))
     start, end = body.find(_TABLE), body.find(_ROWS_END)
     if (
-        len(rows) <= 2 * rows_per_part
+        len(rows) <= rows_per_part
         or not 0 <= start < rows[0].start()
         or end < rows[-1].end()
         or _TABLE_END not in body[end:]
