@@ -181,11 +181,7 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
                 todo.append(task)
         layouts: dict[str, Any] = cache.pop("layouts", None) or {}
         contents: dict[str, str] = cache.pop("contents", None) or {}
-        parts_used: dict[str, dict[str, list[str]]] = {
-            stem: kept
-            for stem, kept in (cache.pop("parts", None) or {}).items()
-            if isinstance(kept, dict)  # a cache from an older ijbrief is simply not used
-        }
+        parts_used = _parts_used(cache.pop("parts", None))
         _STATE.clear()  # a long-lived process (serve, tests) builds several projects
         _STATE.update(
             root=root,
@@ -356,6 +352,7 @@ def warm_up(options: BuildOptions) -> None:
     up to date, the first rebuild after an edit would otherwise do all of it.) Bad input is
     left for that build to report."""
     root = options.root.resolve()
+    out = options.out_dir.resolve()
     with contextlib.suppress(IjbriefError):
         corpus = load_corpus(root, remember=True)
         audiences = _audiences(root, options.audiences)
@@ -367,6 +364,11 @@ def warm_up(options: BuildOptions) -> None:
             filters=options.filters,
             audiences=audiences,
             warm=True,
+            parts=PartStore(out / PARTS_DIR),
+            parts_used=_parts_used(_read_json(out / CACHE_NAME).get("parts")),
+            salt=_engine_digest(),
+            chapters_per_part=max(1, options.chapters_per_part),
+            rows_per_part=max(1, options.rows_per_part),
         )
         dossiers = [_composer(audience.name).dossier_html({}) for audience in audiences]
         if "pdf" in options.formats:
@@ -376,7 +378,7 @@ def warm_up(options: BuildOptions) -> None:
                 _RESIDENT[str(root)] = resident
                 _warm_resident(resident, root, options, dossiers[0] if dossiers else "")
             if str(root) in _RESIDENT:
-                _lay_out_ahead(_RESIDENT[str(root)], root, options, audiences)
+                _lay_out_ahead(_RESIDENT[str(root)], audiences)
     _STATE.clear()
 
 
@@ -384,39 +386,19 @@ def warm_up(options: BuildOptions) -> None:
 _AHEAD: list[threading.Thread] = []
 
 
-def _lay_out_ahead(
-    resident: _Resident, root: Path, options: BuildOptions, audiences: list[Audience]
-) -> None:
+def _lay_out_ahead(resident: _Resident, audiences: list[Audience]) -> None:
     """Lay out, in the background, the parts of each dossier that are not kept yet (a dossier that
-    a one-shot build laid out whole has none), so that the first rebuild after an edit lays out
-    only the parts the edit changed. A failure is left for a real build to meet."""
+    a one-shot build laid out whole has none; one kept in parts has nothing to lay out), so that
+    the first rebuild after an edit lays out only the parts the edit changed. A failure is left
+    for a real build to meet."""
     _AHEAD[:] = [thread for thread in _AHEAD if thread.is_alive()]
-    out = options.out_dir.resolve()
-    store = PartStore(out / PARTS_DIR)
-    salt = _engine_digest()
-    kept = _read_json(out / CACHE_NAME).get("parts") or {}
+    root = _STATE["root"]
 
     def layout_part(name: str, html: str) -> Future[PartLayout]:
         return resident.parts.submit(render_part, root, name, html)
 
-    slug = options.filters.slug()
     for audience in audiences:
-        composer = _composer(audience.name)
-        assembly = Assembly(
-            name=f"{audience.name}/dossier",
-            compose=functools.partial(composer.dossier_html, literal_pages=True),
-            store=store,
-            salt=salt,
-            chapters_per_part=max(1, options.chapters_per_part),
-            rows_per_part=max(1, options.rows_per_part),
-            # The parts it was last merged from: the contents' last layout is the guess at its
-            # length, and a dossier kept in parts has nothing to lay out ahead.
-            previous=list(
-                kept.get(str(Path(audience.name) / f"{audience.name}-dossier{slug}"), {}).get(
-                    "parts", []
-                )
-            ),
-        )
+        assembly = _parts_plan(audience.name, _dossier_stem(audience.name, _STATE["filters"]))
         if assembly.start(layout_part) and assembly.laid_out:
             thread = threading.Thread(
                 target=_finish_quietly, args=(assembly, layout_part), daemon=True
@@ -443,10 +425,10 @@ def _warm_resident(resident: _Resident, root: Path, options: BuildOptions, dossi
         warming += [
             resident.parts.submit(render_part, root, "warm-up", html) for _ in range(options.jobs)
         ]
-    out = options.out_dir.resolve()
-    for stem, kept in (_read_json(out / CACHE_NAME).get("parts") or {}).items():
-        if isinstance(kept, dict) and kept.get("parts") and kept.get("footer"):
-            merging = (stem, out / PARTS_DIR, list(kept["parts"]), str(kept["footer"][0]))
+    folder = _STATE["parts"].folder
+    for stem, kept in _STATE["parts_used"].items():
+        if kept.get("parts") and kept.get("footer"):
+            merging = (stem, folder, list(kept["parts"]), str(kept["footer"][0]))
             warming.append(resident.merger.submit(_merge_stored, *merging))
     warming.append(resident.merger.submit(_settle_merger))
     warming.append(resident.parts.submit(os.getpid))  # forks the pools if nothing else did
@@ -567,10 +549,23 @@ def _plan(
             key = _key(base, root, related)
             tasks.append(Task(audience.name, "agreement", agreement.id, stem, formats, key, base))
         everything = list(corpus.files.values())
-        stem = Path(audience.name) / f"{audience.name}-dossier{filters.slug()}"
+        stem = _dossier_stem(audience.name, filters)
         key = _key(base + str(filters), root, everything)  # briefs do not depend on the filters
         tasks.append(Task(audience.name, "dossier", "dossier", stem, formats, key))
     return tasks
+
+
+def _parts_used(cached: Any) -> dict[str, dict[str, list[str]]]:
+    """What each dossier was last merged from (parts, footer, fonts), as the cache says."""
+    return {
+        stem: kept
+        for stem, kept in (cached or {}).items()
+        if isinstance(kept, dict)  # a cache from an older ijbrief is simply not used
+    }
+
+
+def _dossier_stem(audience: str, filters: Filters) -> Path:
+    return Path(audience) / f"{audience}-dossier{filters.slug()}"
 
 
 def _engine_digest() -> str:
@@ -728,14 +723,21 @@ def _assembly(task: Task) -> Assembly | None:
     known = _STATE.get("layouts", {}).get(task.key)
     if len(composer.meetings) <= _STATE["whole_up_to"] or (known and "pdf" not in task.formats):
         return None
+    return _parts_plan(task.audience, task.stem)
+
+
+def _parts_plan(audience: str, stem: Path) -> Assembly:
+    """A dossier in parts, starting from the parts it was last merged from: the contents' last
+    layout is the first guess at their length."""
+    composer = _composer(audience)
     return Assembly(
-        name=f"{task.audience}/dossier",
-        compose=lambda numbers: composer.dossier_html(numbers, literal_pages=True),
+        name=f"{audience}/dossier",
+        compose=functools.partial(composer.dossier_html, literal_pages=True),
         store=_STATE["parts"],
         salt=_STATE["salt"],
         chapters_per_part=_STATE["chapters_per_part"],
         rows_per_part=_STATE["rows_per_part"],
-        previous=list(_STATE["parts_used"].get(str(task.stem), {}).get("parts", [])),
+        previous=list(_STATE["parts_used"].get(str(stem), {}).get("parts", [])),
     )
 
 

@@ -47,14 +47,28 @@ def collections(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         gc.callbacks.remove(record)
 
 
+def one_brief(project: Path, tmp_path: Path) -> BuildOptions:
+    """One brief's PDF, laid out in this process."""
+    return BuildOptions(
+        root=project,
+        audiences=("student",),
+        formats=("pdf",),
+        only=("fmsd-13",),
+        jobs=1,
+        out=tmp_path / "out",
+        quiet=True,
+    )
+
+
 def test_reading_a_corpus_runs_no_collection(project: Path, collections: list[str]) -> None:
     gc.collect()
     collections.clear()
+    thresholds = gc.get_threshold()
     gc.set_threshold(1)  # a collection at every allocation, were the collector running
     try:
         load_corpus(project)
     finally:
-        gc.set_threshold(700, 10, 10)
+        gc.set_threshold(*thresholds)
     assert "load" not in collections
     assert gc.isenabled()
 
@@ -62,15 +76,7 @@ def test_reading_a_corpus_runs_no_collection(project: Path, collections: list[st
 def test_a_build_collects_only_while_laying_out(
     project: Path, tmp_path: Path, collections: list[str]
 ) -> None:
-    options = BuildOptions(
-        root=project,
-        audiences=("student",),
-        formats=("pdf",),
-        only=("fmsd-13",),
-        jobs=1,
-        out=tmp_path / "out",
-        quiet=True,
-    )
+    options = one_brief(project, tmp_path)
     build(options)
     assert "layout" in collections  # a layout leaves cycles: they are collected
     assert "load" not in collections
@@ -78,15 +84,7 @@ def test_a_build_collects_only_while_laying_out(
 
 
 def test_a_build_leaves_a_paused_collector_paused(project: Path, tmp_path: Path) -> None:
-    options = BuildOptions(
-        root=project,
-        audiences=("student",),
-        formats=("pdf",),
-        only=("fmsd-13",),
-        jobs=1,
-        out=tmp_path / "out",
-        quiet=True,
-    )
+    options = one_brief(project, tmp_path)
     gc.disable()
     try:
         build(options)
