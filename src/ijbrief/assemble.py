@@ -114,8 +114,10 @@ class Placeholders(Mapping[str, str]):
     def __init__(self) -> None:
         self.anchors: list[str] = []
         self.positions: dict[str, int] = {}
+        self.lookups = 0  # a chapter that looks a page number up is composed again each time
 
     def __getitem__(self, anchor: str) -> str:
+        self.lookups += 1
         position = self.positions.setdefault(anchor, len(self.anchors))
         if position == len(self.anchors):
             self.anchors.append(anchor)

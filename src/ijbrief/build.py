@@ -37,6 +37,7 @@ from ijbrief.heap import collector_paused, collector_running, frozen
 from ijbrief.outputs import Staging, locked
 from ijbrief.parts import ROWS_PER_PART, PartLayout, cut
 from ijbrief.progress import Progress
+from ijbrief.reuse import ChapterReuse
 from ijbrief.select import Filters, KeptViews, prepared_date
 from ijbrief.textfmt import iso_prefix
 
@@ -602,8 +603,14 @@ def _run(tasks: list[Task], jobs: int, progress: Progress) -> Iterator[Rendered]
     # In a long-lived process, the dossiers' parts and merges have workers of their own, and
     # wait on the briefs' only for processor time: the briefs give way.
     resident = _RESIDENT.get(str(_STATE["root"])) if parallel else None
+    # With workers of its own for the parts, the pool renders only briefs: as many workers as
+    # there are briefs (forking one from a large heap is not free), and at least one for a
+    # dossier that cannot be cut.
+    workers = max(1, min(jobs, len(tasks) - len(plans))) if resident else jobs
     with (
-        _not_waited_for(_executor(jobs, resident is not None)) if parallel else _Inline() as pool,
+        _not_waited_for(_executor(workers, resident is not None))
+        if parallel
+        else _Inline() as pool,
         ThreadPoolExecutor(1) if parallel else _Inline() as assembling,
     ):
         assemblies: list[tuple[Task, Assembly]] = []
@@ -617,7 +624,7 @@ def _run(tasks: list[Task], jobs: int, progress: Progress) -> Iterator[Rendered]
 
         parts_pool = resident.parts if resident else pool
         if resident:
-            send(BRIEFS_AHEAD * jobs)  # the dossiers' parts have workers of their own
+            send(BRIEFS_AHEAD * workers)  # the dossiers' parts have workers of their own
 
         def layout_part(name: str, html: str) -> Future[PartLayout]:
             return parts_pool.submit(render_part, _STATE["root"], name, html)
@@ -641,7 +648,7 @@ def _run(tasks: list[Task], jobs: int, progress: Progress) -> Iterator[Rendered]
         # The pool runs what it is sent in order. Send the briefs a few at a time, so that the
         # parts an assembly sends later (its contents and index, with the real page numbers)
         # wait behind a few briefs rather than all of them.
-        window = BRIEFS_AHEAD * jobs if assemblies else len(others)
+        window = BRIEFS_AHEAD * workers if assemblies else len(others)
         try:
             for index, task in enumerate(others):
                 send(index + window)
@@ -908,21 +915,25 @@ def _limit_worker_memory() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-# A long-lived process's meeting views, by project and audience, for its next build.
+# A long-lived process's meeting views and dossier chapters, by project and audience, for its
+# next build.
 _KEPT_VIEWS: dict[tuple[str, str], KeptViews] = {}
+_KEPT_CHAPTERS: dict[tuple[str, str], ChapterReuse] = {}
 
 
 def _composer(audience_name: str) -> Composer:
     composers: dict[str, Composer] = _STATE.setdefault("composers", {})
     if audience_name not in composers:
         audience = next(a for a in _STATE["audiences"] if a.name == audience_name)
-        kept = (
-            _KEPT_VIEWS.setdefault((str(_STATE["root"]), audience_name), KeptViews())
-            if _STATE.get("warm")
-            else None
-        )
+        warm, where = _STATE.get("warm"), (str(_STATE["root"]), audience_name)
         composers[audience_name] = Composer(
-            _STATE["root"], _STATE["corpus"], audience, _STATE["stamp"], _STATE["filters"], kept
+            _STATE["root"],
+            _STATE["corpus"],
+            audience,
+            _STATE["stamp"],
+            _STATE["filters"],
+            _KEPT_VIEWS.setdefault(where, KeptViews()) if warm else None,
+            _KEPT_CHAPTERS.setdefault(where, ChapterReuse()) if warm else None,
         )
     return composers[audience_name]
 

@@ -13,6 +13,7 @@ from ijbrief import __version__
 from ijbrief.audiences import Audience, Section
 from ijbrief.corpus import Corpus
 from ijbrief.errors import TemplateError
+from ijbrief.reuse import ChapterReuse
 from ijbrief.select import (
     Citations,
     Edition,
@@ -72,12 +73,14 @@ class Composer:
         stamp: Stamp,
         filters: Filters,
         kept_views: KeptViews | None = None,
+        reuse: ChapterReuse | None = None,
     ) -> None:
         self.project = project
         self.corpus = corpus
         self.audience = audience
         self.stamp = stamp
         self.filters = filters
+        self.reuse = reuse
         self.env = make_environment(
             project, audience, {"md": md_inline, "css": css_string}, trusted=(Citations,)
         )
@@ -169,13 +172,14 @@ class Composer:
         """The audience's dossier; ``toc_pages`` fills the page numbers written into the HTML,
         which the PDF shows instead of counting pages itself when ``literal_pages`` is set."""
         spec = self.audience.spec
+        views = list(self.meetings.values())
         meetings = [
             {
                 **view,
                 "in_dossier": True,
                 "has": {s.id: has_content(view, s.id) for s in spec.sections["meeting"]},
             }
-            for view in self.meetings.values()
+            for view in views
         ]
         agreements = list(self.agreements.values())
         toc = (
@@ -226,7 +230,14 @@ class Composer:
             1.0,
         )
         context.update(dossier=dossier, toc_pages=toc_pages, literal_pages=literal_pages)
-        return render(self.env, "dossier.html.j2", context, self.project)
+        if self.reuse is None or not literal_pages:
+            return render(self.env, "dossier.html.j2", context, self.project)
+        # Composed for its parts, as a long-lived process does after each edit: the chapters it
+        # composed last time that would come out the same are not composed again.
+        blocks = self.reuse.blocks(self.env, context, list(zip(meetings, views, strict=True)))
+        html = render(self.env, "dossier.html.j2", context, self.project, blocks)
+        self.reuse.done()
+        return html
 
     def timeline_events(self) -> list[Event]:
         return [

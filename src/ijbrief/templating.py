@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from ijbrief.audiences import (
     template_roots,
 )
 from ijbrief.errors import Location, Problem, TemplateError, relative
+from ijbrief.reuse import BlockRender, Watched
 
 BUILTIN_PREFIX = "builtin:"
 MAX_OUTPUT_CHARS = 20_000_000
@@ -90,7 +91,11 @@ class _Sandbox(ImmutableSandboxedEnvironment):
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         kind = type(obj)
-        if kind is dict and attribute not in _DICT_ATTRIBUTES and attribute in obj:
+        if (
+            (kind is dict or kind is Watched)
+            and attribute not in _DICT_ATTRIBUTES
+            and attribute in obj
+        ):
             return obj[attribute]
         if (
             isinstance(obj, BaseModel)
@@ -210,8 +215,15 @@ def _outer_blocks(node: nodes.Node) -> list[nodes.Block]:
     return found
 
 
-def render(env: jinja2.Environment, name: str, context: Mapping[str, Any], project: Path) -> str:
-    """Render a template; turn every template fault into a TemplateError at its file and line."""
+def render(
+    env: jinja2.Environment,
+    name: str,
+    context: Mapping[str, Any],
+    project: Path,
+    blocks: Mapping[str, Callable[[BlockRender], BlockRender]] | None = None,
+) -> str:
+    """Render a template; turn every template fault into a TemplateError at its file and line.
+    ``blocks``: wrappers of the named blocks, given how each renders (see ``reuse``)."""
     try:
         checked: set[str] = env.globals.setdefault("_ijbrief_checked", set())  # type: ignore[assignment]
         if name not in checked:
@@ -220,7 +232,7 @@ def render(env: jinja2.Environment, name: str, context: Mapping[str, Any], proje
         template = env.get_template(name)
         pieces: list[str] = []
         size = 0
-        for piece in template.generate(**context):
+        for piece in _generate(template, context, blocks or {}):
             size += len(piece)
             if size > MAX_OUTPUT_CHARS:
                 raise TemplateError(
@@ -256,6 +268,22 @@ def render(env: jinja2.Environment, name: str, context: Mapping[str, Any], proje
         raise TemplateError(
             _at_template_line(exc, project, f"{type(exc).__name__}: {exc}")
         ) from None
+
+
+def _generate(
+    template: jinja2.Template,
+    context: Mapping[str, Any],
+    blocks: Mapping[str, Callable[[BlockRender], BlockRender]],
+) -> Iterator[str]:
+    """``template.generate``, with the named blocks wrapped."""
+    ctx = template.new_context(dict(context))
+    for block, wrap in blocks.items():
+        if ctx.blocks.get(block):
+            ctx.blocks[block][0] = wrap(ctx.blocks[block][0])
+    try:
+        yield from template.root_render_func(ctx)
+    except Exception:
+        yield template.environment.handle_exception()
 
 
 def _display(filename: str, project: Path) -> str:
