@@ -156,6 +156,7 @@ class Assembled:
     footer_key: str
     laid_out: int = 0
     parts: int = 0
+    ahead: int = 0  # how many parts end it after its last chapter: the merge places them ahead
 
 
 @dataclass
@@ -287,24 +288,38 @@ class Assembly:
             footer_key=self.footer.key,
             laid_out=self.laid_out,
             parts=self.count,
+            ahead=self.ahead(),
         )
 
-    def laid_out_so_far(self) -> tuple[list[str], str] | None:
-        """The keys of the leading parts found laid out, and of the footer sample, for a merge
-        to begin with; a part that quotes page numbers counts as last build's (it comes out the
-        same unless the page numbers moved). None if the footer sample is not laid out yet."""
+    def ahead(self) -> int:
+        """How many parts follow the last chapter (none if there are no chapters)."""
+        names = [part.name for part in self.cut.parts]
+        chapters = [i for i, name in enumerate(names) if name.startswith("chapters ")]
+        return len(names) - 1 - chapters[-1] if chapters else 0
+
+    def laid_out_so_far(self) -> tuple[list[str], list[str], str] | None:
+        """The keys of the leading parts found laid out, of the parts the merge places ahead and
+        of the footer sample, for a merge to begin with; a part that quotes page numbers counts
+        as last build's (it comes out the same unless the page numbers moved). None if the
+        footer sample or a part placed ahead is not known yet."""
         if self.footer is None or not self.footer.cached:
             return None
-        keys: list[str] = []
-        for index in range(self.count):
-            pending = self.independent.get(index)
-            if pending is not None and pending.cached:
-                keys.append(pending.key)
-            elif pending is None and (previous := self._previous_key(index)) is not None:
-                keys.append(previous)
-            else:
+        known = [self._known_key(index) for index in range(self.count)]
+        ahead = known[self.count - self.ahead() :]
+        if None in ahead:
+            return None
+        leading: list[str] = []
+        for key in known:
+            if key is None:
                 break
-        return keys, self.footer.key
+            leading.append(key)
+        return leading, [key for key in ahead if key is not None], self.footer.key
+
+    def _known_key(self, index: int) -> str | None:
+        pending = self.independent.get(index)
+        if pending is not None:
+            return pending.key if pending.cached else None
+        return self._previous_key(index)
 
     def cancel(self) -> None:
         """Lay out no more of this dossier: the build has failed."""

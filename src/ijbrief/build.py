@@ -429,7 +429,8 @@ def _warm_resident(resident: _Resident, root: Path, options: BuildOptions, dossi
     folder = _STATE["parts"].folder
     for stem, kept in _STATE["parts_used"].items():
         if kept.get("parts") and kept.get("footer"):
-            merging = (stem, folder, list(kept["parts"]), str(kept["footer"][0]))
+            parts, footer = list(kept["parts"]), str(kept["footer"][0])
+            merging = (stem, folder, parts, footer, list(kept.get("ahead", [])))
             warming.append(resident.merger.submit(_merge_stored, *merging))
     warming.append(resident.merger.submit(_settle_merger))
     warming.append(resident.parts.submit(os.getpid))  # forks the pools if nothing else did
@@ -757,7 +758,12 @@ def _assembled(task: Task, assembly: Assembly, layout_part: LayoutPart) -> Rende
     result = Rendered(
         task,
         pages=done.pages,
-        kept={"parts": done.part_keys, "fonts": [], "footer": [done.footer_key]},
+        kept={
+            "parts": done.part_keys,
+            "fonts": [],
+            "footer": [done.footer_key],
+            "ahead": done.part_keys[done.parts - done.ahead :] if done.ahead else [],
+        },
     )
     result.layout = {"anchors": done.numbers, "pages": done.pages}
     result.note = f"{done.parts} parts, {done.laid_out} layouts"
@@ -766,9 +772,7 @@ def _assembled(task: Task, assembly: Assembly, layout_part: LayoutPart) -> Rende
     if "pdf" in task.formats:
         last = _STATE["out"] / task.stem.with_suffix(".pdf")
         previous = _STATE["parts_used"].get(str(task.stem), {})
-        same = previous.get("parts") == done.part_keys and previous.get("footer") == [
-            done.footer_key
-        ]
+        same = all(previous.get(k) == result.kept[k] for k in ("parts", "footer", "ahead"))
         if same and last.is_file():
             pdf = last.read_bytes()  # the same parts as last time: the same merged file
             result.kept["fonts"] = list(previous.get("fonts", []))
@@ -781,6 +785,7 @@ def _assembled(task: Task, assembly: Assembly, layout_part: LayoutPart) -> Rende
                     _STATE["parts"].folder,
                     done.part_keys,
                     done.footer_key,
+                    result.kept["ahead"],
                 ).result()
             else:
                 from ijbrief.writers.pdf_merge import OpenParts, merge
@@ -791,6 +796,7 @@ def _assembled(task: Task, assembly: Assembly, layout_part: LayoutPart) -> Rende
                     opened=_OPENED.setdefault(str(task.stem), OpenParts()),
                     kept_fonts=_STATE["parts"],
                     footer_sample=done.footer.pdf,
+                    ahead=done.ahead,
                 )
             result.kept["fonts"] = fonts
     _finish(task, composer, result, html, 1.0, None, pdf)
@@ -805,14 +811,21 @@ def render_part(root: Path, name: str, html: str) -> PartLayout:
         return layout
 
 
-def _merge_begin(stem: str, folder: Path, keys: list[str], footer_key: str) -> None:
-    """Start merging a dossier with the leading parts already laid out, while the rest are
-    (runs in the merger; ``_merge_stored`` goes on from there if its parts begin the same)."""
+def _merge_begin(
+    stem: str, folder: Path, keys: list[str], ahead: list[str], footer_key: str
+) -> None:
+    """Start merging a dossier with the parts placed ahead and the leading parts already laid
+    out, while the rest are (runs in the merger; ``_merge_stored`` goes on from there if its
+    parts are the same)."""
     store = PartStore(folder)
     footer = store.get(footer_key)
-    if footer is None:
+    layouts = [store.get(key) for key in ahead]
+    if footer is None or None in layouts:
         return
     merging = _new_merging(stem, footer.pdf)
+    for key, placed in zip(ahead, layouts, strict=True):
+        assert placed is not None
+        merging.place_ahead(key, placed)
     for key in keys:
         layout = store.get(key)
         if layout is None:
@@ -822,22 +835,34 @@ def _merge_begin(stem: str, folder: Path, keys: list[str], footer_key: str) -> N
 
 
 def _merge_stored(
-    stem: str, folder: Path, keys: list[str], footer_key: str
+    stem: str, folder: Path, keys: list[str], footer_key: str, ahead: list[str]
 ) -> tuple[bytes, list[str]]:
-    """Merge a dossier's parts as stored (runs in a long-lived process's merger, which keeps
-    them in memory, and their PDFs open, for its next merge)."""
+    """Merge a dossier's parts as stored, the last of them (``ahead``) placed ahead (runs in a
+    long-lived process's merger, which keeps them in memory, and their PDFs open, for its next
+    merge)."""
     store = PartStore(folder)
+
+    def stored(key: str) -> PartLayout:
+        layout = store.get(key)
+        if layout is None:
+            raise RenderError(f"{stem}: a laid-out part went missing from {folder}")
+        return layout
+
     begun_with, merging = _MERGING.pop(stem, (None, None))
-    if merging is None or begun_with != footer_key or keys[: len(merging.keys)] != merging.keys:
+    if (
+        merging is None
+        or begun_with != footer_key
+        or merging.ahead != ahead
+        or keys[: len(merging.keys)] != merging.keys
+    ):
         footer = store.get(footer_key)
         if footer is None:
             raise RenderError(f"{stem}: its footer sample went missing from {folder}")
         merging = _new_merging(stem, footer.pdf)
+        for key in ahead:
+            merging.place_ahead(key, stored(key))
     for key in keys[len(merging.keys) :]:
-        layout = store.get(key)
-        if layout is None:
-            raise RenderError(f"{stem}: a laid-out part went missing from {folder}")
-        merging.add(key, layout)
+        merging.add(key, stored(key))
     merged = merging.finish(store)
     _MERGED_FROM[stem] = {*keys, footer_key}
     store.keep_loaded(set().union(*_MERGED_FROM.values()))

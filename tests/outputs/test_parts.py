@@ -429,3 +429,40 @@ def test_a_long_lived_process_rebuilds_in_its_own_workers_as_a_fresh_build_would
     fresh = dataclasses.replace(options, out=tmp_path / "fresh", warm=False)
     build(fresh)
     assert (root / "out" / DOSSIER).read_bytes() == (tmp_path / "fresh" / DOSSIER).read_bytes()
+
+
+def test_the_parts_after_the_last_chapter_are_placed_ahead_in_their_place(
+    whole_and_parts: tuple[Path, Path, Path],
+) -> None:
+    import io
+    import json
+
+    from ijbrief.assemble import PartStore
+    from ijbrief.writers.pdf_merge import Merging, OpenParts, merge
+
+    root, _, parts_pdf = whole_and_parts
+    kept = json.loads((root / "out" / ".ijbrief-cache.json").read_text())["parts"]
+    record = kept[str(DOSSIER.with_suffix(""))]
+    keys, ahead = record["parts"], record["ahead"]
+    assert ahead == keys[-3:]  # the tracker, the glossary and sources, the index
+    store = PartStore(root / "out" / ".ijbrief-parts")
+    layouts = [store.get(key) for key in keys]
+    footer = store.get(record["footer"][0])
+    assert footer is not None and None not in layouts
+
+    def merged(placed: int) -> bytes:
+        pdf, _ = merge(layouts, keys, opened=OpenParts(), footer_sample=footer.pdf, ahead=placed)
+        return pdf
+
+    in_order = PdfReader(io.BytesIO(merged(0)))
+    placed = PdfReader(io.BytesIO(merged(len(ahead))))
+    texts = [page.extract_text() for page in in_order.pages]
+    assert [page.extract_text() for page in placed.pages] == texts
+    assert outline(placed) == outline(in_order)
+    assert merged(len(ahead)) == parts_pdf.read_bytes()  # as the build merged it
+
+    merging = Merging(OpenParts(), footer.pdf)
+    for key, layout in zip(ahead, layouts[-3:], strict=True):
+        merging.place_ahead(key, layout)
+    with pytest.raises(ValueError, match="placed ahead"):
+        merging.add(ahead[1], layouts[-2])

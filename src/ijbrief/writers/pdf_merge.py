@@ -59,11 +59,15 @@ def merge(
     opened: OpenParts,
     kept_fonts: JoinedFonts | None = None,
     footer_sample: bytes | None = None,
+    ahead: int = 0,
 ) -> tuple[bytes, list[str]]:
     """One PDF of every part in order, and the keys of the joined font programs it uses (see
-    ``Merging``). ``keys`` name the parts in ``opened``."""
+    ``Merging``). ``keys`` name the parts in ``opened``; the last ``ahead`` are placed ahead."""
     merging = Merging(opened, footer_sample)
-    for key, layout in zip(keys, layouts, strict=True):
+    parts = list(zip(keys, layouts, strict=True))
+    for key, layout in parts[len(parts) - ahead :] if ahead else []:
+        merging.place_ahead(key, layout)
+    for key, layout in parts:
         merging.add(key, layout)
     return merging.finish(kept_fonts)
 
@@ -86,20 +90,47 @@ class Merging:
         self.isolate = pdf.make_stream(b"q\n")
         self.outline_root = pdf.make_indirect(Dictionary(Type=Name.Outlines))
         self.keys: list[str] = []
+        self.ahead: list[str] = []  # the parts placed ahead, in order
+        self.waiting: list[str] = []  # those of them not added yet
         self.layouts: list[PartLayout] = []
         self.offsets: list[int] = []
         self.pages: list[_Page] = []
         self.items: list[tuple[int, Dictionary]] = []  # bookmarks: level, outline item
         self.stamps: list[Any] = []  # page number streams, for every page but the first
 
-    def add(self, key: str, layout: PartLayout) -> None:
-        """The part's pages, bookmarks and (for now empty) page numbers."""
+    def place_ahead(self, key: str, layout: PartLayout) -> None:
+        """Copy one of the parts that end the dossier (the tracker, the back matter) before the
+        parts they follow: they change least and are the longest to copy, and a long-lived
+        process copies them while a part that an edit changed is laid out. Their pages wait at
+        the end; the parts added before them go in front. Every merge of the same parts places
+        the same ones ahead, so the file is the same however the merge was made."""
+        if self.keys:
+            raise ValueError("parts are placed ahead before any part is added")
+        self._copy(key, layout, at=None)
+        self.ahead.append(key)
+        self.waiting.append(key)
+
+    def _copy(self, key: str, layout: PartLayout, at: int | None) -> None:
         source = self.opened.source(key, layout)
-        offset = len(self.pages)
         with warnings.catch_warnings():
             # Named destinations are not copied with the pages: they are made anew at the end.
             warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
-            self.pdf.pages.extend(source.pages)
+            if at is None:
+                self.pdf.pages.extend(source.pages)
+            else:
+                for index, page in enumerate(source.pages):
+                    self.pdf.pages.insert(at + index, page)
+
+    def add(self, key: str, layout: PartLayout) -> None:
+        """The part's pages (unless it was placed ahead), bookmarks and (for now empty) page
+        numbers."""
+        offset = len(self.pages)
+        if self.waiting and key == self.waiting[0]:
+            self.waiting.pop(0)  # its pages are where they belong: every part before it is in
+        elif key in self.waiting:
+            raise ValueError(f"part {key} was placed ahead of others; add those first")
+        else:
+            self._copy(key, layout, at=offset if self.waiting else None)
         pdf, name = self.pdf, Name("/IjbPageNumber")
         for number in range(offset, offset + layout.pages):
             page = pikepdf.Page(pdf.pages[number])
@@ -122,6 +153,8 @@ class Merging:
 
     def finish(self, kept_fonts: JoinedFonts | None = None) -> tuple[bytes, list[str]]:
         """The merged file, and the keys of the joined font programs it uses."""
+        if self.waiting:
+            raise ValueError(f"parts placed ahead were not added: {', '.join(self.waiting)}")
         pdf = self.pdf
         front = self.opened.open[self.keys[0]]
         self.opened.keep_used()
