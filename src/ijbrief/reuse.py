@@ -20,6 +20,8 @@ BlockRender = Callable[[Context], Iterator[str]]
 _LOOP_POSITION = frozenset({"index", "index0", "revindex", "revindex0", "first", "last", "length"})
 # Names through which a block shows what is not its own: other blocks, a parent's version of it.
 _ELSEWHERE = frozenset({"self", "super", "caller", "varargs", "kwargs"})
+# Templates a block brings in see its loop too.
+_BRINGS_IN = (nodes.Include, nodes.Import, nodes.FromImport)
 
 
 class Watched(dict[str, Any]):
@@ -58,6 +60,14 @@ class Watched(dict[str, Any]):
     def items(self) -> Any:
         self.reads += 1
         return super().items()
+
+    def copy(self) -> dict[str, Any]:
+        self.reads += 1
+        return super().copy()
+
+    def __repr__(self) -> str:
+        self.reads += 1
+        return super().__repr__()
 
 
 @dataclass
@@ -183,6 +193,8 @@ def _macros_only(values: list[Any]) -> bool:
 
 
 def _position_only(block: nodes.Block) -> bool:
+    if any(True for _ in block.find_all(_BRINGS_IN)):
+        return False
     positions = {
         id(attr.node)
         for attr in block.find_all(nodes.Getattr)

@@ -71,6 +71,9 @@ def test_only_the_edited_meetings_chapter_is_composed_again(project: Path, edit_
         "{% if not loop.first %}{{ loop.previtem.short_title }}{% endif %}",
         "{% for k, v in dossier.items() if k == 'meetings' %}{{ v[0].short_title }}{% endfor %}",
         "{{ toc_pages.get('probe-' ~ brief.id) }}",  # a page number
+        "{{ dossier }}",  # everything, printed
+        "{{ dossier.copy().meetings[0].short_title }}",
+        '{% include "probe.html.j2" %}',  # a template that sees the loop
     ],
 )
 def test_a_chapter_that_shows_something_else_is_composed_again(
@@ -83,6 +86,9 @@ def test_a_chapter_that_shows_something_else_is_composed_again(
         f"<p>{shows}</p></section>"
         "{% endblock %}\n",
         encoding="utf-8",
+    )
+    (project / "templates" / "analyst" / "probe.html.j2").write_text(
+        "{% if not loop.first %}{{ loop.previtem.short_title }}{% endif %}", encoding="utf-8"
     )
     kept = (KeptViews(), ChapterReuse())
     compose(project, kept)
