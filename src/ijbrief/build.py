@@ -340,11 +340,13 @@ class _Resident:
 _RESIDENT: dict[str, _Resident] = {}
 
 
-def _retire_resident() -> None:
-    """After a worker died: the next build forks its workers anew."""
-    for resident in _RESIDENT.values():
-        resident.shutdown()
-    _RESIDENT.clear()
+def retire_resident(root: Path | None = None) -> None:
+    """Let a long-lived process's own workers go (those for ``root``, or all of them): after a
+    worker died, so that the next build forks them anew; when a server stops."""
+    for where in [str(root.resolve())] if root else list(_RESIDENT):
+        resident = _RESIDENT.pop(where, None)
+        if resident is not None:
+            resident.shutdown()
 
 
 def warm_up(options: BuildOptions) -> None:
@@ -668,7 +670,7 @@ def _run(tasks: list[Task], jobs: int, progress: Progress) -> Iterator[Rendered]
             for _, assembly in assemblies:
                 assembly.cancel()
             if isinstance(exc, BrokenExecutor):
-                _retire_resident()
+                retire_resident()
                 raise RenderError(
                     "a worker process stopped while rendering (out of memory, or killed?); "
                     "run the build again"

@@ -268,7 +268,7 @@ def test_a_watcher_lays_out_a_whole_dossiers_parts_while_it_waits(tmp_path: Path
         build_module.warm_up(watched)
         assert not build_module._AHEAD
     finally:
-        build_module._retire_resident()
+        build_module.retire_resident()
     after = {p.name for p in store.glob("*.pdf")}
     # The meeting's chapters, and the overview and contents, laid out again; nothing else.
     assert 1 <= len(after - before) <= 3, after - before
@@ -425,7 +425,7 @@ def test_a_long_lived_process_rebuilds_in_its_own_workers_as_a_fresh_build_would
         edit(meeting, "finalised", "settled")
         build(options)
     finally:
-        building._retire_resident()
+        building.retire_resident()
     fresh = dataclasses.replace(options, out=tmp_path / "fresh", warm=False)
     build(fresh)
     assert (root / "out" / DOSSIER).read_bytes() == (tmp_path / "fresh" / DOSSIER).read_bytes()

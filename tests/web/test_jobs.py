@@ -41,6 +41,14 @@ def finished(client: TestClient, job_id: str) -> dict[str, Any]:
     return result
 
 
+def rebuilt_since(client: TestClient, generation: int) -> dict[str, Any] | None:
+    """The automatic rebuild, once one after ``generation`` has ended."""
+    status: dict[str, Any] = client.get("/status").json()
+    job = status["rebuild"]
+    ready = status["generation"] > generation and job and job["state"] in ("done", "error")
+    return job if ready else None
+
+
 def test_build_on_demand_then_download(project: Path) -> None:
     with TestClient(create_app(project, project / "out", watch=False)) as client:
         response = client.post("/build", data=REQUEST, headers=JSON)
@@ -133,10 +141,7 @@ def test_changes_to_briefs_rebuild_what_is_in_out(
         before = dossier.stat().st_mtime_ns
 
         def rebuilt(generation: int) -> dict[str, Any] | None:
-            status: dict[str, Any] = client.get("/status").json()
-            job = status["rebuild"]
-            ready = status["generation"] > generation and job and job["state"] in ("done", "error")
-            return job if ready else None
+            return rebuilt_since(client, generation)
 
         # An edit: the outputs that depend on the file are rebuilt, in the formats present.
         agreement.write_text(
@@ -210,3 +215,48 @@ def test_the_rebuild_plan_follows_the_dossiers_in_out(project: Path) -> None:
     (out / "manifest.json").write_text(json.dumps({"outputs": {}}), encoding="utf-8")
     assert service.rebuild_plan() == ()
     assert service.start_rebuild() is None  # an empty out/ is left alone
+
+
+def test_a_watching_server_keeps_workers_for_its_rebuilds_and_lets_them_go(
+    project: Path, tmp_path: Path
+) -> None:
+    import multiprocessing
+    import os
+
+    from ijbrief import build as building
+    from ijbrief.build import BuildOptions, build
+
+    where = str(project.resolve())
+    dossier = project / "out" / "analyst" / "analyst-dossier.pdf"
+    meeting = project / "briefs" / "meetings" / "2020-10-07-fmsd-13.yaml"
+    with TestClient(create_app(project, project / "out", poll_interval=0.05, jobs=2)) as client:
+        job = client.post("/build", data={"audience": "analyst", "format": "pdf"}, headers=JSON)
+        assert finished(client, job.json()["id"])["state"] == "done"
+        # As build --watch does after its first build: workers of its own for the parts.
+        resident = wait_for(lambda: building._RESIDENT.get(where))
+        workers = {
+            resident.parts.submit(os.getpid).result(),
+            resident.merger.submit(os.getpid).result(),
+        }
+        generation = client.get("/status").json()["generation"]
+        meeting.write_text(
+            meeting.read_text(encoding="utf-8").replace("finalised", "settled", 1), encoding="utf-8"
+        )
+        job = wait_for(lambda: rebuilt_since(client, generation), timeout=120)
+        assert job["state"] == "done", job
+        assert building._RESIDENT.get(where) is resident  # the rebuild kept them
+    assert where not in building._RESIDENT  # the server stopped: they are let go
+    wait_for(lambda: not workers & {p.pid for p in multiprocessing.active_children()})
+    # What a fresh build in parts makes (a long-lived process lays out every dossier in parts).
+    fresh = tmp_path / "fresh"
+    build(
+        BuildOptions(
+            root=project,
+            out=fresh,
+            formats=("pdf",),
+            audiences=("analyst",),
+            whole_up_to=0,
+            quiet=True,
+        )
+    )
+    assert dossier.read_bytes() == (fresh / "analyst" / "analyst-dossier.pdf").read_bytes()
