@@ -15,6 +15,7 @@ from tests.conftest import copy_project, edit
 from ijbrief.assemble import PARTS_DIR
 from ijbrief.build import BuildOptions, build
 from ijbrief.errors import RenderError
+from ijbrief.progress import Progress
 
 DOSSIER = Path("analyst") / "analyst-dossier.pdf"
 
@@ -262,7 +263,11 @@ def test_a_watcher_lays_out_a_whole_dossiers_parts_while_it_waits(tmp_path: Path
         before = {p.name for p in store.glob("*.pdf")}
         assert len(before) >= 3
         edit(root / "briefs" / "meetings" / "2020-10-07-fmsd-13.yaml", "finalised", "settled")
-        build(watched)
+        notes = Notes(quiet=True)
+        build(watched, progress=notes)
+        # The overview (the summary says "finalised") and the meeting's chapters, nothing else:
+        # the contents' draft, and their layout with the real numbers, were laid out ahead.
+        assert notes.of("dossier").endswith(" parts, 2 layouts")
         # Kept in parts now, contents included: nothing is left to lay out ahead.
         build_module._AHEAD.clear()
         build_module.warm_up(watched)
@@ -272,6 +277,21 @@ def test_a_watcher_lays_out_a_whole_dossiers_parts_while_it_waits(tmp_path: Path
     after = {p.name for p in store.glob("*.pdf")}
     # The meeting's chapters, and the overview and contents, laid out again; nothing else.
     assert 1 <= len(after - before) <= 3, after - before
+
+
+class Notes(Progress):
+    """The notes the build gives on each document (how many parts and layouts a dossier took)."""
+
+    def __init__(self, quiet: bool) -> None:
+        super().__init__(quiet=quiet)
+        self.notes: dict[str, str] = {}
+
+    def done(self, result: Any) -> None:
+        super().done(result)
+        self.notes[result.task.kind] = result.note
+
+    def of(self, kind: str) -> str:
+        return self.notes.get(kind, "")
 
 
 def test_parts_build_is_reproducible(tmp_path: Path) -> None:
