@@ -401,18 +401,29 @@ def _lay_out_ahead(resident: _Resident, audiences: list[Audience]) -> None:
         return resident.parts.submit(render_part, root, name, html)
 
     for audience in audiences:
-        assembly = _parts_plan(audience.name, _dossier_stem(audience.name, _STATE["filters"]))
+        stem = str(_dossier_stem(audience.name, _STATE["filters"]))
+        assembly = _parts_plan(audience.name, Path(stem))
         if assembly.start(layout_part) and assembly.laid_out:
             thread = threading.Thread(
-                target=_finish_quietly, args=(assembly, layout_part), daemon=True
+                target=_finish_quietly,
+                args=(assembly, layout_part, resident, stem),
+                daemon=True,
             )
             thread.start()
             _AHEAD.append(thread)
 
 
-def _finish_quietly(assembly: Assembly, layout_part: LayoutPart) -> None:
+def _finish_quietly(
+    assembly: Assembly, layout_part: LayoutPart, resident: _Resident, stem: str
+) -> None:
+    """Lay out the rest, then have the merger merge the parts once, as a rebuild will: it opens
+    them all and joins their fonts, and keeps both for the rebuild."""
     with contextlib.suppress(Exception):
-        assembly.finish(layout_part)
+        done = assembly.finish(layout_part)
+        ahead = done.part_keys[done.parts - done.ahead :] if done.ahead else []
+        resident.merger.submit(
+            _merge_stored, stem, assembly.store.folder, done.part_keys, done.footer_key, ahead
+        ).result()
 
 
 def _warm_resident(resident: _Resident, root: Path, options: BuildOptions, dossier: str) -> None:

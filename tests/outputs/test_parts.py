@@ -262,6 +262,8 @@ def test_a_watcher_lays_out_a_whole_dossiers_parts_while_it_waits(tmp_path: Path
             thread.join(timeout=120)
         before = {p.name for p in store.glob("*.pdf")}
         assert len(before) >= 3
+        # And merged once, as a rebuild will merge them: the fonts they share are joined.
+        assert list(store.glob("font-*.bin"))
         edit(root / "briefs" / "meetings" / "2020-10-07-fmsd-13.yaml", "finalised", "settled")
         notes = Notes(quiet=True)
         build(watched, progress=notes)
