@@ -158,6 +158,11 @@ class Assembled:
     parts: int = 0
     ahead: int = 0  # how many parts end it after its last chapter: the merge places them ahead
 
+    @property
+    def ahead_keys(self) -> list[str]:
+        """The keys of the parts the merge places ahead."""
+        return self.part_keys[len(self.part_keys) - self.ahead :] if self.ahead else []
+
 
 @dataclass
 class _Pending:

@@ -420,9 +420,13 @@ def _finish_quietly(
     them all and joins their fonts, and keeps both for the rebuild."""
     with contextlib.suppress(Exception):
         done = assembly.finish(layout_part)
-        ahead = done.part_keys[done.parts - done.ahead :] if done.ahead else []
         resident.merger.submit(
-            _merge_stored, stem, assembly.store.folder, done.part_keys, done.footer_key, ahead
+            _merge_stored,
+            stem,
+            assembly.store.folder,
+            done.part_keys,
+            done.footer_key,
+            done.ahead_keys,
         ).result()
 
 
@@ -775,7 +779,7 @@ def _assembled(task: Task, assembly: Assembly, layout_part: LayoutPart) -> Rende
             "parts": done.part_keys,
             "fonts": [],
             "footer": [done.footer_key],
-            "ahead": done.part_keys[done.parts - done.ahead :] if done.ahead else [],
+            "ahead": done.ahead_keys,
         },
     )
     result.layout = {"anchors": done.numbers, "pages": done.pages}
@@ -831,14 +835,10 @@ def _merge_begin(
     out, while the rest are (runs in the merger; ``_merge_stored`` goes on from there if its
     parts are the same)."""
     store = PartStore(folder)
-    footer = store.get(footer_key)
-    layouts = [store.get(key) for key in ahead]
-    if footer is None or None in layouts:
-        return
-    merging = _new_merging(stem, footer.pdf)
-    for key, placed in zip(ahead, layouts, strict=True):
-        assert placed is not None
-        merging.place_ahead(key, placed)
+    try:
+        merging = _fresh_merging(stem, store, footer_key, ahead)
+    except RenderError:
+        return  # not laid out yet: the merge starts when they are
     for key in keys:
         layout = store.get(key)
         if layout is None:
@@ -854,13 +854,6 @@ def _merge_stored(
     long-lived process's merger, which keeps them in memory, and their PDFs open, for its next
     merge)."""
     store = PartStore(folder)
-
-    def stored(key: str) -> PartLayout:
-        layout = store.get(key)
-        if layout is None:
-            raise RenderError(f"{stem}: a laid-out part went missing from {folder}")
-        return layout
-
     begun_with, merging = _MERGING.pop(stem, (None, None))
     if (
         merging is None
@@ -868,18 +861,28 @@ def _merge_stored(
         or merging.ahead != ahead
         or keys[: len(merging.keys)] != merging.keys
     ):
-        footer = store.get(footer_key)
-        if footer is None:
-            raise RenderError(f"{stem}: its footer sample went missing from {folder}")
-        merging = _new_merging(stem, footer.pdf)
-        for key in ahead:
-            merging.place_ahead(key, stored(key))
+        merging = _fresh_merging(stem, store, footer_key, ahead)
     for key in keys[len(merging.keys) :]:
-        merging.add(key, stored(key))
+        merging.add(key, _stored(stem, store, key))
     merged = merging.finish(store)
     _MERGED_FROM[stem] = {*keys, footer_key}
     store.keep_loaded(set().union(*_MERGED_FROM.values()))
     return merged
+
+
+def _fresh_merging(stem: str, store: PartStore, footer_key: str, ahead: list[str]) -> Merging:
+    """A merge of a dossier begun afresh: its footer sample, and the parts it places ahead."""
+    merging = _new_merging(stem, _stored(stem, store, footer_key).pdf)
+    for key in ahead:
+        merging.place_ahead(key, _stored(stem, store, key))
+    return merging
+
+
+def _stored(stem: str, store: PartStore, key: str) -> PartLayout:
+    layout = store.get(key)
+    if layout is None:
+        raise RenderError(f"{stem}: a laid-out part went missing from {store.folder}")
+    return layout
 
 
 def _new_merging(stem: str, footer_sample: bytes) -> Merging:
