@@ -8,46 +8,49 @@ import gc
 import threading
 from collections.abc import Iterator
 
-# Builds may overlap in a long-lived process (serve builds in threads): the collector runs again
-# when the last pause ends, if it ran before the first.
+# Builds may overlap in a long-lived process (serve builds in threads), and pauses nest within
+# the running of a layout: the innermost of those still open decides, whichever thread opened it,
+# and when none is left the collector is as it was before the first.
 _LOCK = threading.Lock()
-_pauses = 0
-_ran_before = True
+_open: list[tuple[bool, object]] = []  # (collector wanted on, token), innermost last
+_before = True
 
 
 @contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
+def _collector(on: bool) -> Iterator[None]:
+    global _before
+    token = object()
+    with _LOCK:
+        if not _open:
+            _before = gc.isenabled()
+        _open.append((on, token))
+        _apply()
+    try:
+        yield
+    finally:
+        with _LOCK:
+            _open[:] = [entry for entry in _open if entry[1] is not token]
+            _apply()
+
+
+def _apply() -> None:
+    if _open[-1][0] if _open else _before:
+        gc.enable()
+    else:
+        gc.disable()
+
+
+def collector_paused() -> contextlib.AbstractContextManager[None]:
     """Run without the cycle collector. Reading a corpus makes hundreds of thousands of objects
     that live on and almost no cycles; the collector would walk them again each time a
     generation filled (a third of ``check``'s time at N = 500, a fifth of a no-op build's)."""
-    global _pauses, _ran_before
-    with _LOCK:
-        if not _pauses:
-            _ran_before = gc.isenabled()
-        _pauses += 1
-        gc.disable()
-    try:
-        yield
-    finally:
-        with _LOCK:
-            _pauses -= 1
-            if not _pauses and _ran_before:
-                gc.enable()
+    return _collector(False)
 
 
-@contextlib.contextmanager
-def collector_running() -> Iterator[None]:
+def collector_running() -> contextlib.AbstractContextManager[None]:
     """Run with the cycle collector, even within ``collector_paused``: a layout leaves cycles
     behind (a few MB a document), which only the collector frees."""
-    with _LOCK:
-        ran = gc.isenabled()
-        gc.enable()
-    try:
-        yield
-    finally:
-        with _LOCK:
-            if _pauses or not ran:
-                gc.disable()
+    return _collector(True)
 
 
 @contextlib.contextmanager

@@ -105,3 +105,17 @@ def test_overlapping_pauses_end_with_the_collector_running() -> None:
     assert not gc.isenabled()  # the build still reads
     build_thread.__exit__(None, None, None)
     assert gc.isenabled()
+
+
+def test_a_pause_within_a_layout_within_a_build_gives_the_layout_its_collector_back() -> None:
+    """A worker loads WeasyPrint without the collector, in the middle of its first layout, which
+    runs within the build's pause: the layout goes on with the collector, the build without."""
+    from ijbrief.heap import collector_paused, collector_running
+
+    with collector_paused():
+        with collector_running():
+            with collector_paused():
+                assert not gc.isenabled()
+            assert gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
