@@ -1,4 +1,5 @@
-"""WeasyPrint's libraries are found in the linker's cache alone, and found the same."""
+"""WeasyPrint's libraries are found in the linker's cache alone, and found the same; the arrays
+it hands them are typed once."""
 
 from __future__ import annotations
 
@@ -48,3 +49,17 @@ def test_the_pdf_writer_loads_weasyprint_with_harfbuzz_subsetting() -> None:
         "assert ctypes.util.find_library.__name__ == 'find_library'"
     )
     subprocess.run([sys.executable, "-c", script], check=True)
+
+
+def test_an_array_made_from_its_items_is_typed_once_whatever_its_length() -> None:
+    from ijbrief.writers.pdf import ffi
+
+    for items in ([3, 1, 2], (7,) * 40, list(range(1000))):
+        array = ffi.new(f"hb_codepoint_t[{len(items)}]", items)
+        assert ffi.typeof(array) is ffi.typeof("hb_codepoint_t[]")
+        assert list(array) == list(items)
+    # An array longer than its items (the rest zeroed), or of a length alone, is left as asked.
+    padded = ffi.new("hb_codepoint_t[4]", [9])
+    assert ffi.typeof(padded) is ffi.typeof("hb_codepoint_t[4]")
+    assert list(padded) == [9, 0, 0, 0]
+    assert len(ffi.new("hb_codepoint_t[5]")) == 5
