@@ -15,6 +15,10 @@ WIDTH = 760.0
 LEVEL_HEIGHT = 26.0
 AXIS_MARGIN = 30.0
 CHAR_WIDTH = 5.0  # average advance of the 9-unit label font, for collision checks
+# Rows of labels at most: the figure stays within half a page (a row is LEVEL_HEIGHT units of the
+# 760-unit width); a meeting whose label finds no room is marked on the axis without one.
+MAX_LEVELS = 8
+NOTE_HEIGHT = 14.0
 
 
 _TEXT = 'text-anchor="middle" font-family="Noto Sans, sans-serif"'
@@ -34,7 +38,7 @@ class Event:
 class _Placed:
     event: Event
     x: float
-    level: int
+    level: int | None  # None: marked on the axis, without a label
     left: float
     right: float
 
@@ -59,19 +63,34 @@ def _layout(events: list[Event]) -> tuple[list[_Placed], list[tuple[float, str]]
         width = CHAR_WIDTH * max(len(event.label), len(event.sublabel)) + 8
         left = min(max(x - width / 2, 0), WIDTH - width)
         level = next((i for i, end in enumerate(level_ends) if end <= left), len(level_ends))
+        if level == MAX_LEVELS:
+            placed.append(_Placed(event, x, None, x, x))
+            continue
         if level == len(level_ends):
             level_ends.append(0.0)
         level_ends[level] = left + width
         placed.append(_Placed(event, x, level, left, left + width))
     years = [(x_of(dt.date(y, 1, 1)), str(y)) for y in range(start.year, end.year + 1)]
-    return placed, years, max(p.level for p in placed) + 1
+    return placed, years, len(level_ends)
+
+
+def _note(placed: list[_Placed]) -> str | None:
+    """What the figure says of the meetings it marks without a label, if any."""
+    labelled = sum(p.level is not None for p in placed)
+    if labelled == len(placed):
+        return None
+    return f"Labels for {labelled} of {len(placed)} meetings; every meeting is marked on the axis."
+
+
+def _height(placed: list[_Placed], levels: int) -> float:
+    return 20.0 + 24 + levels * LEVEL_HEIGHT + (NOTE_HEIGHT if _note(placed) else 0)
 
 
 def svg(events: list[Event], accent: str = "#1F3A5F", muted: str = "#5A6270") -> Markup:
     """An inline SVG (vector, sharp at any zoom) with one marker per event, labels never overlapping."""
     placed, years, levels = _layout(events)
     axis_y = 20.0
-    height = axis_y + 24 + levels * LEVEL_HEIGHT
+    height = _height(placed, levels)
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline-svg" viewBox="0 0 {WIDTH:.0f} {height:.0f}" '
         f'role="img" aria-label="Timeline of meetings">',
@@ -88,6 +107,13 @@ def svg(events: list[Event], accent: str = "#1F3A5F", muted: str = "#5A6270") ->
                 f'<text x="{x:.1f}" y="{axis_y - 8}" {_TEXT} font-size="7.5" fill="{muted}">{year}</text>'
             )
     for p in placed:
+        href = f'<a href="#{escape(p.event.anchor)}">'
+        if p.level is None:
+            out.append(
+                f'{href}<circle cx="{p.x:.1f}" cy="{axis_y}" r="4" fill="{accent}">'
+                f"<title>{escape(p.event.label)}, {escape(p.event.sublabel)}</title></circle></a>"
+            )
+            continue
         y = axis_y + 22 + p.level * LEVEL_HEIGHT
         centre = (p.left + p.right) / 2
         out.append(
@@ -95,9 +121,15 @@ def svg(events: list[Event], accent: str = "#1F3A5F", muted: str = "#5A6270") ->
         )
         out.append(f'<circle cx="{p.x:.1f}" cy="{axis_y}" r="4" fill="{accent}"/>')
         out.append(
-            f'<a href="#{escape(p.event.anchor)}"><text x="{centre:.1f}" y="{y}" {_TEXT} font-size="9" fill="#1A1A1A">'
+            f'{href}<text x="{centre:.1f}" y="{y}" {_TEXT} font-size="9" fill="#1A1A1A">'
             f"{escape(p.event.label)}</text>"
             f'<text x="{centre:.1f}" y="{y + 10}" {_TEXT} font-size="7.5" fill="{muted}">{escape(p.event.sublabel)}</text></a>'
+        )
+    note = _note(placed)
+    if note:
+        out.append(
+            f'<text x="{WIDTH / 2:.1f}" y="{height - 4:.1f}" {_TEXT} font-size="7.5" font-style="italic" '
+            f'fill="{muted}">{escape(note)}</text>'
         )
     out.append("</svg>")
     return Markup("\n".join(out))
@@ -120,7 +152,7 @@ def png(events: list[Event], dpi: int = 300, accent: str = "#1F3A5F") -> bytes:
     placed, years, levels = _layout(events)
     scale = dpi / 96
     axis_y = 20.0
-    height = axis_y + 24 + levels * LEVEL_HEIGHT
+    height = _height(placed, levels)
     image = Image.new("RGB", (int(WIDTH * scale), int(height * scale)), "white")
     draw = ImageDraw.Draw(image)
     font_path = _font_file("Noto Sans")
@@ -147,14 +179,19 @@ def png(events: list[Event], dpi: int = 300, accent: str = "#1F3A5F") -> bytes:
         draw.line([(s(x), s(axis_y - 4)), (s(x), s(axis_y + 4))], fill=grey, width=int(s(1)))
         if index % step == 0:
             draw.text((s(x), s(axis_y - 8)), year, font=small, fill=grey, anchor="ms")
+    r = s(4)
     for p in placed:
-        y = axis_y + 22 + p.level * LEVEL_HEIGHT
-        centre = (p.left + p.right) / 2
-        draw.line([(s(p.x), s(axis_y)), (s(centre), s(y - 9))], fill="#A0A7B2", width=int(s(0.8)))
-        r = s(4)
+        if p.level is not None:
+            y = axis_y + 22 + p.level * LEVEL_HEIGHT
+            centre = (p.left + p.right) / 2
+            line = [(s(p.x), s(axis_y)), (s(centre), s(y - 9))]
+            draw.line(line, fill="#A0A7B2", width=int(s(0.8)))
+            draw.text((s(centre), s(y)), p.event.label, font=font, fill="#1A1A1A", anchor="ms")
+            draw.text((s(centre), s(y + 10)), p.event.sublabel, font=small, fill=grey, anchor="ms")
         draw.ellipse([s(p.x) - r, s(axis_y) - r, s(p.x) + r, s(axis_y) + r], fill=accent)
-        draw.text((s(centre), s(y)), p.event.label, font=font, fill="#1A1A1A", anchor="ms")
-        draw.text((s(centre), s(y + 10)), p.event.sublabel, font=small, fill=grey, anchor="ms")
+    note = _note(placed)
+    if note:
+        draw.text((s(WIDTH / 2), s(height - 4)), note, font=small, fill=grey, anchor="ms")
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", dpi=(dpi, dpi), optimize=False)
     return buffer.getvalue()
