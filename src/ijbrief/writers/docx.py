@@ -304,6 +304,9 @@ class _Numbering:
     def __init__(self, document: Any) -> None:
         self._document = document
         self._root: Element = None
+        # Where new w:num go (Word's w:numIdMacAtCleanup comes last), found once: looking for it
+        # on every list made the dossier's numbering quadratic (0.24 s for 4,800 lists).
+        self._cleanup: Element = None
         self._abstract: dict[bool, int] = {}
         self._next_abstract = 0
         self._next_num = 1
@@ -318,6 +321,7 @@ class _Numbering:
             num_ids = [int(n.get(_w("numId"), "0")) for n in self._root.iterchildren(_w("num"))]
             self._next_abstract = max(abstract_ids, default=-1) + 1
             self._next_num = max(num_ids, default=0) + 1
+            self._cleanup = self._root.find(_w("numIdMacAtCleanup"))
         return self._root
 
     def _abstract_id(self, ordered: bool) -> int:
@@ -350,9 +354,8 @@ class _Numbering:
         if first_num is not None:
             first_num.addprevious(abstract)
         else:
-            cleanup = root.find(_w("numIdMacAtCleanup"))
-            if cleanup is not None:
-                cleanup.addprevious(abstract)
+            if self._cleanup is not None:
+                self._cleanup.addprevious(abstract)
             else:
                 root.append(abstract)
         self._abstract[ordered] = abstract_id
@@ -370,9 +373,8 @@ class _Numbering:
             override = etree.SubElement(num, _w("lvlOverride"))
             override.set(_w("ilvl"), str(ilvl))
             etree.SubElement(override, _w("startOverride")).set(W_VAL, str(start))
-        cleanup = root.find(_w("numIdMacAtCleanup"))
-        if cleanup is not None:
-            cleanup.addprevious(num)
+        if self._cleanup is not None:
+            self._cleanup.addprevious(num)
         else:
             root.append(num)
         return num_id
