@@ -119,3 +119,13 @@ def test_a_pause_within_a_layout_within_a_build_gives_the_layout_its_collector_b
             assert gc.isenabled()
         assert not gc.isenabled()
     assert gc.isenabled()
+
+
+def test_a_layout_collects_less_often_and_leaves_the_thresholds_as_it_found_them() -> None:
+    from ijbrief.heap import LAYOUT_THRESHOLD, collector_paused, collector_running
+
+    found = gc.get_threshold()
+    assert found != LAYOUT_THRESHOLD
+    with collector_paused(), collector_running():
+        assert gc.get_threshold() == LAYOUT_THRESHOLD
+    assert gc.get_threshold() == found
