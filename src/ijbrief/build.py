@@ -401,12 +401,12 @@ def _lay_out_ahead(resident: _Resident, audiences: list[Audience]) -> None:
         return resident.parts.submit(render_part, root, name, html)
 
     for audience in audiences:
-        stem = str(_dossier_stem(audience.name, _STATE["filters"]))
-        assembly = _parts_plan(audience.name, Path(stem))
+        stem = _dossier_stem(audience.name, _STATE["filters"])
+        assembly = _parts_plan(audience.name, stem)
         if assembly.start(layout_part) and assembly.laid_out:
             thread = threading.Thread(
                 target=_finish_quietly,
-                args=(assembly, layout_part, resident, stem),
+                args=(assembly, layout_part, resident, str(stem)),
                 daemon=True,
             )
             thread.start()

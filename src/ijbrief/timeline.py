@@ -19,6 +19,7 @@ CHAR_WIDTH = 5.0  # average advance of the 9-unit label font, for collision chec
 # 760-unit width); a meeting whose label finds no room is marked on the axis without one.
 MAX_LEVELS = 8
 NOTE_HEIGHT = 14.0
+AXIS_Y = 20.0
 
 
 _TEXT = 'text-anchor="middle" font-family="Noto Sans, sans-serif"'
@@ -82,15 +83,15 @@ def _note(placed: list[_Placed]) -> str | None:
     return f"Labels for {labelled} of {len(placed)} meetings; every meeting is marked on the axis."
 
 
-def _height(placed: list[_Placed], levels: int) -> float:
-    return 20.0 + 24 + levels * LEVEL_HEIGHT + (NOTE_HEIGHT if _note(placed) else 0)
+def _height(levels: int, note: str | None) -> float:
+    return AXIS_Y + 24 + levels * LEVEL_HEIGHT + (NOTE_HEIGHT if note else 0)
 
 
 def svg(events: list[Event], accent: str = "#1F3A5F", muted: str = "#5A6270") -> Markup:
     """An inline SVG (vector, sharp at any zoom) with one marker per event, labels never overlapping."""
     placed, years, levels = _layout(events)
-    axis_y = 20.0
-    height = _height(placed, levels)
+    axis_y, note = AXIS_Y, _note(placed)
+    height = _height(levels, note)
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline-svg" viewBox="0 0 {WIDTH:.0f} {height:.0f}" '
         f'role="img" aria-label="Timeline of meetings">',
@@ -125,7 +126,6 @@ def svg(events: list[Event], accent: str = "#1F3A5F", muted: str = "#5A6270") ->
             f"{escape(p.event.label)}</text>"
             f'<text x="{centre:.1f}" y="{y + 10}" {_TEXT} font-size="7.5" fill="{muted}">{escape(p.event.sublabel)}</text></a>'
         )
-    note = _note(placed)
     if note:
         out.append(
             f'<text x="{WIDTH / 2:.1f}" y="{height - 4:.1f}" {_TEXT} font-size="7.5" font-style="italic" '
@@ -151,8 +151,8 @@ def png(events: list[Event], dpi: int = 300, accent: str = "#1F3A5F") -> bytes:
 
     placed, years, levels = _layout(events)
     scale = dpi / 96
-    axis_y = 20.0
-    height = _height(placed, levels)
+    axis_y, note = AXIS_Y, _note(placed)
+    height = _height(levels, note)
     image = Image.new("RGB", (int(WIDTH * scale), int(height * scale)), "white")
     draw = ImageDraw.Draw(image)
     font_path = _font_file("Noto Sans")
@@ -189,7 +189,6 @@ def png(events: list[Event], dpi: int = 300, accent: str = "#1F3A5F") -> bytes:
             draw.text((s(centre), s(y)), p.event.label, font=font, fill="#1A1A1A", anchor="ms")
             draw.text((s(centre), s(y + 10)), p.event.sublabel, font=small, fill=grey, anchor="ms")
         draw.ellipse([s(p.x) - r, s(axis_y) - r, s(p.x) + r, s(axis_y) + r], fill=accent)
-    note = _note(placed)
     if note:
         draw.text((s(WIDTH / 2), s(height - 4)), note, font=small, fill=grey, anchor="ms")
     buffer = io.BytesIO()

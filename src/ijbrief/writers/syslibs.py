@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes.util
+import functools
 import os
 import re
 import subprocess
@@ -22,15 +23,6 @@ def found_in_linker_cache() -> Iterator[None]:
     if not sys.platform.startswith("linux") or os.environ.get("LD_LIBRARY_PATH"):
         yield
         return
-    listing: list[bytes] = []
-
-    def in_linker_cache(name: str) -> str | None:
-        if not listing:
-            listing.append(_linker_cache())
-        # As Python's own lookup in that cache, less the ABI, which the linker checks on loading.
-        found = re.search(rb"\s(lib%s\.[^\s]+)\s+\(" % re.escape(os.fsencode(name)), listing[0])
-        return os.fsdecode(found.group(1)) if found else None
-
     stock = ctypes.util.find_library
     setattr(ctypes.util, "find_library", in_linker_cache)  # noqa: B010  (mypy: a module's function)
     try:
@@ -39,6 +31,14 @@ def found_in_linker_cache() -> Iterator[None]:
         setattr(ctypes.util, "find_library", stock)  # noqa: B010
 
 
+def in_linker_cache(name: str) -> str | None:
+    """The library's file name as the linker's cache lists it, as Python's own lookup in that
+    cache finds it (less the ABI, which the linker checks on loading)."""
+    found = re.search(rb"\s(lib%s\.[^\s]+)\s+\(" % re.escape(os.fsencode(name)), _linker_cache())
+    return os.fsdecode(found.group(1)) if found else None
+
+
+@functools.cache
 def _linker_cache() -> bytes:
     """What ``ldconfig -p`` lists (every library the linker finds by name), or nothing."""
     try:
