@@ -226,7 +226,7 @@ class Meeting(Record):
     date: IsoDate
     date_precision: Precision = "day"
     date_basis: DateBasis
-    venue: ShortText | None = Field(default=None, description="omit when no source reports it")
+    venue: ShortText | None = Field(description="null when no source reports it")
     coverage: Literal["full", "sparse"] = Field(
         default="full",
         description="sparse: the sources record little of the meeting, so nothing is compared "
