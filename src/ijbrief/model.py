@@ -96,7 +96,7 @@ class Basis(Record):
     @model_validator(mode="after")
     def _note_given(self) -> Basis:
         if self.kind != "analysis" and not self.note:
-            raise ValueError(f"a {self.kind} basis needs a note saying where or why")
+            raise ValueError(f"basis {self.kind!r} needs a note saying where or why")
         return self
 
 
