@@ -196,17 +196,18 @@ def _run(args: argparse.Namespace, root: Path) -> int:
     command = args.command
     if command == "check":
         from ijbrief.corpus import load_corpus
-
         from ijbrief.fidelity import check
 
         corpus = load_corpus(root)
         report = check(corpus)
         errors = [p for p in report.problems if not p.warning]
         if errors or (args.strict and report.unsupported):
-            if args.strict:  # what would only warn is what --strict refuses
-                problems = [dataclasses.replace(p, warning=False) for p in report.problems]
-            else:
-                problems = report.problems
+            # What would only warn is what --strict refuses.
+            problems = (
+                [dataclasses.replace(p, warning=False) for p in report.problems]
+                if args.strict
+                else report.problems
+            )
             _print_problems(sorted([*corpus.warnings, *problems]))
             print(report.summary(), file=sys.stderr)
             return 1

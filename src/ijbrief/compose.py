@@ -87,7 +87,9 @@ def basis_notes(
 
     def add(basis: Mapping[str, str] | None, about: str) -> None:
         if basis and basis.get("note"):
-            notes.append({"mark": BASIS_MARKS[basis["kind"]], "about": about, "note": basis["note"]})
+            notes.append(
+                {"mark": BASIS_MARKS[basis["kind"]], "about": about, "note": basis["note"]}
+            )
 
     for view in [*meetings, *agreements]:
         title = view["short_title"]

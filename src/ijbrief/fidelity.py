@@ -314,7 +314,7 @@ class Checker:
             self._internal(doc, (key,), getattr(meeting, key) or "")
         if meeting.date_basis.as_stated:
             self._as_stated(doc, meeting)
-        for index, participant in enumerate(meeting.participants):
+        for index in range(len(meeting.participants)):
             self._participant(doc, meeting, index)
         self._statement(doc, ("summary",), meeting.summary.text, meeting.summary.sources,
                         meeting.summary.basis, own)  # fmt: skip
@@ -377,7 +377,10 @@ class Checker:
         self._count(None, not missing)
 
     def unsupported(
-        self, text: str, sources: Sequence[str], own_dates: set[tuple[int, int, int]] = frozenset()
+        self,
+        text: str,
+        sources: Sequence[str],
+        own_dates: Iterable[tuple[int, int, int]] = (),
     ) -> list[Claim]:
         """The claims of ``text`` that none of ``sources`` bears out."""
         cited = [self.sources[s] for s in sources if s in self.sources]
@@ -402,7 +405,9 @@ class Checker:
                 absent = [
                     (i, w)
                     for i, w in zip(span, claim.words, strict=True)
-                    if i not in covered and w not in _CONNECTORS and not any(s.has_word(w) for s in cited)
+                    if i not in covered
+                    and w not in _CONNECTORS
+                    and not any(s.has_word(w) for s in cited)
                 ]
                 if absent:
                     missing.append(_sub_claim(text, claim, absent, first))
@@ -424,12 +429,18 @@ class Checker:
                 _is_year(nxt) or (i and matches[i - 1].group().isdigit() and len(word) > 2)
             ):
                 start, day = m.start(), 0
-                if i and matches[i - 1].group().isdigit() and 1 <= int(matches[i - 1].group()) <= 31:
+                if (
+                    i
+                    and matches[i - 1].group().isdigit()
+                    and 1 <= int(matches[i - 1].group()) <= 31
+                ):
                     start, day = matches[i - 1].start(), int(matches[i - 1].group())
                     out = [c for c in out if c.start != start]
                 if _is_year(nxt):
                     end = matches[i + 1].end()
-                    out.append(Claim("date", plain[start:end], start, date=(int(nxt), _MONTHS[low], day)))
+                    out.append(
+                        Claim("date", plain[start:end], start, date=(int(nxt), _MONTHS[low], day))
+                    )
                     i += 2
                     continue
             if _is_year(word):
@@ -438,7 +449,9 @@ class Checker:
                 rest = plain[m.end() : m.end() + 3]
                 if re.fullmatch(r"[-\u2013]\d\d", rest) and i + 1 < len(matches):
                     year = int(word[:2] + rest[1:])
-                    out.append(Claim("date", plain[m.start() : m.end() + 3], m.start(), date=(year, 0, 0)))
+                    out.append(
+                        Claim("date", plain[m.start() : m.end() + 3], m.start(), date=(year, 0, 0))
+                    )
                     i += 2
                     continue
                 i += 1
@@ -460,17 +473,16 @@ class Checker:
                     between = plain[matches[j - 1].end() : matches[j].start()]
                     if between not in (" ", "-", "\u2013", "\u2011", "'s "):
                         break
-                    if w[:1].isupper() and not any(ch.isdigit() for ch in w):
-                        j += 1
-                    elif (
+                    capital = w[:1].isupper() and not any(ch.isdigit() for ch in w)
+                    joining = (
                         w in _CONNECTORS
                         and j + 1 < len(matches)
                         and matches[j + 1].group()[:1].isupper()
                         and plain[matches[j].end() : matches[j + 1].start()] == " "
-                    ):
-                        j += 1
-                    else:
+                    )
+                    if not (capital or joining):
                         break
+                    j += 1
                 run = matches[i:j]
                 words = tuple(tokens(r.group())[0] for r in run)
                 opens = _opens_sentence(plain, m.start())
@@ -602,7 +614,9 @@ class Checker:
                 )
             )
         for claim in self.unsupported(step.note, step.sources, own):
-            problems.append(self._claim_problem(doc, (*path, "note"), step.note, claim, step.sources))
+            problems.append(
+                self._claim_problem(doc, (*path, "note"), step.note, claim, step.sources)
+            )
         self.report.problems.extend(problems)
         self._count(None, not problems)
 

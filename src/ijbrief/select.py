@@ -97,7 +97,9 @@ class Citations:
     def legend(self, everything: bool = False) -> list[dict[str, str]]:
         """The marks this document used (or all of them), each with what it means."""
         kinds = BASIS_MARKS if everything else self.used
-        return [{"mark": BASIS_MARKS[k], "meaning": BASIS_LEGEND[k]} for k in BASIS_MARKS if k in kinds]
+        return [
+            {"mark": BASIS_MARKS[k], "meaning": BASIS_LEGEND[k]} for k in BASIS_MARKS if k in kinds
+        ]
 
     def listing(self) -> list[dict[str, Any]]:
         """The cited sources, numbered, for the sources section."""
@@ -215,7 +217,7 @@ def agreement_summary(
 def meeting_view(corpus: Corpus, meeting: Meeting, edition: Edition) -> dict[str, Any]:
     """Everything a meeting brief or dossier chapter can show, filtered for the audience."""
     where = corpus.files[meeting.id]
-    outcomes = [
+    outcomes: list[tuple[str, dict[str, Any]]] = [
         (
             o.topic,
             {
@@ -381,7 +383,7 @@ def _changes(corpus: Corpus, meeting: Meeting, by_topic: dict[str, Any]) -> dict
     missing = _missing_between(previous, meeting)
     compare = previous.coverage == "full" and not missing
     before = {o.topic for o in previous.outcomes}
-    moved = [
+    moved: list[dict[str, Any]] = [
         {
             "agreement": corpus.agreements[a.id].short_title,
             "status": status_label(step.status),
@@ -399,7 +401,9 @@ def _changes(corpus: Corpus, meeting: Meeting, by_topic: dict[str, Any]) -> dict
         "previous_id": previous.id,
         "missing": missing,
         "previous_sparse": previous.coverage == "sparse",
-        "new_topics": [corpus.topics[t].label for t in by_topic if t not in before] if compare else [],
+        "new_topics": [corpus.topics[t].label for t in by_topic if t not in before]
+        if compare
+        else [],
         "dropped_topics": (
             [corpus.topics[t].label for t in sorted(before) if t not in by_topic] if compare else []
         ),
@@ -515,7 +519,9 @@ def prepared_date(corpus: Corpus) -> dt.date:
 def information_as_of(corpus: Corpus) -> str:
     """The latest date in the data, as precisely as the data gives it ("Information as of")."""
     dated = [(m.date, m.date_precision) for m in corpus.meetings.values()]
-    dated += [(s.date, s.date_precision) for a in corpus.agreements.values() for s in a.status_history]
+    dated += [
+        (s.date, s.date_precision) for a in corpus.agreements.values() for s in a.status_history
+    ]
     if not dated:
         return ""
     latest = max(day for day, _ in dated)
