@@ -15,7 +15,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from ijbrief.corpus import Corpus, normalise_quote
 from ijbrief.errors import Location, Problem
@@ -30,6 +30,7 @@ _TYPOGRAPHY = str.maketrans(
     }
 )  # fmt: skip
 _TAG = re.compile(r"<[^>]+>")
+_has_digit = re.compile(r"\d").search
 _DOTTED = re.compile(r"\b(?:[A-Z]\.){2,}")
 _TOKEN = re.compile(r"\d+\+\d+|[^\W_]+")
 # A word as written in a statement, with internal apostrophes and hyphens (for positions).
@@ -85,6 +86,19 @@ _QUOTED = re.compile(
 def tokens(text: str) -> list[str]:
     """Words and numbers in the form they are compared in."""
     return _TOKEN.findall(_normal(text))
+
+
+@lru_cache(maxsize=65536)
+def _word_tokens(word: str) -> tuple[str, ...]:
+    """A word's tokens: the same words recur in every statement, so each is normalised once."""
+    return tuple(tokens(word))
+
+
+@lru_cache(maxsize=16384)
+def _split(text: str) -> tuple[tuple[re.Match[str], ...], tuple[str, ...]]:
+    """A statement's words as written (with their places) and each word's first token."""
+    matches = tuple(_WORD.finditer(text))
+    return matches, tuple((_word_tokens(m.group()) or ("",))[0] for m in matches)
 
 
 def _normal(text: str) -> str:
@@ -181,6 +195,7 @@ class Claim:
     start: int
     words: tuple[str, ...] = ()
     date: tuple[int, int, int] = (0, 0, 0)
+    index: int = 0  # of its first word among the statement's words
 
 
 @dataclass
@@ -387,7 +402,7 @@ class Checker:
         dates = set(own_dates)
         for sid in sources:
             dates |= self.source_dates.get(sid, set())
-        words = [tokens(m.group())[0] if tokens(m.group()) else "" for m in _WORD.finditer(text)]
+        words = _split(text)[1]
         covered = self.aliases.cover(words, cited)
         missing: list[Claim] = []
         for claim in self.claims(text):
@@ -398,7 +413,7 @@ class Checker:
                 if not any(s.has_phrase(claim.words) for s in cited):
                     missing.append(claim)
             else:
-                first = _word_index(text, claim.start)
+                first = claim.index
                 span = range(first, first + len(claim.words))
                 if all(i in covered for i in span) or any(s.has_phrase(claim.words) for s in cited):
                     continue
@@ -416,14 +431,14 @@ class Checker:
     def claims(self, text: str) -> list[Claim]:
         """Names, numbers, amounts and dates in a statement, by rule."""
         plain = text  # positions are the text's own, for the messages
-        matches = list(_WORD.finditer(plain))
+        matches, keys = _split(plain)
         out: list[Claim] = []
         i = 0
         while i < len(matches):
             m = matches[i]
             word = m.group()
-            norm = tokens(word)
-            low = norm[0] if norm else ""
+            norm = list(_word_tokens(word))
+            low = keys[i]
             nxt = matches[i + 1].group() if i + 1 < len(matches) else ""
             if low in _MONTHS and (
                 _is_year(nxt) or (i and matches[i - 1].group().isdigit() and len(word) > 2)
@@ -456,7 +471,7 @@ class Checker:
                     continue
                 i += 1
                 continue
-            if any(ch.isdigit() for ch in word):
+            if _has_digit(word):
                 phrase = norm
                 end = m.end()
                 if nxt.casefold() in _SCALES:
@@ -473,7 +488,7 @@ class Checker:
                     between = plain[matches[j - 1].end() : matches[j].start()]
                     if between not in (" ", "-", "\u2013", "\u2011", "'s "):
                         break
-                    capital = w[:1].isupper() and not any(ch.isdigit() for ch in w)
+                    capital = w[:1].isupper() and not _has_digit(w)
                     joining = (
                         w in _CONNECTORS
                         and j + 1 < len(matches)
@@ -484,14 +499,15 @@ class Checker:
                         break
                     j += 1
                 run = matches[i:j]
-                words = tuple(tokens(r.group())[0] for r in run)
+                words = keys[i:j]
                 opens = _opens_sentence(plain, m.start())
                 if not (opens and len(run) == 1 and low not in self.entity_words):
+                    first = i
                     if opens and len(run) > 1 and low not in self.entity_words:
-                        run, words = run[1:], words[1:]
+                        run, words, first = run[1:], words[1:], i + 1
                     if run:
                         out.append(Claim("name", plain[run[0].start() : run[-1].end()],
-                                         run[0].start(), words=words))  # fmt: skip
+                                         run[0].start(), words=words, index=first))  # fmt: skip
                 i = j
                 continue
             i += 1
@@ -674,13 +690,9 @@ def _opens_sentence(text: str, start: int) -> bool:
     return not before or before[-1] in ".!?:"
 
 
-def _word_index(text: str, offset: int) -> int:
-    return sum(1 for m in _WORD.finditer(text) if m.start() < offset)
-
-
 def _sub_claim(text: str, claim: Claim, absent: list[tuple[int, str]], first: int) -> Claim:
     """The unsupported part of a name: the words of it no cited source has."""
-    matches = list(_WORD.finditer(text))
+    matches = _split(text)[0]
     lo, hi = absent[0][0], absent[-1][0]
     start, end = matches[lo].start(), matches[hi].end()
     return Claim("name", text[start:end], start, words=claim.words[lo - first : hi - first + 1])
