@@ -490,6 +490,10 @@ def _load(root: Path, remember: bool) -> Corpus:
         _check_meeting(c, corpus, meeting, c.documents[corpus.files[meeting.id]])
     for agreement in corpus.agreements.values():
         _check_agreement(c, corpus, agreement, c.documents[corpus.files[agreement.id]])
+    # What would be printed: quoted phrases verbatim, no source ids (fidelity imports this module).
+    from ijbrief.fidelity import printed_problems
+
+    c.problems.extend(printed_problems(corpus))
 
     if remember:
         global _last_loaded, _last_references

@@ -119,6 +119,11 @@ class _Source:
         return " " + " ".join(tokens(self.text)) + " "
 
     @cached_property
+    def quote_form(self) -> str:
+        """The text as quotations are compared with it."""
+        return normalise_quote(self.text)
+
+    @cached_property
     def words(self) -> frozenset[str]:
         return frozenset(self.joined.split())
 
@@ -161,10 +166,10 @@ def _dates_in(words: Sequence[str]) -> Iterator[tuple[int, int, int]]:
             month = _MONTHS.get(words[i - 1], 0) if i else 0
             if month:
                 yield year, month, 0
-                if i > 1 and words[i - 2].isdigit() and 1 <= int(words[i - 2]) <= 31:
+                if i > 1 and words[i - 2].isdecimal() and 1 <= int(words[i - 2]) <= 31:
                     yield year, month, int(words[i - 2])
             # 2022-09-08 tokenises as 2022 09 08
-            if i + 2 < len(words) and words[i + 1].isdigit() and words[i + 2].isdigit():
+            if i + 2 < len(words) and words[i + 1].isdecimal() and words[i + 2].isdecimal():
                 m, d = int(words[i + 1]), int(words[i + 2])
                 if 1 <= m <= 12 and 1 <= d <= 31 and len(words[i + 1]) == 2:
                     yield year, m, 0
@@ -172,7 +177,7 @@ def _dates_in(words: Sequence[str]) -> Iterator[tuple[int, int, int]]:
 
 
 def _is_year(word: str) -> bool:
-    return len(word) == 4 and word.isdigit() and 1900 <= int(word) <= 2099
+    return len(word) == 4 and word.isdecimal() and 1900 <= int(word) <= 2099
 
 
 def _date_forms(day: dt.date, precision: str) -> set[tuple[int, int, int]]:
@@ -274,46 +279,59 @@ def agreement_names(corpus: Corpus, agreement: Agreement) -> list[str]:
 
 
 class Checker:
-    """Runs the support check over a loaded corpus."""
+    """Runs over a loaded corpus either the support check (``run``), or (``printed=True``) the
+    checks of what would be printed that every load makes: quoted phrases are verbatim, no
+    internal vocabulary, a resolved date's own words are the sources'."""
 
-    def __init__(self, corpus: Corpus) -> None:
+    def __init__(self, corpus: Corpus, *, printed: bool = False) -> None:
         self.corpus = corpus
+        self.printed = printed
         self.sources = {sid: _Source(text) for sid, text in corpus.seed_texts.items()}
-        self.aliases = _Aliases(corpus)
         self.report = Report()
         self.raw: dict[str, str] = {}
-        # Words written with a capital inside a sentence of some source, or in a registry name:
-        # such a word claims something even when it opens a sentence.
-        # (A source's own sentence-opening and heading words are not names: only words it never
-        # writes in lower case count.)
-        self.entity_words = set(self.aliases.known_words)
+
+    @cached_property
+    def aliases(self) -> _Aliases:
+        return _Aliases(self.corpus)
+
+    @cached_property
+    def entity_words(self) -> set[str]:
+        """Words written with a capital inside a sentence of some source, or in a registry
+        name: such a word claims something even when it opens a sentence. (A source's own
+        sentence-opening and heading words are not names: only words it never writes in lower
+        case count.)"""
+        words = set(self.aliases.known_words)
         lower: set[str] = set()
-        for text in corpus.seed_texts.values():
+        for text in self.corpus.seed_texts.values():
             plain = _TAG.sub("", text)
             for match in re.finditer(r"(?<=[a-z,] )([A-Z][^\W_]+)", plain):
-                self.entity_words.add(match.group(1).casefold())
+                words.add(match.group(1).casefold())
             lower.update(re.findall(r"\b[a-z][^\W_]*", plain))
-        self.entity_words -= _PLAIN | lower
-        # The dates each source supports besides those it writes: the meetings it covers (as
-        # precisely as each is known) and its own date of publication.
-        self.source_dates: dict[str, set[tuple[int, int, int]]] = {}
-        for sid, source in corpus.sources.items():
+        return words - _PLAIN - lower
+
+    @cached_property
+    def source_dates(self) -> dict[str, set[tuple[int, int, int]]]:
+        """The dates each source supports besides those it writes: the meetings it covers (as
+        precisely as each is known) and its own date of publication."""
+        dates: dict[str, set[tuple[int, int, int]]] = {}
+        for sid, source in self.corpus.sources.items():
             known: set[tuple[int, int, int]] = set()
             for mid in source.covers:
-                meeting = corpus.meetings.get(mid)
+                meeting = self.corpus.meetings.get(mid)
                 if meeting is not None:
                     known |= _date_forms(meeting.date, meeting.date_precision)
             if source.published:
                 known |= _date_forms(source.published, "day")
-            self.source_dates[sid] = known
+            dates[sid] = known
+        return dates
 
     def run(self) -> Report:
         for meeting in self.corpus.meetings.values():
             self._meeting(meeting)
         for agreement in self.corpus.agreements.values():
             self._agreement(agreement)
+        doc = self.corpus.documents.get("briefs/glossary.yaml")
         for index, term in enumerate(self.corpus.terms.values()):
-            doc = self.corpus.documents.get("briefs/glossary.yaml")
             if doc is not None:
                 for key in ("expansion", "explanation"):
                     self._internal(doc, ("terms", index, key), getattr(term, key))
@@ -383,6 +401,8 @@ class Checker:
             self._internal(doc, (*path, "basis", "note"), basis.note)
         cited = [self.sources[s] for s in sources if s in self.sources]
         self._quoted(doc, at, text, sources, cited)
+        if self.printed:
+            return
         if basis is not None:
             self._count(basis, True)
             return
@@ -441,12 +461,12 @@ class Checker:
             low = keys[i]
             nxt = matches[i + 1].group() if i + 1 < len(matches) else ""
             if low in _MONTHS and (
-                _is_year(nxt) or (i and matches[i - 1].group().isdigit() and len(word) > 2)
+                _is_year(nxt) or (i and matches[i - 1].group().isdecimal() and len(word) > 2)
             ):
                 start, day = m.start(), 0
                 if (
                     i
-                    and matches[i - 1].group().isdigit()
+                    and matches[i - 1].group().isdecimal()
                     and 1 <= int(matches[i - 1].group()) <= 31
                 ):
                     start, day = matches[i - 1].start(), int(matches[i - 1].group())
@@ -522,10 +542,12 @@ class Checker:
         cited: Sequence[_Source],
     ) -> None:
         """A phrase in quotation marks in prose is a quotation: it must be verbatim."""
+        if not self.printed:
+            return
         for match in _QUOTED.finditer(text):
             phrase = next(g for g in match.groups() if g)
             wanted = normalise_quote(phrase)
-            if any(wanted in normalise_quote(s.text) for s in cited):
+            if any(wanted in s.quote_form for s in cited):
                 continue
             self.report.problems.append(
                 Problem(
@@ -538,6 +560,8 @@ class Checker:
 
     def _internal(self, doc: Document, path: YamlPath, text: str) -> None:
         """Readers see sources by title, outlet and date: never an id, a file or 'the seeds'."""
+        if not self.printed:
+            return
         match = _INTERNAL.search(text)
         if match:
             self.report.problems.append(
@@ -550,6 +574,8 @@ class Checker:
             )
 
     def _as_stated(self, doc: Document, meeting: Meeting) -> None:
+        if not self.printed:
+            return
         basis = meeting.date_basis
         wanted = normalise_quote(basis.as_stated or "").casefold()
         texts = [self.corpus.seed_texts.get(s, "") for s in basis.sources]
@@ -563,6 +589,8 @@ class Checker:
             )
 
     def _participant(self, doc: Document, meeting: Meeting, index: int) -> None:
+        if self.printed:
+            return
         participant = meeting.participants[index]
         person = self.corpus.people.get(participant.person)
         if person is None:
@@ -594,6 +622,10 @@ class Checker:
         self._internal(doc, (*path, "note"), step.note)
         cited = [self.sources[s] for s in step.sources if s in self.sources]
         self._quoted(doc, (*path, "note"), step.note, step.sources, cited)
+        if step.basis is not None and step.basis.note:
+            self._internal(doc, (*path, "basis", "note"), step.basis.note)
+        if self.printed:
+            return
         if step.basis is not None:
             self._count(step.basis, True)
             return
@@ -706,3 +738,9 @@ def _names(sources: Sequence[str]) -> str:
 def check(corpus: Corpus) -> Report:
     """Check every statement of a loaded corpus against the sources it cites."""
     return Checker(corpus).run()
+
+
+def printed_problems(corpus: Corpus) -> list[Problem]:
+    """What would be printed wrongly: a quoted phrase that is not verbatim, a source id or
+    'the seeds' in prose, a resolved date's words not in its sources. Errors of every load."""
+    return Checker(corpus, printed=True).run().problems

@@ -280,3 +280,16 @@ def test_prepared_is_the_build_date_unless_given(monkeypatch: pytest.MonkeyPatch
     assert _stamp(corpus, dt.date(2026, 2, 1)).prepared == dt.date(2026, 2, 1)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01T00:00:00Z
     assert _stamp(corpus, None).prepared == dt.date(2026, 1, 1)
+
+
+def test_every_load_refuses_a_misquoted_phrase_so_no_build_prints_it(
+    project: Path, edit_yaml
+) -> None:
+    line = edit_yaml(
+        project / M2026, "Japan values the Quad chiefly", 'Japan values the Quad "above all"'
+    )
+    with pytest.raises(InputError) as caught:
+        load_corpus(project)
+    [problem] = caught.value.problems
+    assert (problem.location.path, problem.location.line) == (M2026, line)
+    assert problem.message.startswith('quoted phrase "above all" does not occur verbatim')
