@@ -543,8 +543,8 @@ class Checker:
         cited: Sequence[_Source],
     ) -> None:
         """A phrase in quotation marks in prose is a quotation: it must be verbatim."""
-        if not self.printed or not _MAY_QUOTE.search(text):
-            return
+        if not self.printed or not _MAY_QUOTE.search(text) or len(cited) < len(set(sources)):
+            return  # a source whose text could not be read is reported as such
         for match in _QUOTED.finditer(text):
             phrase = next(g for g in match.groups() if g)
             wanted = normalise_quote(phrase)
@@ -583,7 +583,10 @@ class Checker:
         basis = meeting.date_basis
         wanted = normalise_quote(basis.as_stated or "").casefold()
         cited = [self.sources[s] for s in basis.sources if s in self.sources]
-        if not any(wanted in s.quote_form.casefold() for s in cited):
+        # A source whose text could not be read is reported as such, not as this.
+        if len(cited) == len(basis.sources) and not any(
+            wanted in s.quote_form.casefold() for s in cited
+        ):
             self.report.problems.append(
                 Problem(
                     doc.locate(("date_basis", "as_stated")),
