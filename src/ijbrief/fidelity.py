@@ -331,6 +331,11 @@ class Checker:
             self._meeting(meeting)
         for agreement in self.corpus.agreements.values():
             self._agreement(agreement)
+        catalogue = self.corpus.documents.get("seeds/catalogue.yaml")
+        for index, source in enumerate(self.corpus.sources.values()):
+            if catalogue is not None:  # the Sources lists print these
+                for key in ("title", "outlet", "translation"):
+                    self._internal(catalogue, ("sources", index, key), getattr(source, key) or "")
         doc = self.corpus.documents.get("briefs/glossary.yaml")
         for index, term in enumerate(self.corpus.terms.values()):
             if doc is not None:
