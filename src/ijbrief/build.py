@@ -38,7 +38,7 @@ from ijbrief.outputs import Staging, locked
 from ijbrief.parts import ROWS_PER_PART, PartLayout, cut
 from ijbrief.progress import Progress
 from ijbrief.reuse import ChapterReuse
-from ijbrief.select import Filters, KeptViews, prepared_date
+from ijbrief.select import Filters, KeptViews
 from ijbrief.textfmt import iso_prefix
 
 if TYPE_CHECKING:  # the writers import the engines: only when a merge is made
@@ -486,14 +486,17 @@ def _check_filters(corpus: Corpus, options: BuildOptions) -> None:
 
 
 def _stamp(corpus: Corpus, prepared: dt.date | None) -> Stamp:
-    day = prepared or prepared_date(corpus)
+    """'Prepared' is the day the documents are made: ``--date``, else SOURCE_DATE_EPOCH's day
+    (for reproducible builds), else today (UTC). What the data is as of is shown apart."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch:
         try:
             moment = dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
         except (ValueError, OverflowError, OSError):
             raise IjbriefError(f"SOURCE_DATE_EPOCH={epoch!r} is not a Unix timestamp") from None
+        day = prepared or moment.date()
     else:
+        day = prepared or dt.datetime.now(dt.UTC).date()
         moment = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
     return Stamp(prepared=day, timestamp=moment)
 

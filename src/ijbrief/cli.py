@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import os
 import sys
@@ -53,7 +54,19 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser = add_parser  # type: ignore[method-assign]
 
-    commands.add_parser("check", help="validate seeds/ and briefs/, reporting every problem")
+    check = commands.add_parser(
+        "check",
+        help="validate seeds/ and briefs/, reporting every problem",
+        description="Validate seeds/ and briefs/: schema, references, offices, verbatim "
+        "quotations, and the support check (every name, number, date and quoted phrase of a "
+        "statement is in a source it cites, or the statement declares its basis). Prints a "
+        "fidelity summary.",
+    )
+    check.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail (exit 1) on any unsupported statement, not only warn",
+    )
 
     build = commands.add_parser("build", help="build briefs and dossiers into out/")
     build.add_argument("--format", choices=FORMATS, default="pdf")
@@ -63,7 +76,11 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--until", type=_date, metavar="DATE")
     build.add_argument("--topic", nargs="+", metavar="TOPIC")
     build.add_argument("--out", type=Path, help="output folder (default: PROJECT/out)")
-    build.add_argument("--date", type=_date, help="the 'prepared on' date (default: from data)")
+    build.add_argument(
+        "--date",
+        type=_date,
+        help="the 'prepared' date printed (default: the day of SOURCE_DATE_EPOCH if set, else today)",
+    )
     build.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel workers")
     build.add_argument("--force", action="store_true", help="rebuild even what is up to date")
     build.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -179,14 +196,28 @@ def _run(args: argparse.Namespace, root: Path) -> int:
     command = args.command
     if command == "check":
         from ijbrief.corpus import load_corpus
+        from ijbrief.fidelity import check
 
         corpus = load_corpus(root)
-        for warning in corpus.warnings:
+        report = check(corpus)
+        errors = [p for p in report.problems if not p.warning]
+        if errors or (args.strict and report.unsupported):
+            # What would only warn is what --strict refuses.
+            problems = (
+                [dataclasses.replace(p, warning=False) for p in report.problems]
+                if args.strict
+                else report.problems
+            )
+            _print_problems(sorted([*corpus.warnings, *problems]))
+            print(report.summary(), file=sys.stderr)
+            return 1
+        for warning in sorted([*corpus.warnings, *report.problems]):
             print(warning, file=sys.stderr)
         print(
             f"ok: {len(corpus.meetings)} meetings, {len(corpus.agreements)} agreements, "
             f"{len(corpus.sources)} sources, {corpus.quotations_verified} quotations verified"
         )
+        print(report.summary())
         return 0
     if command == "new":
         from ijbrief.authoring import new_file

@@ -15,12 +15,14 @@ from ijbrief.corpus import Corpus
 from ijbrief.errors import TemplateError
 from ijbrief.reuse import ChapterReuse
 from ijbrief.select import (
+    BASIS_MARKS,
     Citations,
     Edition,
     Filters,
     KeptViews,
     agreement_view,
     glossary_for,
+    information_as_of,
     meeting_view,
 )
 from ijbrief.templating import make_environment, render
@@ -62,6 +64,48 @@ class Stamp:
     timestamp: Any  # datetime.datetime, UTC
 
 
+_SECTIONS = {
+    "summary": "summary",
+    "outcomes": "outcomes",
+    "talking_points": "talking points",
+    "to_raise": "to raise",
+    "to_avoid": "to avoid",
+    "background": "background",
+    "significance": "significance",
+    "way_forward": "way forward",
+    "purpose": "purpose",
+    "key_points": "key points",
+}
+
+
+def basis_notes(
+    meetings: Sequence[Mapping[str, Any]], agreements: Sequence[Mapping[str, Any]]
+) -> list[dict[str, str]]:
+    """Every marked item the dossier shows that has a note, with where it is: the dossier's
+    Sources part explains each mark in full."""
+    notes: list[dict[str, str]] = []
+
+    def add(basis: Mapping[str, str] | None, about: str) -> None:
+        if basis and basis.get("note"):
+            notes.append(
+                {"mark": BASIS_MARKS[basis["kind"]], "about": about, "note": basis["note"]}
+            )
+
+    for view in [*meetings, *agreements]:
+        title = view["short_title"]
+        for p in view.get("participants", []):
+            add(p["basis"], f"{title}: {p['name']}")
+        for key, label in _SECTIONS.items():
+            value = view.get(key)
+            if key == "outcomes" and value:
+                value = [item for group in value for item in group["items"]]
+            for item in value if isinstance(value, list) else [value] if value else []:
+                add(item.get("basis"), f"{title}, {label}")
+        for step in view.get("steps", []):
+            add(step["basis"], f"{title}, {step['status'].lower()} ({step['date_display']})")
+    return notes
+
+
 class Composer:
     """Renders the HTML of every document one audience gets from one corpus and filter set."""
 
@@ -97,6 +141,7 @@ class Composer:
             if filters.agreement(a)
         }
         self.logo = self._logo()
+        self.information = information_as_of(corpus)
 
     def _logo(self) -> str:
         name = self.audience.spec.branding.logo
@@ -145,6 +190,7 @@ class Composer:
             },
             "prepared_display": format_date(self.stamp.prepared),
             "prepared_iso": self.stamp.prepared.isoformat(),
+            "information_display": self.information,
             "version": __version__,
             "cite": Citations(self.corpus),
             "logo": self.logo,
@@ -199,12 +245,17 @@ class Composer:
         toc.append({"level": 1, "anchor": "sources", "title": "Sources"})
         if "topic-index" in spec.dossier.parts:
             toc.append({"level": 1, "anchor": "topic-index", "title": "Topic index"})
-        dates = [m["date"] for m in meetings]
+        # Each end of the span as precisely as its meeting's date is known ("November 2019").
+        first = min(meetings, key=lambda m: m["date"], default=None)
+        last = max(meetings, key=lambda m: m["date"], default=None)
         span = (
-            f"{format_date(min(dates))} – {format_date(max(dates))}"
-            if dates
-            else "no meetings selected"
+            "no meetings selected"
+            if first is None or last is None
+            else first["date_display"]
+            if first is last
+            else f"{first['date_display']} – {last['date_display']}"
         )
+        touched = {a["id"] for m in meetings for a in m["agreements"]}
         dossier = {
             "title": spec.dossier.title,
             "subtitle": spec.dossier.subtitle,
@@ -214,6 +265,11 @@ class Composer:
             "meetings": meetings,
             "meeting_ids": [m["id"] for m in meetings],
             "agreements": agreements,
+            # What the overview's sentence claims: the agreements the chapters touch, and the
+            # tracker's others, each counted from the views themselves.
+            "basis_notes": basis_notes(meetings, agreements),
+            "touched_count": sum(a["id"] in touched for a in agreements),
+            "untouched_count": sum(a["id"] not in touched for a in agreements),
             "sections": [s for s in spec.visible_sections("meeting") if s.id != "sources"],
             "toc": toc,
             "timeline_svg": svg(self.timeline_events(), spec.branding.accent, spec.branding.muted),

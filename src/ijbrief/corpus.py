@@ -78,6 +78,9 @@ class Corpus:
     files: dict[str, str] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)
     quotations_verified: int = 0
+    # Each loaded file as parsed, by its path: where each value was written (for the support
+    # check's messages).
+    documents: dict[str, Document] = field(default_factory=dict, repr=False)
     # The registry files' records as loaded: a long-lived process gets the same objects for
     # files that did not change (see KeptViews).
     registries: tuple[object, ...] = ()
@@ -480,12 +483,17 @@ def _load(root: Path, remember: bool) -> Corpus:
     )
 
     corpus.registries = (catalogue, people, topics, glossary)
+    corpus.documents = c.documents
     _check_references(c, corpus, catalogue, str(CATALOGUE))
     _check_registries(c, corpus, people, glossary)
     for meeting in corpus.meetings.values():
         _check_meeting(c, corpus, meeting, c.documents[corpus.files[meeting.id]])
     for agreement in corpus.agreements.values():
         _check_agreement(c, corpus, agreement, c.documents[corpus.files[agreement.id]])
+    # What would be printed: quoted phrases verbatim, no source ids (fidelity imports this module).
+    from ijbrief.fidelity import printed_problems
+
+    c.problems.extend(printed_problems(corpus))
 
     if remember:
         global _last_loaded, _last_references

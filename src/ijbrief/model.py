@@ -6,7 +6,14 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -73,11 +80,32 @@ class Visibility(Record):
     sensitivity: Sensitivity = "public"
 
 
+BasisKind = Literal["public-record", "inferred", "analysis"]
+
+
+class Basis(Record):
+    """What a statement rests on when its cited sources do not say it in so many words: the
+    public record (with a note of where), an inference (with the reasoning) or the desk's own
+    analysis. Shown to readers as a mark; ``ijbrief check`` then does not ask the sources for it."""
+
+    kind: BasisKind
+    note: Text | None = Field(
+        default=None, description="required for public-record and inferred: where, or why"
+    )
+
+    @model_validator(mode="after")
+    def _note_given(self) -> Basis:
+        if self.kind != "analysis" and not self.note:
+            raise ValueError(f"basis {self.kind!r} needs a note saying where or why")
+        return self
+
+
 class Statement(Visibility):
     """A statement in the project's own words, with the sources that bear it out."""
 
     text: Text
     sources: SourceIds
+    basis: Basis | None = None
 
 
 class DateBasis(Record):
@@ -86,6 +114,10 @@ class DateBasis(Record):
     method: Literal["stated", "resolved", "dateline"]
     note: Text
     sources: SourceIds
+    as_stated: ShortText | None = Field(
+        default=None,
+        description="the sources' own words for the date (e.g. 'on Friday'), checked verbatim",
+    )
 
 
 class Source(Record):
@@ -145,6 +177,9 @@ class Term(Record):
     expansion: ShortText
     explanation: Text
     sources: list[Id] = Field(default_factory=list)
+    aliases: list[ShortText] = Field(
+        default_factory=list, description="other names the sources use for the term"
+    )
 
 
 class Participant(Record):
@@ -155,6 +190,9 @@ class Participant(Record):
     side: Literal["India", "Japan", "Australia", "United States"]
     role: ShortText | None = None
     sources: SourceIds
+    basis: Basis | None = Field(
+        default=None, description="set when the cited sources do not name the person"
+    )
 
 
 class Outcome(Statement):
@@ -188,7 +226,12 @@ class Meeting(Record):
     date: IsoDate
     date_precision: Precision = "day"
     date_basis: DateBasis
-    venue: ShortText
+    venue: ShortText | None = Field(description="null when no source reports it")
+    coverage: Literal["full", "sparse"] = Field(
+        default="full",
+        description="sparse: the sources record little of the meeting, so nothing is compared "
+        "with it (e.g. 'new on the agenda' at the next meeting)",
+    )
     participants: list[Participant] = Field(min_length=1)
     summary: Statement
     outcomes: list[Outcome] = Field(min_length=1)
@@ -210,6 +253,7 @@ class StatusStep(Record):
     meeting: Id | None = None
     note: Text
     sources: SourceIds
+    basis: Basis | None = None
 
 
 class Agreement(Record):
@@ -219,6 +263,9 @@ class Agreement(Record):
     title: ShortText
     short_title: ShortText
     acronym: ShortText | None = None
+    aliases: list[ShortText] = Field(
+        default_factory=list, description="other names the sources use for it"
+    )
     kind: Literal["agreement", "initiative", "partnership", "project", "mechanism", "procurement"]
     parties: list[ShortText] = Field(min_length=1)
     topics: list[Id] = Field(min_length=1)

@@ -11,8 +11,18 @@ from markupsafe import Markup
 
 from ijbrief.audiences import Audience
 from ijbrief.corpus import Corpus
-from ijbrief.model import Agreement, Meeting, Quote, Statement, Visibility
+from ijbrief.model import Agreement, Basis, Meeting, Quote, Statement, Visibility
 from ijbrief.textfmt import format_date, iso_prefix, md_inline, status_label
+
+VENUE_NOT_REPORTED = "Venue not reported"
+# The marks a reader sees beside what the cited sources do not say in so many words, and the
+# legend that explains them (in every brief that uses one, and in every dossier).
+BASIS_MARKS = {"public-record": "\u2020", "inferred": "\u2021", "analysis": "Assessment:"}
+BASIS_LEGEND = {
+    "public-record": "public record, not in the cited sources",
+    "inferred": "inferred from the cited sources, not stated in them",
+    "analysis": "the desk's own assessment, not reporting",
+}
 
 
 @dataclass(frozen=True)
@@ -56,16 +66,40 @@ class Filters:
 
 
 class Citations:
-    """Numbers sources in the order a document first cites them; templates call it as ``cite``."""
+    """Numbers sources in the order a document first cites them; templates call it as ``cite``.
+    Given an item's ``basis`` too, it puts the item's basis mark before the number, and
+    remembers which marks the document used, for its legend."""
 
     def __init__(self, corpus: Corpus) -> None:
         self.corpus = corpus
         self.numbers: dict[str, int] = {}
+        self.used: dict[str, None] = {}
 
-    def __call__(self, sources: Iterable[str]) -> Markup:
+    def __call__(self, sources: Iterable[str], basis: Any = None) -> Markup:
         numbers = {self.numbers.setdefault(source, len(self.numbers) + 1) for source in sources}
         # Digits and commas only: nothing to escape.
-        return Markup(f'<sup class="citation">[{",".join(map(str, sorted(numbers)))}]</sup>')
+        number = Markup(f'<sup class="citation">[{",".join(map(str, sorted(numbers)))}]</sup>')
+        return self.mark(basis) + number
+
+    def mark(self, basis: Any) -> Markup:
+        """The mark of a public-record or inferred basis (analysis is marked before the text,
+        by the view); remembers it for the legend."""
+        if not basis:
+            return Markup("")
+        kind = basis["kind"]
+        self.used.setdefault(kind, None)
+        if kind == "analysis":
+            return Markup("")
+        return Markup('<span class="basis basis-{}" title="{}">{}</span>').format(
+            kind, BASIS_LEGEND[kind], BASIS_MARKS[kind]
+        )
+
+    def legend(self, everything: bool = False) -> list[dict[str, str]]:
+        """The marks this document used (or all of them), each with what it means."""
+        kinds = BASIS_MARKS if everything else self.used
+        return [
+            {"mark": BASIS_MARKS[k], "meaning": BASIS_LEGEND[k]} for k in BASIS_MARKS if k in kinds
+        ]
 
     def listing(self) -> list[dict[str, Any]]:
         """The cited sources, numbered, for the sources section."""
@@ -107,9 +141,29 @@ class Edition:
         return [statement_view(s) for i, s in enumerate(items) if self.visible(s, f"{where}[{i}]")]
 
 
+def basis_view(basis: Basis | None) -> dict[str, str] | None:
+    """A basis as templates pass it to ``cite``: its kind and its note."""
+    if basis is None:
+        return None
+    return {"kind": basis.kind, "note": basis.note or ""}
+
+
+def _marked_html(text: str, basis: Basis | None) -> Markup:
+    """A statement's HTML, led by "Assessment:" when it is the desk's own analysis."""
+    html = md_inline(text)
+    if basis is not None and basis.kind == "analysis":
+        return Markup('<span class="assessment">{}</span> ').format(BASIS_MARKS["analysis"]) + html
+    return html
+
+
 def statement_view(statement: Statement) -> dict[str, Any]:
-    """A statement as templates use it: its HTML, its plain text and its sources."""
-    return {"html": md_inline(statement.text), "text": statement.text, "sources": statement.sources}
+    """A statement as templates use it: its HTML, its plain text, its sources and its basis."""
+    return {
+        "html": _marked_html(statement.text, statement.basis),
+        "text": statement.text,
+        "sources": statement.sources,
+        "basis": basis_view(statement.basis),
+    }
 
 
 def _person_view(corpus: Corpus, person_id: str) -> dict[str, Any]:
@@ -144,30 +198,33 @@ def _quote_view(corpus: Corpus, quote: Quote, on: dt.date) -> dict[str, Any]:
 def agreement_summary(
     corpus: Corpus, agreement: Agreement, as_of: dt.date | None = None
 ) -> dict[str, Any]:
-    """Title and status (current, or as of a date) of an agreement, for lists and tables."""
+    """Title and status (current, or as of a date) of an agreement, for lists and tables. Before
+    its first recorded step an agreement has no status: none is shown from the future."""
     steps = [s for s in agreement.status_history if as_of is None or s.date <= as_of]
-    step = steps[-1] if steps else agreement.status_history[0]
+    step = steps[-1] if steps else None
     return {
         "id": agreement.id,
         "title": agreement.short_title,
         "acronym": agreement.acronym or "",
-        "status": status_label(step.status),
-        "status_key": step.status,
-        "status_date": format_date(step.date, step.date_precision),
-        "sources": step.sources,
+        "status": status_label(step.status) if step else "No status yet recorded",
+        "status_key": step.status if step else "",
+        "status_date": format_date(step.date, step.date_precision) if step else "",
+        "sources": step.sources if step else [],
+        "basis": basis_view(step.basis) if step else None,
     }
 
 
 def meeting_view(corpus: Corpus, meeting: Meeting, edition: Edition) -> dict[str, Any]:
     """Everything a meeting brief or dossier chapter can show, filtered for the audience."""
     where = corpus.files[meeting.id]
-    outcomes = [
+    outcomes: list[tuple[str, dict[str, Any]]] = [
         (
             o.topic,
             {
-                "html": md_inline(o.text),
+                "html": _marked_html(o.text, o.basis),
                 "text": o.text,
                 "sources": o.sources,
+                "basis": basis_view(o.basis),
                 "agreements": o.agreements,
             },
         )
@@ -200,10 +257,12 @@ def meeting_view(corpus: Corpus, meeting: Meeting, edition: Edition) -> dict[str
         "date_iso": iso_prefix(meeting.date, meeting.date_precision),
         "date_basis": {
             "method": meeting.date_basis.method,
-            "note": md_inline(meeting.date_basis.note),
+            "as_stated": meeting.date_basis.as_stated or "",
             "sources": meeting.date_basis.sources,
         },
-        "venue": meeting.venue,
+        "date_note": _date_note(meeting),
+        "venue": meeting.venue or VENUE_NOT_REPORTED,
+        "venue_reported": meeting.venue is not None,
         "series": meeting.series,
         "number": meeting.number,
         "participants": [
@@ -213,6 +272,7 @@ def meeting_view(corpus: Corpus, meeting: Meeting, edition: Edition) -> dict[str
                 "side": p.side,
                 "role": p.role or "",
                 "sources": p.sources,
+                "basis": basis_view(p.basis),
             }
             for p in meeting.participants
         ],
@@ -223,7 +283,10 @@ def meeting_view(corpus: Corpus, meeting: Meeting, edition: Edition) -> dict[str
         ],
         "key_points": [item for _, item in outcomes],
         "quotes": quotes,
-        "agreements": [agreement_summary(corpus, corpus.agreements[a]) for a in touched],
+        # As the agreements stood at this meeting, not as they stand now.
+        "agreements": [
+            agreement_summary(corpus, corpus.agreements[a], meeting.date) for a in touched
+        ],
         "talking_points": edition.statements(meeting.talking_points, f"{where}: talking_points"),
         "to_raise": edition.statements(meeting.to_raise, f"{where}: to_raise"),
         "to_avoid": edition.statements(meeting.to_avoid, f"{where}: to_avoid"),
@@ -286,26 +349,64 @@ class KeptViews:
         return {ident: entry.view for ident, entry in kept.items()}
 
 
+def _date_note(meeting: Meeting) -> str:
+    """How the sources give a date that was worked out rather than stated, e.g. 'reported as
+    “on Friday”' (empty when the date is stated as printed)."""
+    basis = meeting.date_basis
+    if basis.method == "resolved" and basis.as_stated:
+        return f"reported as \u201c{basis.as_stated}\u201d"
+    if basis.method == "resolved":
+        return "worked out from the reports\u2019 context"
+    return ""
+
+
+def _missing_between(previous: Meeting, meeting: Meeting) -> str:
+    """The numbered meetings of a series that fall between two in this record, e.g. '14th–17th'."""
+    if previous.number is None or meeting.number is None or meeting.number - previous.number < 2:
+        return ""
+    first, last = previous.number + 1, meeting.number - 1
+    return _ordinal(first) if first == last else f"{_ordinal(first)}\u2013{_ordinal(last)}"
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def _changes(corpus: Corpus, meeting: Meeting, by_topic: dict[str, Any]) -> dict[str, Any] | None:
+    """What changed since the previous meeting of the series in this record. The agenda is
+    compared only when that record is full and no numbered meeting lies between the two: a
+    topic absent from a sparse record, or from the meetings in between, was not "new"."""
     previous = corpus.previous_in_series(meeting)
     if previous is None:
         return None
+    missing = _missing_between(previous, meeting)
+    compare = previous.coverage == "full" and not missing
     before = {o.topic for o in previous.outcomes}
-    moved = [
+    moved: list[dict[str, Any]] = [
         {
             "agreement": corpus.agreements[a.id].short_title,
             "status": status_label(step.status),
             "date": format_date(step.date, step.date_precision),
             "sources": step.sources,
+            "basis": basis_view(step.basis),
         }
         for a, step in corpus.steps_since_previous(meeting)
     ]
+    if not compare and not moved:
+        return None
     return {
         "previous_title": previous.short_title,
         "previous_date": format_date(previous.date, previous.date_precision),
         "previous_id": previous.id,
-        "new_topics": [corpus.topics[t].label for t in by_topic if t not in before],
-        "dropped_topics": [corpus.topics[t].label for t in sorted(before) if t not in by_topic],
+        "missing": missing,
+        "previous_sparse": previous.coverage == "sparse",
+        "new_topics": [corpus.topics[t].label for t in by_topic if t not in before]
+        if compare
+        else [],
+        "dropped_topics": (
+            [corpus.topics[t].label for t in sorted(before) if t not in by_topic] if compare else []
+        ),
         "moved": moved,
         "sources": sorted({s for m in moved for s in m["sources"]} | set(meeting.summary.sources)),
     }
@@ -325,8 +426,9 @@ def agreement_view(corpus: Corpus, agreement: Agreement, edition: Edition) -> di
                 if s.meeting
                 else None
             ),
-            "html": md_inline(s.note),
+            "html": _marked_html(s.note, s.basis),
             "sources": s.sources,
+            "basis": basis_view(s.basis),
         }
         for s in agreement.status_history
     ]
@@ -347,6 +449,7 @@ def agreement_view(corpus: Corpus, agreement: Agreement, edition: Edition) -> di
         "status": status_label(current.status),
         "status_key": current.status,
         "purpose": statement_view(agreement.purpose),
+        "status_basis": basis_view(current.basis),
         "steps": steps,
         "meetings": [
             {
@@ -374,7 +477,7 @@ def _all_text(value: Any) -> str:
         if isinstance(item, str):
             texts.append(item)
         elif isinstance(item, dict):
-            stack.extend(v for k, v in item.items() if k not in ("html", "sources"))
+            stack.extend(v for k, v in item.items() if k not in ("html", "sources", "basis"))
         elif isinstance(item, list):
             stack.extend(item)
     return " ".join(texts)
@@ -407,7 +510,22 @@ def _joins(char: str) -> bool:
 
 
 def prepared_date(corpus: Corpus) -> dt.date:
-    """The data's own date: the latest meeting or status step, so builds don't depend on the clock."""
+    """The data's own date: the latest meeting or status step (what the information is as of)."""
     dates = [m.date for m in corpus.meetings.values()]
     dates += [s.date for a in corpus.agreements.values() for s in a.status_history]
     return max(dates, default=dt.date(2000, 1, 1))
+
+
+def information_as_of(corpus: Corpus) -> str:
+    """The latest date in the data, as precisely as the data gives it ("Information as of")."""
+    dated = [(m.date, m.date_precision) for m in corpus.meetings.values()]
+    dated += [
+        (s.date, s.date_precision) for a in corpus.agreements.values() for s in a.status_history
+    ]
+    if not dated:
+        return ""
+    latest = max(day for day, _ in dated)
+    # Of the records on the latest day, the most precise one says how precisely it is known.
+    order = {"day": 0, "month": 1, "year": 2}
+    precision = min((p for day, p in dated if day == latest), key=order.__getitem__)
+    return format_date(latest, precision)

@@ -17,7 +17,7 @@ from ijbrief import __version__
 from ijbrief.compose import Stamp
 from ijbrief.corpus import Corpus
 from ijbrief.errors import IjbriefError
-from ijbrief.select import Filters
+from ijbrief.select import VENUE_NOT_REPORTED, Filters
 from ijbrief.textfmt import format_date, iso_prefix, status_label
 from ijbrief.timeline import Event, svg
 
@@ -250,7 +250,14 @@ def _describe(
         meeting = corpus.meetings[ident]
         date_text = format_date(meeting.date, meeting.date_precision)
         return Document(
-            audience, kind, ident, stem, meeting.title, meeting.date, date_text, meeting.venue
+            audience,
+            kind,
+            ident,
+            stem,
+            meeting.title,
+            meeting.date,
+            date_text,
+            meeting.venue or VENUE_NOT_REPORTED,
         )
     if corpus is not None and kind == "agreement" and ident in corpus.agreements:
         agreement = corpus.agreements[ident]
@@ -444,7 +451,13 @@ def _meetings_card(corpus: Corpus | None) -> Markup:
             Markup(
                 '<tr id="m-{}"><td class="date">{}</td><td><strong>{}</strong>'
                 '<div class="sub">{}</div></td><td class="sub narrow-hide">{}</td></tr>'
-            ).format(m.id, format_date(m.date, m.date_precision), m.title, m.venue, labels)
+            ).format(
+                m.id,
+                format_date(m.date, m.date_precision),
+                m.title,
+                m.venue or VENUE_NOT_REPORTED,
+                labels,
+            )
         )
     return Markup(
         '<section class="card" id="meetings"><h2>Meetings</h2>'
@@ -869,7 +882,7 @@ _PAGE = """<!DOCTYPE html>
 <main class="wrap">
 {body}
 </main>
-<footer>Made by ijbrief {version} from the curated records in briefs/ and seeds/.</footer>
+<footer>Made by ijbrief {version} from the curated records.</footer>
 {script}</body></html>
 """
 

@@ -58,7 +58,7 @@ def test_meeting_brief_shows_what_the_issue_asks(built: Path) -> None:
         "PARTICIPANTS",
         "OUTCOMES BY TOPIC",
         "Cybersecurity",  # outcomes grouped by topic
-        "Prepared 16 January 2026",  # prepared-on date from the data
+        "Information as of 16 January 2026",  # the latest date in the data, apart from "Prepared"
         "SOURCES",
         "茂木 敏充",
         "सुब्रह्मण्यम जयशंकर",

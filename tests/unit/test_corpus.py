@@ -97,7 +97,7 @@ def test_loading_again_sees_every_edit_and_every_deletion(project: Path) -> None
     path.write_text(text.replace("\nvenue:", "\nvenu:", 1), encoding="utf-8")
     for _ in range(2):  # the file's problems are reported each time it is loaded, not once
         found = [str(p) for p in errors(project)]
-        assert f"{M2026}:16:1: unknown key 'venu'; did you mean 'venue'?" in found
+        assert f"{M2026}:17:1: unknown key 'venu'; did you mean 'venue'?" in found
     path.unlink()  # the meeting is gone, so the agreements that name it now refer to nothing
     assert any("unknown meeting id 'sd-18'" in p.message for p in errors(project))
     path.write_text(text, encoding="utf-8")
@@ -120,7 +120,7 @@ def test_loading_again_sees_every_edit_and_every_deletion(project: Path) -> None
          14, "unknown person id 'rajnat-singh'; did you mean 'rajnath-singh'?"),
         (M2022, "topic: un-reform\n    text", "topic: un-reforms\n    text",
          12, "unknown topic id 'un-reforms'; did you mean 'un-reform'?"),
-        (M2022, "agreements: [cyber-moc]", "agreements: [cyber-mou]",
+        (M2020, "agreements: [cyber-moc]", "agreements: [cyber-mou]",
          18, "unknown agreement id 'cyber-mou'; did you mean 'cyber-moc'?"),
         (SSGP, "meeting: two-plus-two-2", "meeting: two-plus-two-3",
          14, "unknown meeting id 'two-plus-two-3'; did you mean"),
@@ -321,7 +321,6 @@ def test_impossible_date_in_a_registry(project: Path, edit_yaml) -> None:
     ("old", "new", "message"),
     [
         ("venue: Tokyo", "venue: [Tokyo]", "venue: Input should be a valid string"),
-        ("venue: Tokyo", "venue:", "venue: Input should be a valid string"),
         ("venue: Tokyo", "venue: 2022", "venue: Input should be a valid string"),
         ("quotes:\n", "quotes: {}\nx_quotes:\n", "quotes: Input should be a valid list"),
         ("outcomes:\n", "outcomes: []\nx_outcomes:\n",
