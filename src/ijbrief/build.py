@@ -14,7 +14,7 @@ import resource
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import (
     BrokenExecutor,
     Executor,
@@ -38,7 +38,7 @@ from ijbrief.outputs import Staging, locked
 from ijbrief.parts import ROWS_PER_PART, PartLayout, cut
 from ijbrief.progress import Progress
 from ijbrief.reuse import ChapterReuse
-from ijbrief.select import Filters, KeptViews, prepared_date
+from ijbrief.select import Filters, KeptViews, Omission, omission_key, prepared_date
 from ijbrief.textfmt import iso_prefix
 
 if TYPE_CHECKING:  # the writers import the engines: only when a merge is made
@@ -129,7 +129,7 @@ class Rendered:
     files: dict[str, bytes] = field(default_factory=dict)
     pages: int = 0
     fit: dict[str, Any] = field(default_factory=dict)
-    omitted: list[str] = field(default_factory=list)
+    omitted: list[Omission] = field(default_factory=list)
     layout: dict[str, Any] = field(default_factory=dict)  # what a later DOCX/HTML-only build reuses
     seconds: float = 0.0
     note: str = ""
@@ -145,6 +145,9 @@ class BuildReport:
     written: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # Per audience built, how many items its outputs leave out, by reason (see manifest.json).
+    omitted: dict[str, dict[str, int]] = field(default_factory=dict)
+    admits: dict[str, list[str]] = field(default_factory=dict)  # audiences that see non-public
 
 
 # State a worker needs; set in the parent before the pool forks, so nothing is loaded twice.
@@ -168,6 +171,12 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
     out = options.out_dir.resolve()
     progress = progress or Progress(quiet=options.quiet)
     report = BuildReport()
+    report.admits = {
+        a.name: [level for level in a.spec.admits if level != "public"]
+        for a in audiences
+        if set(a.spec.admits) - {"public"}
+    }
+    progress.admits(report.admits)
     with locked(out), frozen():
         cache = _read_json(out / CACHE_NAME)
         manifest = _read_json(out / "manifest.json").get("outputs", {})
@@ -226,6 +235,7 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
                     report.written.append(relpath)
                 if rendered.kept:
                     parts_used[str(rendered.task.stem)] = rendered.kept
+            report.omitted = _omitted_by_audience(tasks, manifest)
             if not settled:
                 live = {str(t.stem.with_suffix(f".{f}")) for t in tasks for f in t.formats}
                 manifest = {k: v for k, v in manifest.items() if k in live or (out / k).exists()}
@@ -250,6 +260,25 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
     progress.finish(report)
     _let_go_of_merges(options.warm)
     return report
+
+
+def _omitted_by_audience(tasks: list[Task], manifest: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """How many items each audience's outputs of this build leave out, by reason: an item left
+    out of a brief and of the dossier counts once."""
+    seen: dict[str, set[tuple[Any, ...]]] = {}
+    for task in tasks:
+        items = seen.setdefault(task.audience, set())
+        for fmt in task.formats:
+            entry = manifest.get(str(task.stem.with_suffix(f".{fmt}")), {})
+            for item in entry.get("omitted") or []:
+                if isinstance(item, dict):  # a manifest from an older ijbrief lists text
+                    items.add((item.get("file"), item.get("field"), item.get("reason")))
+    counts: dict[str, dict[str, int]] = {}
+    for audience, items in seen.items():
+        by_reason = counts.setdefault(audience, {})
+        for _, _, reason in sorted(items, key=str):
+            by_reason[str(reason)] = by_reason.get(str(reason), 0) + 1
+    return counts
 
 
 # The parts each dossier was last merged from, kept open in a long-lived process.
@@ -317,7 +346,7 @@ def _content_key(task: Task) -> str:
     composer = _composer(task.audience)
     views = composer.meetings if task.kind == "meeting" else composer.agreements
     own = _STATE["corpus"].files[task.ident]
-    omitted = sorted(o for o in composer.edition.omitted if o.startswith(own))
+    omitted = sorted(omission_key(o) for o in composer.edition.omitted if o["file"] == own)
     facts = [task.shared, own, str(task.stem), task.formats, views[task.ident], omitted]
     return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -380,7 +409,7 @@ def warm_up(options: BuildOptions) -> None:
                 resident = _Resident(_executor(options.jobs), _executor(1))
                 _RESIDENT[str(root)] = resident
                 _warm_resident(resident, root, options, dossiers[0] if dossiers else "")
-            if str(root) in _RESIDENT:
+            if str(root) in _RESIDENT and not options.filters.only:  # --only makes no dossier
                 _lay_out_ahead(_RESIDENT[str(root)], audiences)
     _STATE.clear()
 
@@ -483,6 +512,18 @@ def _check_filters(corpus: Corpus, options: BuildOptions) -> None:
         problems.append("--since is after --until")
     if problems:
         raise IjbriefError("; ".join(problems))
+    filters = options.filters
+    if filters.active and not (
+        any(filters.meeting(m) for m in corpus.meetings.values())
+        or any(filters.agreement(a) for a in corpus.agreements.values())
+    ):
+        flags = [
+            *(["--only", *filters.only] if filters.only else []),
+            *(["--topic", *filters.topics] if filters.topics else []),
+            *(["--since", filters.since.isoformat()] if filters.since else []),
+            *(["--until", filters.until.isoformat()] if filters.until else []),
+        ]
+        raise IjbriefError(f"no meeting or agreement matches {' '.join(flags)}; nothing was built")
 
 
 def _stamp(corpus: Corpus, prepared: dt.date | None) -> Stamp:
@@ -567,6 +608,8 @@ def _plan(
             )
             key = _key(base, root, related)
             tasks.append(Task(audience.name, "agreement", agreement.id, stem, formats, key, base))
+        if filters.only:
+            continue  # a look at some briefs: the dossier is the whole record, or a topic's
         everything = list(corpus.files.values())
         stem = _dossier_stem(audience.name, filters)
         key = _key(base + str(filters), root, everything)  # briefs do not depend on the filters
@@ -1006,6 +1049,7 @@ def _render(task: Task) -> Rendered:
     engine = _pdf_engine()
     result = Rendered(task)
     name = f"{task.audience}/{task.kind} {task.ident}"
+    left_out: list[Omission] = []
     if task.kind == "dossier":
         html = composer.dossier_html({})
         document = engine.layout(html, name)
@@ -1034,8 +1078,10 @@ def _render(task: Task) -> Rendered:
         html, document, scale = fitted.html, fitted.document, fitted.scale
         result.fit = fitted.decisions()
         result.layout = {**result.fit, "sections": [s.id for s in fitted.sections], "pages": 1}
+        shown = [s.id for s in fitted.sections]
+        left_out = composer.brief_omissions(view, composer.sections(view), shown)
     result.pages = len(document.pages)
-    _finish(task, composer, result, html, scale, document)
+    _finish(task, composer, result, html, scale, document, left_out=left_out)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -1044,6 +1090,7 @@ def _from_known_layout(
     task: Task, composer: Composer, known: dict[str, Any], started: float
 ) -> Rendered:
     result = Rendered(task, pages=int(known["pages"]), layout=known)
+    left_out: list[Omission] = []
     if task.kind == "dossier":
         html, scale = composer.dossier_html(dict(known["anchors"])), 1.0
     else:
@@ -1053,7 +1100,8 @@ def _from_known_layout(
         scale = float(known["scale"])
         html = composer.brief_html(view, sections, scale)
         result.fit = {k: known[k] for k in ("scale", "dropped", "layouts")}
-    _finish(task, composer, result, html, scale, None)
+        left_out = composer.brief_omissions(view, composer.sections(view), known["sections"])
+    _finish(task, composer, result, html, scale, None, left_out=left_out)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -1066,14 +1114,17 @@ def _finish(
     scale: float,
     document: Any,
     pdf: bytes | None = None,
+    left_out: Sequence[Omission] = (),
 ) -> None:
-    """Write every requested format of a laid-out (or previously laid-out) document."""
+    """Write every requested format of a laid-out (or previously laid-out) document; record
+    what it leaves out: what its edition does (of its own record, for a brief) and
+    ``left_out``, what the brief's limits and fit do."""
     own = None if task.kind == "dossier" else _STATE["corpus"].files[task.ident]
     if own is not None:
         result.content = _content_key(task)
-    result.omitted = sorted(
-        {o for o in composer.edition.omitted if own is None or o.startswith(own)}
-    )
+    edition = [o for o in composer.edition.omitted if own is None or o["file"] == own]
+    unique = {omission_key(o): o for o in [*edition, *left_out]}
+    result.omitted = [unique[key] for key in sorted(unique)]
     for fmt in task.formats:
         path = str(task.stem.with_suffix(f".{fmt}"))
         if fmt == "html":

@@ -87,6 +87,13 @@ def _parser() -> argparse.ArgumentParser:
     tnew = tsub.add_parser("new", help="create a derived audience in templates/")
     tnew.add_argument("name")
     tnew.add_argument("--from", dest="base", default="minister")
+    tnew.add_argument(
+        "--admits",
+        nargs="+",
+        choices=("public", "restricted"),
+        default=["public"],
+        help="what it may see (default: public; what it derives from is not inherited)",
+    )
     tshow = tsub.add_parser("show", help="the resolved template chain of an audience")
     tshow.add_argument("name")
 
@@ -230,8 +237,11 @@ def _run(args: argparse.Namespace, root: Path) -> int:
             for audience in audiences.discover(root):
                 print(f"{audience.name:<12} {audience.origin:<9} {audience.label}")
         elif args.action == "new":
-            path = audiences.create(root, args.name, args.base)
-            print(f"wrote {path.relative_to(root)}/ (inherits everything from {args.base})")
+            path = audiences.create(root, args.name, args.base, args.admits)
+            print(
+                f"wrote {path.relative_to(root)}/ (inherits everything from {args.base} "
+                f"but what it admits: {', '.join(dict.fromkeys(args.admits))})"
+            )
         else:
             for line in audiences.chain(root, args.name):
                 print(line)

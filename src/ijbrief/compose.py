@@ -19,9 +19,11 @@ from ijbrief.select import (
     Edition,
     Filters,
     KeptViews,
+    Omission,
     agreement_view,
     glossary_for,
     meeting_view,
+    omission,
 )
 from ijbrief.templating import make_environment, render
 from ijbrief.textfmt import css_string, format_date, md_inline
@@ -54,6 +56,56 @@ def has_content(view: dict[str, Any], section_id: str) -> bool:
     return key is None or bool(view.get(key))
 
 
+def _items(view: dict[str, Any], section_id: str) -> list[Any]:
+    """What a section shows of a view, item by item (a section of one thing is one item)."""
+    key = _HAS.get(section_id)
+    value = view.get(key) if key else None
+    if not value:
+        return []
+    if section_id == "outcomes":
+        return [item for group in value for item in group["items"]]
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _field(section_id: str, item: Any) -> str:
+    """Where an item is in its record, as the manifest names it."""
+    key = _HAS[section_id]
+    if isinstance(item, dict):
+        if "field" in item:
+            return str(item["field"])
+        name = item.get("id") or item.get("term")
+        if name:
+            return f"{key}[{name}]"
+    return key
+
+
+def limited(view: dict[str, Any], sections: Sequence[Section]) -> dict[str, Any]:
+    """The view with each section's list cut to the section's ``limit:`` (a brief's)."""
+    out = dict(view)
+    for section in sections:
+        key = _HAS.get(section.id)
+        if section.limit is None or key is None or not isinstance(view.get(key), list):
+            continue
+        if section.id == "outcomes":
+            room, groups = section.limit, []
+            for group in view[key]:
+                kept = group["items"][: max(room, 0)]
+                room -= len(kept)
+                if kept:
+                    groups.append({**group, "items": kept})
+            out[key] = groups
+        else:
+            out[key] = view[key][: section.limit]
+    return out
+
+
+def count_of(number: int, one: str, many: str) -> str:
+    """``1 meeting``, ``4 meetings``, ``no meetings``: a template's ``count`` filter."""
+    if number == 0:
+        return f"no {many}"
+    return f"{number} {one if number == 1 else many}"
+
+
 @dataclass(frozen=True)
 class Stamp:
     """The dates a document carries: 'prepared on' (shown) and the timestamp in its metadata."""
@@ -82,7 +134,10 @@ class Composer:
         self.filters = filters
         self.reuse = reuse
         self.env = make_environment(
-            project, audience, {"md": md_inline, "css": css_string}, trusted=(Citations,)
+            project,
+            audience,
+            {"md": md_inline, "css": css_string, "count": count_of},
+            trusted=(Citations,),
         )
         self.edition = Edition(audience)
         meetings = [m for m in corpus.meetings.values() if filters.meeting(m)]
@@ -123,6 +178,27 @@ class Composer:
         kind = view["kind"]
         return [s for s in self.audience.spec.visible_sections(kind) if has_content(view, s.id)]
 
+    def brief_omissions(
+        self, view: dict[str, Any], sections: Sequence[Section], shown: Sequence[str]
+    ) -> list[Omission]:
+        """What a brief leaves out of ``view`` beyond what its edition does: the items past a
+        section's ``limit:``, and the items of the sections (of ``sections``) that the one-page
+        fit dropped, those not in ``shown``."""
+        record = str(view["id"])
+        file = self.corpus.files[record]
+        left: list[Omission] = []
+        for section in sections:
+            items = _items(view, section.id)
+            cut = len(items) if section.limit is None else section.limit
+            for item in items[cut:]:
+                detail = f"{section.id} shows at most {section.limit}"
+                left.append(omission(record, file, _field(section.id, item), "limit", detail))
+            if section.id not in shown:
+                detail = f"the one-page fit dropped {section.id} (priority {section.priority})"
+                for item in items[:cut]:
+                    left.append(omission(record, file, _field(section.id, item), "fit", detail))
+        return left
+
     def _base(
         self, kind: str, title: str, subject: str, keywords: list[str], scale: float
     ) -> dict[str, Any]:
@@ -162,7 +238,9 @@ class Composer:
             ["India", "Japan", *view["topics"]],
             scale,
         )
-        context.update(brief={**view, "in_dossier": False}, sections=list(sections))
+        context.update(
+            brief={**limited(view, sections), "in_dossier": False}, sections=list(sections)
+        )
         template = (
             "brief-meeting.html.j2" if view["kind"] == "meeting" else "brief-agreement.html.j2"
         )
@@ -199,22 +277,27 @@ class Composer:
         toc.append({"level": 1, "anchor": "sources", "title": "Sources"})
         if "topic-index" in spec.dossier.parts:
             toc.append({"level": 1, "anchor": "topic-index", "title": "Topic index"})
-        dates = [m["date"] for m in meetings]
-        span = (
-            f"{format_date(min(dates))} – {format_date(max(dates))}"
-            if dates
-            else "no meetings selected"
-        )
+        dates = sorted(m["date"] for m in meetings)
+        first, last = (format_date(dates[0]), format_date(dates[-1])) if dates else ("", "")
+        span = first if first == last else f"{first} – {last}"
+        period = "" if not dates else f"on {first}" if first == last else f"from {first} to {last}"
         dossier = {
             "title": spec.dossier.title,
             "subtitle": spec.dossier.subtitle,
-            "span": span,
+            "span": span or "no meetings",
+            "period": period,
             "filters": self.describe_filters(),
             "parts": spec.dossier.parts,
             "meetings": meetings,
             "meeting_ids": [m["id"] for m in meetings],
             "agreements": agreements,
-            "sections": [s for s in spec.visible_sections("meeting") if s.id != "sources"],
+            # A dossier is the complete record for its audience: `limit:` keeps a brief to its
+            # page, and does not cut a chapter.
+            "sections": [
+                s.model_copy(update={"limit": None})
+                for s in spec.visible_sections("meeting")
+                if s.id != "sources"
+            ],
             "toc": toc,
             "timeline_svg": svg(self.timeline_events(), spec.branding.accent, spec.branding.muted),
             "topic_index": self._topic_index(meetings, agreements),
@@ -225,7 +308,7 @@ class Composer:
         context = self._base(
             "dossier",
             spec.dossier.title,
-            f"{spec.label}: India–Japan meetings, {span}",
+            f"{spec.label}: India–Japan meetings, {span or 'none'}",
             ["India", "Japan", "dossier", *self.filters.topics],
             1.0,
         )

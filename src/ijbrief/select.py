@@ -88,28 +88,59 @@ def source_view(corpus: Corpus, source_id: str) -> dict[str, Any]:
     }
 
 
+Omission = dict[str, str]  # record, file, field, reason, detail: one item an edition left out
+
+
+def omission(record: str, file: str, field: str, reason: str, detail: str) -> Omission:
+    """One item left out of an output, as the manifest lists it. ``reason`` is one of
+    ``sensitivity``, ``audience`` (both for the whole edition), ``limit`` and ``fit`` (a brief)."""
+    return {"record": record, "file": file, "field": field, "reason": reason, "detail": detail}
+
+
+def omission_key(item: Omission) -> tuple[str, ...]:
+    return (item["file"], item["field"], item["reason"])
+
+
 @dataclass
 class Edition:
     """What one audience may see; records what it left out, for the manifest."""
 
     audience: Audience
-    omitted: list[str] = field(default_factory=list)
+    omitted: list[Omission] = field(default_factory=list)
 
-    def visible(self, item: Visibility, where: str) -> bool:
-        allowed = (
-            item.audiences is None or self.audience.name in item.audiences
-        ) and item.sensitivity in self.audience.spec.admits
-        if not allowed:
-            self.omitted.append(where)
-        return allowed
+    def visible(self, item: Visibility, record: str, file: str, where: str) -> bool:
+        spec = self.audience.spec
+        if item.audiences is not None and self.audience.name not in item.audiences:
+            detail = f"only for {', '.join(item.audiences)}"
+            self.omitted.append(omission(record, file, where, "audience", detail))
+            return False
+        if item.sensitivity not in spec.admits:
+            detail = f"{item.sensitivity}; {self.audience.name} admits {', '.join(spec.admits)}"
+            self.omitted.append(omission(record, file, where, "sensitivity", detail))
+            return False
+        return True
 
-    def statements(self, items: Sequence[Statement], where: str) -> list[dict[str, Any]]:
-        return [statement_view(s) for i, s in enumerate(items) if self.visible(s, f"{where}[{i}]")]
+    def statements(
+        self, items: Sequence[Statement], record: str, file: str, name: str
+    ) -> list[dict[str, Any]]:
+        return [
+            statement_view(s, f"{name}[{i}]")
+            for i, s in enumerate(items)
+            if self.visible(s, record, file, f"{name}[{i}]")
+        ]
 
 
-def statement_view(statement: Statement) -> dict[str, Any]:
-    """A statement as templates use it: its HTML, its plain text and its sources."""
-    return {"html": md_inline(statement.text), "text": statement.text, "sources": statement.sources}
+def statement_view(statement: Statement, where: str = "") -> dict[str, Any]:
+    """A statement as templates use it: its HTML, its plain text and its sources (and, for an
+    item of a list, where it is in its record, which names it if a brief leaves it out)."""
+    view: dict[str, Any] = {
+        "html": md_inline(statement.text),
+        "text": statement.text,
+        "sources": statement.sources,
+    }
+    if where:
+        view["field"] = where
+    return view
 
 
 def _person_view(corpus: Corpus, person_id: str) -> dict[str, Any]:
@@ -169,10 +200,11 @@ def meeting_view(corpus: Corpus, meeting: Meeting, edition: Edition) -> dict[str
                 "text": o.text,
                 "sources": o.sources,
                 "agreements": o.agreements,
+                "field": f"outcomes[{i}]",
             },
         )
         for i, o in enumerate(meeting.outcomes)
-        if edition.visible(o, f"{where}: outcomes[{i}]")
+        if edition.visible(o, meeting.id, where, f"outcomes[{i}]")
     ]
     by_topic: dict[str, list[dict[str, Any]]] = {}
     for topic, item in outcomes:
@@ -186,9 +218,9 @@ def meeting_view(corpus: Corpus, meeting: Meeting, edition: Edition) -> dict[str
         if a.id not in touched and any(s.meeting == meeting.id for s in a.status_history)
     ]
     quotes = [
-        _quote_view(corpus, q, meeting.date)
+        {**_quote_view(corpus, q, meeting.date), "field": f"quotes[{i}]"}
         for i, q in enumerate(meeting.quotes)
-        if edition.visible(q, f"{where}: quotes[{i}]")
+        if edition.visible(q, meeting.id, where, f"quotes[{i}]")
     ]
     view: dict[str, Any] = {
         "kind": "meeting",
@@ -213,8 +245,9 @@ def meeting_view(corpus: Corpus, meeting: Meeting, edition: Edition) -> dict[str
                 "side": p.side,
                 "role": p.role or "",
                 "sources": p.sources,
+                "field": f"participants[{i}]",
             }
-            for p in meeting.participants
+            for i, p in enumerate(meeting.participants)
         ],
         "summary": statement_view(meeting.summary),
         "outcomes": [
@@ -224,12 +257,14 @@ def meeting_view(corpus: Corpus, meeting: Meeting, edition: Edition) -> dict[str
         "key_points": [item for _, item in outcomes],
         "quotes": quotes,
         "agreements": [agreement_summary(corpus, corpus.agreements[a]) for a in touched],
-        "talking_points": edition.statements(meeting.talking_points, f"{where}: talking_points"),
-        "to_raise": edition.statements(meeting.to_raise, f"{where}: to_raise"),
-        "to_avoid": edition.statements(meeting.to_avoid, f"{where}: to_avoid"),
-        "background": edition.statements(meeting.background, f"{where}: background"),
-        "significance": edition.statements(meeting.significance, f"{where}: significance"),
-        "way_forward": edition.statements(meeting.way_forward, f"{where}: way_forward"),
+        "talking_points": edition.statements(
+            meeting.talking_points, meeting.id, where, "talking_points"
+        ),
+        "to_raise": edition.statements(meeting.to_raise, meeting.id, where, "to_raise"),
+        "to_avoid": edition.statements(meeting.to_avoid, meeting.id, where, "to_avoid"),
+        "background": edition.statements(meeting.background, meeting.id, where, "background"),
+        "significance": edition.statements(meeting.significance, meeting.id, where, "significance"),
+        "way_forward": edition.statements(meeting.way_forward, meeting.id, where, "way_forward"),
         "changes": _changes(corpus, meeting, by_topic),
         "topics": list(by_topic),
     }
@@ -243,7 +278,7 @@ class _Kept:
     where: str
     previous: Meeting | None
     view: dict[str, Any]
-    omitted: list[str]
+    omitted: list[Omission]
 
 
 class KeptViews:
@@ -327,8 +362,9 @@ def agreement_view(corpus: Corpus, agreement: Agreement, edition: Edition) -> di
             ),
             "html": md_inline(s.note),
             "sources": s.sources,
+            "field": f"status_history[{i}]",
         }
-        for s in agreement.status_history
+        for i, s in enumerate(agreement.status_history)
     ]
     current = agreement.current
     view: dict[str, Any] = {
@@ -356,17 +392,21 @@ def agreement_view(corpus: Corpus, agreement: Agreement, edition: Edition) -> di
             }
             for m in corpus.meetings_moving(agreement)
         ],
-        "key_points": edition.statements(agreement.key_points, f"{where}: key_points"),
-        "background": edition.statements(agreement.background, f"{where}: background"),
-        "significance": edition.statements(agreement.significance, f"{where}: significance"),
-        "way_forward": edition.statements(agreement.way_forward, f"{where}: way_forward"),
+        "key_points": edition.statements(agreement.key_points, agreement.id, where, "key_points"),
+        "background": edition.statements(agreement.background, agreement.id, where, "background"),
+        "significance": edition.statements(
+            agreement.significance, agreement.id, where, "significance"
+        ),
+        "way_forward": edition.statements(
+            agreement.way_forward, agreement.id, where, "way_forward"
+        ),
     }
     view["glossary"] = glossary_for(corpus, _all_text(view))
     return view
 
 
 def _all_text(value: Any) -> str:
-    """Every string in a view but its HTML and source ids, for finding glossary terms."""
+    """Every string in a view but its HTML, source ids and fields, for finding glossary terms."""
     texts: list[str] = []
     stack = [value]
     while stack:
@@ -374,7 +414,7 @@ def _all_text(value: Any) -> str:
         if isinstance(item, str):
             texts.append(item)
         elif isinstance(item, dict):
-            stack.extend(v for k, v in item.items() if k not in ("html", "sources"))
+            stack.extend(v for k, v in item.items() if k not in ("html", "sources", "field"))
         elif isinstance(item, list):
             stack.extend(item)
     return " ".join(texts)
