@@ -29,7 +29,13 @@ from typing import TYPE_CHECKING, Any
 
 from ijbrief import __version__
 from ijbrief.assemble import PARTS_DIR, Assembly, LayoutPart, PartStore
-from ijbrief.audiences import Audience, discover, load_audience, template_roots
+from ijbrief.audiences import (
+    BUILTIN_TEMPLATES,
+    Audience,
+    discover,
+    load_audience,
+    template_roots,
+)
 from ijbrief.compose import Composer, Stamp
 from ijbrief.corpus import CATALOGUE, GLOSSARY, PEOPLE, TOPICS, Corpus, load_corpus
 from ijbrief.errors import IjbriefError, RenderError
@@ -1139,13 +1145,7 @@ def _docx(composer: Composer, task: Task, html: str, scale: float) -> bytes:
     from ijbrief.writers.docx import DocxMeta, html_to_docx
 
     audience = composer.audience
-    reference = next(
-        (f / "reference.docx" for f in audience.folders if (f / "reference.docx").is_file()), None
-    )
-    if reference is None:
-        raise RenderError(
-            f"templates/{audience.name}: reference.docx is missing (run `python -m ijbrief.writers.docx_reference templates`)"
-        )
+    reference = _reference(audience)
     is_dossier = task.kind == "dossier"
     figures: dict[str, bytes] = {}
     if is_dossier:
@@ -1166,6 +1166,24 @@ def _docx(composer: Composer, task: Task, html: str, scale: float) -> bytes:
         scale=scale * (1.0 if is_dossier else 0.96),
     )
     return html_to_docx(html, reference, meta, figures)
+
+
+def _reference(audience: Audience) -> Path | bytes:
+    """The audience's own reference.docx, or one made from its audience.yaml: one it inherits
+    would give it the look (accent, fonts, header) of the audience it derives from. A built-in
+    reference is used only while the audience's branding is the one it was made with."""
+    from ijbrief.writers.docx_reference import AUDIENCES, look_of, matches, reference_bytes
+
+    look = look_of(audience.spec)
+    builtin = BUILTIN_TEMPLATES.resolve()
+    for folder in audience.folders:
+        path = folder / "reference.docx"
+        if folder.name != audience.name or not path.is_file():
+            continue
+        made = AUDIENCES.get(audience.name) if folder.resolve().is_relative_to(builtin) else None
+        if made is None or matches(made, look):
+            return path
+    return reference_bytes(look)
 
 
 def _title_of(composer: Composer, task: Task) -> str:
