@@ -154,6 +154,8 @@ class BuildReport:
     # Per audience built, how many items its outputs leave out, by reason (see manifest.json).
     omitted: dict[str, dict[str, int]] = field(default_factory=dict)
     admits: dict[str, list[str]] = field(default_factory=dict)  # audiences that see non-public
+    # Filtered dossiers left out of date by other builds, removed, with the options that made them.
+    removed: list[tuple[str, str]] = field(default_factory=list)
 
 
 # State a worker needs; set in the parent before the pool forks, so nothing is loaded twice.
@@ -187,6 +189,9 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
         cache = _read_json(out / CACHE_NAME)
         manifest = _read_json(out / "manifest.json").get("outputs", {})
         tasks = _plan(root, corpus, audiences, options, stamp)
+        stale = _stale_dossiers(root, corpus, audiences, options, stamp, manifest, cache)
+        for relpath in stale:
+            del manifest[relpath]
         todo: list[Task] = []
         for task in tasks:
             paths = [str(task.stem.with_suffix(f".{f}")) for f in task.formats]
@@ -242,6 +247,8 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
                 if rendered.kept:
                     parts_used[str(rendered.task.stem)] = rendered.kept
             report.omitted = _omitted_by_audience(tasks, manifest)
+            if stale:
+                settled = False
             if not settled:
                 live = {str(t.stem.with_suffix(f".{f}")) for t in tasks for f in t.formats}
                 manifest = {k: v for k, v in manifest.items() if k in live or (out / k).exists()}
@@ -257,6 +264,10 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
 
                 staging.write(Path("index.html"), index_html(corpus, manifest, stamp, out))
             staging.commit()
+            for relpath, made_by in sorted(stale.items()):
+                with contextlib.suppress(FileNotFoundError):
+                    (out / relpath).unlink()
+                report.removed.append((relpath, made_by))
             _STATE["parts"].prune(
                 {key for kept in parts_used.values() for keys in kept.values() for key in keys}
             )
@@ -415,7 +426,7 @@ def warm_up(options: BuildOptions) -> None:
                 resident = _Resident(_executor(options.jobs), _executor(1))
                 _RESIDENT[str(root)] = resident
                 _warm_resident(resident, root, options, dossiers[0] if dossiers else "")
-            if str(root) in _RESIDENT and not options.filters.only:  # --only makes no dossier
+            if str(root) in _RESIDENT:
                 _lay_out_ahead(_RESIDENT[str(root)], audiences)
     _STATE.clear()
 
@@ -571,13 +582,9 @@ def _plan(
 ) -> list[Task]:
     formats = tuple(f for f in FORMAT_ORDER if f in options.formats)
     filters = options.filters
-    shared = [root / p for p in (CATALOGUE, PEOPLE, TOPICS, GLOSSARY)]
-    shared += [root / "seeds" / s.file for s in corpus.sources.values()]
-    setting = f"{stamp.prepared}|{stamp.timestamp}|{_engine_digest()}"
     tasks: list[Task] = []
     for audience in audiences:
-        templates = [p for folder in audience.folders for p in folder.rglob("*") if p.is_file()]
-        base = _digest([*shared, *templates]) + setting + audience.name
+        base = _audience_base(root, corpus, audience, stamp)
         for meeting in corpus.meetings.values():
             if not filters.meeting(meeting):
                 continue
@@ -614,13 +621,65 @@ def _plan(
             )
             key = _key(base, root, related)
             tasks.append(Task(audience.name, "agreement", agreement.id, stem, formats, key, base))
-        if filters.only:
-            continue  # a look at some briefs: the dossier is the whole record, or a topic's
         everything = list(corpus.files.values())
         stem = _dossier_stem(audience.name, filters)
         key = _key(base + str(filters), root, everything)  # briefs do not depend on the filters
         tasks.append(Task(audience.name, "dossier", "dossier", stem, formats, key))
     return tasks
+
+
+def _audience_base(root: Path, corpus: Corpus, audience: Audience, stamp: Stamp) -> str:
+    """What every document of an audience depends on: registries, seeds, its templates, the
+    date and the engine."""
+    shared = [root / p for p in (CATALOGUE, PEOPLE, TOPICS, GLOSSARY)]
+    shared += [root / "seeds" / s.file for s in corpus.sources.values()]
+    templates = [p for folder in audience.folders for p in folder.rglob("*") if p.is_file()]
+    setting = f"{stamp.prepared}|{stamp.timestamp}|{_engine_digest()}"
+    return _digest([*shared, *templates]) + setting + audience.name
+
+
+def _stale_dossiers(
+    root: Path,
+    corpus: Corpus,
+    audiences: list[Audience],
+    options: BuildOptions,
+    stamp: Stamp,
+    manifest: dict[str, Any],
+    cache: dict[str, Any],
+) -> dict[str, str]:
+    """The dossiers that builds with other filters (``--only``, ``--topic``, ``--since``,
+    ``--until``) left in out/ and that would now come out differently, with the options that
+    make them again: this build removes them rather than leave them listed out of date."""
+    bases = {a.name: _audience_base(root, corpus, a, stamp) for a in audiences}
+    everything = list(corpus.files.values())
+    stale: dict[str, str] = {}
+    for relpath, entry in manifest.items():
+        made = entry.get("filters") if isinstance(entry, dict) else None
+        if entry.get("kind") != "dossier" or entry.get("audience") not in bases or not made:
+            continue
+        try:
+            since, until = made.get("since"), made.get("until")
+            filters = Filters(
+                tuple(made.get("only") or ()),
+                dt.date.fromisoformat(since) if since else None,
+                dt.date.fromisoformat(until) if until else None,
+                tuple(made.get("topics") or ()),
+            )
+        except (TypeError, ValueError, AttributeError):
+            continue
+        if filters == options.filters or not filters.active:
+            continue
+        key = _key(bases[entry["audience"]] + str(filters), root, everything)
+        if cache.get(relpath) != key:
+            stale[relpath] = " ".join(
+                [
+                    *(["--only", *filters.only] if filters.only else []),
+                    *(["--topic", *filters.topics] if filters.topics else []),
+                    *(["--since", filters.since.isoformat()] if filters.since else []),
+                    *(["--until", filters.until.isoformat()] if filters.until else []),
+                ]
+            )
+    return stale
 
 
 def _parts_used(cached: Any) -> dict[str, dict[str, list[str]]]:

@@ -82,6 +82,8 @@ class Progress:
         if self.live is not None:
             self.live.stop()
         if not self.quiet:
+            for relpath, made_by in report.removed:
+                self._line(f"removed {relpath}: out of date (`build {made_by}` makes it again)")
             for name, reasons in report.omitted.items():
                 total = sum(reasons.values())
                 if not total:

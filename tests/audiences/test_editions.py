@@ -295,7 +295,6 @@ def test_what_the_limit_left_out_is_named_exactly(project: Path, cli: Cli) -> No
     )  # fmt: skip
     assert code == 0, output
     manifest = json.loads((project / "out/manifest.json").read_text(encoding="utf-8"))["outputs"]
-    assert set(manifest) == {"minister/briefs/2026-01-16-sd-18.html"}  # --only: no dossier
     left = manifest["minister/briefs/2026-01-16-sd-18.html"]["omitted"]
     by_limit = sorted(o["field"] for o in left if o["reason"] == "limit")
     # 8 talking points (5 shown), 5 to raise (3), 5 to avoid (3), 6 agreements (5).
@@ -310,3 +309,32 @@ def test_what_the_limit_left_out_is_named_exactly(project: Path, cli: Cli) -> No
     assert "As leading democracies" not in html  # the 7th talking point
     total = len(left)
     assert re.search(rf"minister: {total} items left out \(.*{len(by_limit)} by limit", output)
+
+
+def test_a_filtered_dossier_out_of_date_is_removed_and_said(project: Path, cli: Cli) -> None:
+    options = ("--audience", "minister", "--format", "html", "--jobs", "1")
+    assert cli("-C", str(project), "build", *options, "--only", "sd-18")[0] == 0
+    out = project / "out"
+    dossier = out / "minister/minister-dossier-sd-18.html"
+    assert dossier.is_file()
+    # Another filtered build leaves it: nothing it is made from changed.
+    code, output = cli("-C", str(project), "build", *options, "--only", "fmsd-13")
+    assert code == 0 and dossier.is_file(), output
+    edit_first = project / SD18
+    edit_first.write_text(
+        edit_first.read_text(encoding="utf-8").replace(
+            "New Delhi", "New Delhi, Hyderabad House", 1
+        ),
+        encoding="utf-8",
+    )
+    code, output = cli("-C", str(project), "build", *options, "--only", "fmsd-13")
+    assert code == 0, output
+    assert not dossier.exists()
+    assert (
+        "removed minister/minister-dossier-sd-18.html: out of date "
+        "(`build --only sd-18` makes it again)"
+    ) in output
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["outputs"]
+    assert "minister/minister-dossier-sd-18.html" not in manifest
+    assert "minister-dossier-sd-18" not in (out / "index.html").read_text(encoding="utf-8")
+    assert (out / "minister/minister-dossier-fmsd-13.html").is_file()
