@@ -190,10 +190,15 @@ def _run(args: argparse.Namespace, root: Path) -> int:
         corpus = load_corpus(root)
         for warning in corpus.warnings:
             print(warning, file=sys.stderr)
-        print(
-            f"ok: {len(corpus.meetings)} meetings, {len(corpus.agreements)} agreements, "
-            f"{len(corpus.sources)} sources, {corpus.quotations_verified} quotations verified"
-        )
+        from ijbrief.textfmt import count_of
+
+        counts = [
+            count_of(len(corpus.meetings), "meeting", "meetings"),
+            count_of(len(corpus.agreements), "agreement", "agreements"),
+            count_of(len(corpus.sources), "source", "sources"),
+            count_of(corpus.quotations_verified, "quotation", "quotations") + " verified",
+        ]
+        print(f"ok: {', '.join(counts)}")
         return 0
     if command == "new":
         from ijbrief.authoring import new_file

@@ -26,7 +26,7 @@ from ijbrief.select import (
     omission,
 )
 from ijbrief.templating import make_environment, render
-from ijbrief.textfmt import css_string, format_date, md_inline
+from ijbrief.textfmt import count_of, css_string, format_date, md_inline
 from ijbrief.timeline import Event, svg
 
 _HAS = {
@@ -97,13 +97,6 @@ def limited(view: dict[str, Any], sections: Sequence[Section]) -> dict[str, Any]
         else:
             out[key] = view[key][: section.limit]
     return out
-
-
-def count_of(number: int, one: str, many: str) -> str:
-    """``1 meeting``, ``4 meetings``, ``no meetings``: a template's ``count`` filter."""
-    if number == 0:
-        return f"no {many}"
-    return f"{number} {one if number == 1 else many}"
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from ijbrief.compose import Stamp
 from ijbrief.corpus import Corpus
 from ijbrief.errors import IjbriefError
 from ijbrief.select import Filters
-from ijbrief.textfmt import format_date, iso_prefix, status_label
+from ijbrief.textfmt import count_of, format_date, iso_prefix, status_label
 from ijbrief.timeline import Event, svg
 
 FORMATS = ("pdf", "docx", "html")
@@ -374,8 +374,8 @@ def _subtitle(
     if prepared:
         bits.append(f"Prepared {format_date(prepared)}")
     if corpus is not None:
-        bits.append(f"{len(corpus.meetings)} meetings")
-        bits.append(f"{len(corpus.agreements)} agreements")
+        bits.append(count_of(len(corpus.meetings), "meeting", "meetings"))
+        bits.append(count_of(len(corpus.agreements), "agreement", "agreements"))
     bits.append(f"{len(manifest)} file{'s' * (len(manifest) != 1)}")
     return Markup(" · ").join(bits)
 

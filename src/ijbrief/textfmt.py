@@ -66,6 +66,13 @@ def format_date(day: dt.date, precision: str = "day") -> str:
     return f"{day.day} {day.strftime('%B %Y')}"
 
 
+def count_of(number: int, one: str, many: str) -> str:
+    """``1 meeting``, ``4 meetings``, ``no meetings``: a template's ``count`` filter."""
+    if number == 0:
+        return f"no {many}"
+    return f"{number} {one if number == 1 else many}"
+
+
 def iso_prefix(day: dt.date, precision: str = "day") -> str:
     """The date part of a file name: 2020-10-07, 2019-11 or 2014."""
     return {"year": f"{day.year:04d}", "month": f"{day.year:04d}-{day.month:02d}"}.get(

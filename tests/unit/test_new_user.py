@@ -1,0 +1,63 @@
+"""The rough edges a new user meets first: empty selections, counts in words, where an audience
+comes from, new meeting ids, the checks of participants and quotations, and meetings over days."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+Cli = Callable[..., tuple[int, str]]  # the `cli` fixture (tests/conftest.py)
+EditYaml = Callable[..., int]
+SD18 = "briefs/meetings/2026-01-16-sd-18.yaml"
+
+
+def test_an_empty_selection_is_an_error_that_names_the_filters(project: Path, cli: Cli) -> None:
+    code, output = cli(
+        "-C", str(project), "build", "--topic", "north-korea-abductions", "--since",
+        "2023-01-01", "--format", "html",
+    )  # fmt: skip
+    assert code == 1
+    assert (
+        "no meeting or agreement matches --topic north-korea-abductions --since 2023-01-01; "
+        "nothing was built"
+    ) in output
+    assert "Traceback" not in output
+    assert not (project / "out").exists()
+
+
+def test_counts_are_written_as_words_say_them(project: Path, cli: Cli) -> None:
+    code, output = cli(
+        "-C", str(project), "build", "--format", "html", "--audience", "analyst",
+        "--only", "fmsd-13", "--jobs", "1",
+    )  # fmt: skip
+    assert code == 0, output
+    html = (project / "out/analyst/analyst-dossier-fmsd-13.html").read_text(encoding="utf-8")
+    assert "1 meeting · no agreements and initiatives" in html
+    assert "covers 1 India–Japan meeting on 7 October 2020 and" in html
+    assert "1 meetings" not in html and "from 7 October 2020 – 7 October 2020" not in html
+    code, output = cli(
+        "-C", str(project), "build", "--format", "html", "--audience", "analyst",
+        "--only", "fmsd-13", "cyber-moc", "--jobs", "1",
+    )  # fmt: skip
+    html = (project / "out/analyst/analyst-dossier-cyber-moc-fmsd-13.html").read_text(
+        encoding="utf-8"
+    )
+    assert "1 meeting · 1 agreement or initiative" in html
+    assert "and the 1 agreement or initiative it touched" in html
+
+
+def test_a_new_audience_in_this_repository_is_the_projects_own(
+    project: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A project whose templates/ is the built-in folder, as in a clone of ijbrief itself.
+    from ijbrief import audiences
+
+    monkeypatch.setattr(audiences, "BUILTIN_TEMPLATES", project / "templates")
+    assert cli("-C", str(project), "templates", "new", "press", "--from", "minister")[0] == 0
+    code, output = cli("-C", str(project), "templates", "list")
+    assert code == 0, output
+    assert re.search(r"^press +project +Press brief$", output, re.MULTILINE), output
+    assert re.search(r"^minister +built-in ", output, re.MULTILINE), output
