@@ -556,8 +556,22 @@ def _check_references(c: _Collector, corpus: Corpus, record: Any, display: str) 
     for path, kind, ref in known_references[1]:
         known = _known(corpus, kind)
         if ref not in known and not c.is_broken(kind, ref):
-            hint = _suggest(ref, list(known))
+            hint = _suggest(ref, list(known)) + _WHERE_DEFINED.get(kind, "")
             c.add(doc.locate(path), f"unknown {kind} id {ref!r}{hint}")
+
+
+# Where a new user adds what an unknown id names.
+_WHERE_DEFINED = {
+    "person": (
+        "; people are defined in briefs/people.yaml: add one with id, name, country and "
+        "offices (each office's title and start date)"
+    ),
+    "source": (
+        "; sources are defined in seeds/catalogue.yaml: add the text as seeds/<name>.txt and "
+        "an entry with id, file, title, kind and covers"
+    ),
+    "topic": "; topics are defined in briefs/topics.yaml",
+}
 
 
 def _check_registries(
@@ -593,6 +607,12 @@ def _check_meeting(c: _Collector, corpus: Corpus, meeting: Meeting, doc: Documen
         person = corpus.people.get(participant.person)
         if person is None:
             continue
+        if participant.side != person.country:
+            c.add(
+                doc.locate(("participants", index, "side")),
+                f"{person.name} is on the {person.country} side (country in briefs/people.yaml), "
+                f"not {participant.side}",
+            )
         if not any(
             o.title.casefold() == participant.office.casefold() and o.held_on(meeting.date)
             for o in person.offices
@@ -606,6 +626,13 @@ def _check_meeting(c: _Collector, corpus: Corpus, meeting: Meeting, doc: Documen
     for index, quote in enumerate(meeting.quotes):
         if quote.speaker is None and quote.speaker_label is None:
             c.add(doc.locate(("quotes", index)), "a quotation needs a speaker or a speaker_label")
+        if _enclosed(quote.text):
+            c.add(
+                doc.locate(("quotes", index, "text")),
+                f"the quotation is written inside its own quotation marks "
+                f"({quote.text.strip()[0]}…{quote.text.strip()[-1]}): write only the words, "
+                "as the templates add the marks",
+            )
         text = corpus.seed_texts.get(quote.source)
         if text is None:
             continue
@@ -617,6 +644,16 @@ def _check_meeting(c: _Collector, corpus: Corpus, meeting: Meeting, doc: Documen
                 f"quotation does not occur verbatim in {quote.source} "
                 f"(seeds/{corpus.sources[quote.source].file}){_nearest(quote.text, text)}",
             )
+
+
+_OPENING = "\"'\u201c\u2018\u201e\u00ab\u300c"
+_CLOSING = "\"'\u201d\u2019\u201c\u00bb\u300d"
+
+
+def _enclosed(text: str) -> bool:
+    """Whether a quotation starts and ends with quotation marks of its own."""
+    text = text.strip()
+    return len(text) > 1 and text[0] in _OPENING and text[-1] in _CLOSING
 
 
 # The same few source texts are searched for every quotation in the corpus.

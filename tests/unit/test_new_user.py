@@ -61,3 +61,38 @@ def test_a_new_audience_in_this_repository_is_the_projects_own(
     assert code == 0, output
     assert re.search(r"^press +project +Press brief$", output, re.MULTILINE), output
     assert re.search(r"^minister +built-in ", output, re.MULTILINE), output
+
+
+def test_a_participant_on_the_wrong_side_is_an_error(
+    project: Path, cli: Cli, edit_yaml: EditYaml
+) -> None:
+    line = edit_yaml(project / SD18, "    side: Japan\n", "    side: India\n")
+    code, output = cli("-C", str(project), "check")
+    assert code == 1
+    assert (
+        f"{SD18}:{line}:11: Toshimitsu Motegi is on the Japan side (country in "
+        "briefs/people.yaml), not India"
+    ) in output
+
+
+@pytest.mark.parametrize("marks", ["“…”", '"…"', "'…'", "‘…’", "“…,”"])
+def test_a_quotation_inside_its_own_quotation_marks_is_refused(
+    project: Path, cli: Cli, edit_yaml: EditYaml, marks: str
+) -> None:
+    words = "Economic security today is particularly paramount"
+    quoted = marks.replace("…", words)
+    line = edit_yaml(project / SD18, f"  - text: {words}\n", f"  - text: {quoted!r}\n")
+    code, output = cli("-C", str(project), "check")
+    assert code == 1, output
+    assert f"{SD18}:{line}:11: the quotation is written inside its own quotation marks" in output
+    assert "write only the words, as the templates add the marks" in output
+
+
+def test_an_unknown_person_says_where_people_are_defined(
+    project: Path, cli: Cli, edit_yaml: EditYaml
+) -> None:
+    line = edit_yaml(project / SD18, "  - person: motegi-toshimitsu", "  - person: hayashi")
+    code, output = cli("-C", str(project), "check")
+    assert code == 1
+    assert f"{SD18}:{line}:13: unknown person id 'hayashi'" in output
+    assert "people are defined in briefs/people.yaml: add one with id, name, country" in output
