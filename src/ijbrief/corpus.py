@@ -31,6 +31,7 @@ from ijbrief.model import (
     Topic,
     Topics,
 )
+from ijbrief.textfmt import iso_prefix
 from ijbrief.yamlio import Document, YamlPath, parse_bytes, read_bytes
 
 CATALOGUE = Path("seeds/catalogue.yaml")
@@ -601,8 +602,22 @@ def _check_registries(
                     )
 
 
+def _check_file_name(c: _Collector, doc: Document, expected: str, what: str) -> None:
+    """Warn when a file's name no longer says what its record does (an id or date changed and
+    the file was not renamed): outputs are named from the record, people look by the file."""
+    name = Path(doc.path).name
+    if Path(name).stem != expected:
+        c.add(
+            doc.locate(("id",)),
+            f"the file is named {name} but its {what} make it {expected}.yaml: rename the file",
+            warning=True,
+        )
+
+
 def _check_meeting(c: _Collector, corpus: Corpus, meeting: Meeting, doc: Document) -> None:
     _check_references(c, corpus, meeting, doc.path)
+    date = iso_prefix(meeting.date, meeting.date_precision)
+    _check_file_name(c, doc, f"{date}-{meeting.id}", "date and id")
     for index, participant in enumerate(meeting.participants):
         person = corpus.people.get(participant.person)
         if person is None:
@@ -675,6 +690,7 @@ def _nearest(quote: str, text: str) -> str:
 
 def _check_agreement(c: _Collector, corpus: Corpus, agreement: Agreement, doc: Document) -> None:
     _check_references(c, corpus, agreement, doc.path)
+    _check_file_name(c, doc, agreement.id, "id")
     steps = agreement.status_history
     for index in range(1, len(steps)):
         if steps[index].date < steps[index - 1].date:

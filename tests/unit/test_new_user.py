@@ -96,3 +96,35 @@ def test_an_unknown_person_says_where_people_are_defined(
     assert code == 1
     assert f"{SD18}:{line}:13: unknown person id 'hayashi'" in output
     assert "people are defined in briefs/people.yaml: add one with id, name, country" in output
+
+
+def test_new_meeting_suggests_a_short_id_and_its_series(project: Path, cli: Cli) -> None:
+    from ijbrief.yamlio import load
+
+    code, output = cli(
+        "-C", str(project), "new", "meeting", "--title", "15th India–Japan Annual Summit",
+        "--date", "2025-08-29",
+    )  # fmt: skip
+    assert code == 0, output
+    rel = "briefs/meetings/2025-08-29-annual-summit-15.yaml"
+    assert f"wrote {rel}" in output
+    data = load(project / rel, rel).data
+    assert (data["id"], data["series"], data["number"]) == (
+        "annual-summit-15",
+        "annual-summit",
+        15,
+    )
+
+
+def test_check_warns_when_a_file_name_and_its_record_disagree(
+    project: Path, cli: Cli, edit_yaml: EditYaml
+) -> None:
+    line = edit_yaml(project / SD18, "id: sd-18", "id: sd-18b")
+    edit_yaml(project / "briefs/agreements/acsa.yaml", "id: acsa", "id: acsa-1")
+    code, output = cli("-C", str(project), "check")
+    assert code == 1  # other files still name sd-18 and acsa
+    assert (
+        f"{SD18}:{line}:5: warning: the file is named 2026-01-16-sd-18.yaml but its date and id "
+        "make it 2026-01-16-sd-18b.yaml: rename the file"
+    ) in output
+    assert "acsa.yaml but its id make it acsa-1.yaml" in output
