@@ -23,6 +23,7 @@ short_title: {title}
 series: {series}           # meetings of one series are compared ("what changed since")
 {number}
 date: {date}
+# end_date: {date}         # the last day, for a meeting held over several days
 # date_precision: day     # day | month | year
 date_basis:
   method: stated           # stated | resolved | dateline

@@ -618,6 +618,13 @@ def _check_meeting(c: _Collector, corpus: Corpus, meeting: Meeting, doc: Documen
     _check_references(c, corpus, meeting, doc.path)
     date = iso_prefix(meeting.date, meeting.date_precision)
     _check_file_name(c, doc, f"{date}-{meeting.id}", "date and id")
+    if meeting.end_date is not None and (
+        meeting.end_date <= meeting.date or meeting.date_precision != "day"
+    ):
+        c.add(
+            doc.locate(("end_date",)),
+            f"end_date {meeting.end_date} must be after the date, {meeting.date}, given to the day",
+        )
     for index, participant in enumerate(meeting.participants):
         person = corpus.people.get(participant.person)
         if person is None:
@@ -701,8 +708,15 @@ def _check_agreement(c: _Collector, corpus: Corpus, agreement: Agreement, doc: D
             )
     for index, step in enumerate(steps):
         meeting = corpus.meetings.get(step.meeting) if step.meeting else None
-        if meeting and meeting.date != step.date and step.date_precision == "day":
+        last = (meeting.end_date or meeting.date) if meeting else None
+        if (
+            meeting
+            and last
+            and not meeting.date <= step.date <= last
+            and step.date_precision == "day"
+        ):
             c.add(
                 doc.locate(("status_history", index, "date")),
-                f"step dated {step.date} but meeting {meeting.id!r} was on {meeting.date}",
+                f"step dated {step.date} but meeting {meeting.id!r} was on {meeting.date}"
+                + (f" to {meeting.end_date}" if meeting.end_date else ""),
             )

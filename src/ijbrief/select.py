@@ -12,7 +12,7 @@ from markupsafe import Markup
 from ijbrief.audiences import Audience
 from ijbrief.corpus import Corpus
 from ijbrief.model import Agreement, Meeting, Quote, Statement, Visibility
-from ijbrief.textfmt import format_date, iso_prefix, md_inline, status_label
+from ijbrief.textfmt import format_date, format_days, iso_prefix, md_inline, status_label
 
 
 @dataclass(frozen=True)
@@ -228,7 +228,7 @@ def meeting_view(corpus: Corpus, meeting: Meeting, edition: Edition) -> dict[str
         "title": meeting.title,
         "short_title": meeting.short_title,
         "date": meeting.date,
-        "date_display": format_date(meeting.date, meeting.date_precision),
+        "date_display": format_days(meeting.date, meeting.end_date, meeting.date_precision),
         "date_iso": iso_prefix(meeting.date, meeting.date_precision),
         "date_basis": {
             "method": meeting.date_basis.method,
@@ -337,7 +337,7 @@ def _changes(corpus: Corpus, meeting: Meeting, by_topic: dict[str, Any]) -> dict
     ]
     return {
         "previous_title": previous.short_title,
-        "previous_date": format_date(previous.date, previous.date_precision),
+        "previous_date": format_days(previous.date, previous.end_date, previous.date_precision),
         "previous_id": previous.id,
         "new_topics": [corpus.topics[t].label for t in by_topic if t not in before],
         "dropped_topics": [corpus.topics[t].label for t in sorted(before) if t not in by_topic],
@@ -388,7 +388,7 @@ def agreement_view(corpus: Corpus, agreement: Agreement, edition: Edition) -> di
             {
                 "id": m.id,
                 "title": m.short_title,
-                "date_display": format_date(m.date, m.date_precision),
+                "date_display": format_days(m.date, m.end_date, m.date_precision),
             }
             for m in corpus.meetings_moving(agreement)
         ],

@@ -66,6 +66,18 @@ def format_date(day: dt.date, precision: str = "day") -> str:
     return f"{day.day} {day.strftime('%B %Y')}"
 
 
+def format_days(start: dt.date, end: dt.date | None, precision: str = "day") -> str:
+    """A meeting's dates: 7 October 2020, or over days 29–30 August 2018, 30 September –
+    1 October 2018, 31 December 2018 – 1 January 2019."""
+    if end is None or end == start or precision != "day":
+        return format_date(start, precision)
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day}–{format_date(end)}"
+    if start.year == end.year:
+        return f"{start.day} {start.strftime('%B')} – {format_date(end)}"
+    return f"{format_date(start)} – {format_date(end)}"
+
+
 def count_of(number: int, one: str, many: str) -> str:
     """``1 meeting``, ``4 meetings``, ``no meetings``: a template's ``count`` filter."""
     if number == 0:

@@ -128,3 +128,42 @@ def test_check_warns_when_a_file_name_and_its_record_disagree(
         "make it 2026-01-16-sd-18b.yaml: rename the file"
     ) in output
     assert "acsa.yaml but its id make it acsa-1.yaml" in output
+
+
+def test_a_meeting_over_days_shows_both_in_every_format(
+    project: Path, cli: Cli, edit_yaml: EditYaml
+) -> None:
+    from tests.audiences.test_editions import text_of
+
+    edit_yaml(
+        project / "briefs/meetings/2020-10-07-fmsd-13.yaml",
+        "date: 2020-10-07\n",
+        "date: 2020-10-07\nend_date: 2020-10-08\n",
+    )
+    code, output = cli(
+        "-C", str(project), "build", "--format", "all", "--audience", "analyst",
+        "--since", "2020-10-01", "--until", "2020-12-31", "--jobs", "2",
+    )  # fmt: skip
+    assert code == 0, output
+    out = project / "out/analyst"
+    for suffix in (".pdf", ".docx", ".html"):
+        brief = text_of(out / f"briefs/2020-10-07-fmsd-13{suffix}")
+        assert "7–8 October 2020" in brief, suffix
+        dossier = text_of(out / f"analyst-dossier-since-2020-10-01-until-2020-12-31{suffix}")
+        assert "7–8 October 2020" in dossier, suffix
+
+
+def test_an_end_date_before_the_date_is_an_error(
+    project: Path, cli: Cli, edit_yaml: EditYaml
+) -> None:
+    line = edit_yaml(
+        project / "briefs/meetings/2020-10-07-fmsd-13.yaml",
+        "date: 2020-10-07\n",
+        "date: 2020-10-07\nend_date: 2020-10-06\n",
+    )
+    code, output = cli("-C", str(project), "check")
+    assert code == 1
+    assert (
+        f"briefs/meetings/2020-10-07-fmsd-13.yaml:{line + 1}:11: end_date 2020-10-06 must be "
+        "after the date, 2020-10-07, given to the day"
+    ) in output
