@@ -338,3 +338,48 @@ def test_a_filtered_dossier_out_of_date_is_removed_and_said(project: Path, cli: 
     assert "minister/minister-dossier-sd-18.html" not in manifest
     assert "minister-dossier-sd-18" not in (out / "index.html").read_text(encoding="utf-8")
     assert (out / "minister/minister-dossier-fmsd-13.html").is_file()
+
+
+def test_what_the_fit_drops_is_in_the_manifest_item_by_item(project: Path, cli: Cli) -> None:
+    code, output = cli(
+        "-C", str(project), "templates", "new", "large", "--from", "analyst",
+        "--admits", "public", "restricted",
+    )  # fmt: skip
+    assert code == 0, output
+    spec = project / "templates/large/audience.yaml"
+    spec.write_text(
+        spec.read_text(encoding="utf-8")
+        + 'branding: {base_size_pt: 14, accent: "#0F5257"}\nfit: {min_scale: 1.0, step: 0.1}\n',
+        encoding="utf-8",
+    )
+    options = ("--audience", "large", "--only", "sd-18", "--jobs", "1")
+    code, output = cli("-C", str(project), "build", *options, "--format", "pdf")
+    assert code == 0, output
+    out = project / "out"
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["outputs"]
+    entry = manifest["large/briefs/2026-01-16-sd-18.pdf"]
+    assert entry["fit"]["dropped"] == ["changes", "agreements", "quotes", "participants"]
+    fit = {o["field"] for o in entry["omitted"] if o["reason"] == "fit"}
+    assert fit == {
+        "changes",
+        "participants[0]", "participants[1]",
+        "quotes[0]", "quotes[1]", "quotes[2]",  # the fourth is past the limit
+        "agreements[ai-dialogue]", "agreements[critical-minerals-jwg]",
+        "agreements[hsr-e10]", "agreements[unicorn-antennas]",
+    }  # fmt: skip
+    assert {
+        "record": "sd-18",
+        "file": SD18,
+        "field": "quotes[1]",
+        "reason": "fit",
+        "detail": "the one-page fit dropped quotes (priority 65)",
+    } in entry["omitted"]
+    assert "large: 12 items left out (1 by audience, 10 by fit, 1 by limit)" in output
+    # The DOCX and HTML made from that layout later say the same.
+    code, output = cli("-C", str(project), "build", *options, "--format", "html")
+    assert code == 0, output
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["outputs"]
+    assert manifest["large/briefs/2026-01-16-sd-18.html"]["omitted"] == entry["omitted"]
+    # The dossier leaves out only what the edition may not see.
+    dossier = manifest["large/large-dossier-sd-18.pdf"]["omitted"]
+    assert [o["reason"] for o in dossier] == ["audience"]
