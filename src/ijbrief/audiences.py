@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -14,6 +15,9 @@ from ijbrief.model import Sensitivity
 from ijbrief.yamlio import Document, load
 
 BUILTIN_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+# The audiences ijbrief ships; any other folder in templates/ is the project's own, even when the
+# project is this repository (whose templates/ is the built-in folder).
+BUILTIN_AUDIENCES = ("analyst", "minister", "student")
 BASE = "base"
 AUDIENCE_FILE = "audience.yaml"
 
@@ -155,7 +159,7 @@ def _folders(project: Path, name: str) -> list[Path]:
 
 def _origin(project: Path, name: str) -> str:
     folders = _folders(project, name)
-    in_builtin = (BUILTIN_TEMPLATES.resolve() / name).is_dir()
+    in_builtin = name in BUILTIN_AUDIENCES and (BUILTIN_TEMPLATES.resolve() / name).is_dir()
     if in_builtin and len(folders) > 1:
         return "project (overrides built-in)"
     return "built-in" if in_builtin else "project"
@@ -193,6 +197,7 @@ def load_audience(project: Path, name: str) -> Audience:
     data: dict[str, Any] = {}
     docs: list[Document] = []
     current: str | None = name
+    admits: Any = None
     while current is not None:
         if current in chain:
             raise TemplateError(f"audience {name!r}: 'extends' loops through {current!r}")
@@ -207,11 +212,18 @@ def load_audience(project: Path, name: str) -> Audience:
                 [Problem(Location(f"templates/{current}/{AUDIENCE_FILE}"), "file is missing")]
             )
         own, doc = _read_spec(spec_folder, project)
+        if not docs:
+            admits = own.get("admits")
         docs.append(doc)
         data = _merge(own, data)
         parent = own.get("extends")
         current = parent if isinstance(parent, str) else None
     data["extends"] = chain[1] if len(chain) > 1 else None
+    # What an audience may see is never inherited: a press edition derived from the minister's
+    # must not show restricted items because the minister may. Unsaid, it is public only.
+    data.pop("admits", None)
+    if admits is not None:
+        data["admits"] = admits
     try:
         spec = AudienceSpec.model_validate(data)
     except ValidationError as exc:
@@ -252,6 +264,7 @@ def chain(project: Path, name: str) -> list[str]:
     lines = [f"{audience.name}: {audience.label} ({audience.origin})"]
     if audience.spec.extends:
         lines.append(f"extends: {audience.spec.extends}")
+    lines.append(f"admits: {', '.join(audience.spec.admits)}")
     lines.append("lookup order:")
     lines += [f"  {folder}" for folder in audience.folders]
     lines.append("templates:")
@@ -270,7 +283,7 @@ extends: {base}
 label: {label}
 description: "A {name} edition derived from {base}."
 # classification: "FOR {upper} USE"        # the banner on every page
-# admits: [public]                          # sensitivity levels this audience may see
+admits: [{admits}]{admits_pad}# what it may see; never inherited (unsaid: [public])
 # branding:                                 # colours, fonts and logo (no template edit needed)
 #   accent: "#7A1F1F"
 #   body_font: Noto Serif
@@ -294,10 +307,11 @@ sources, footer. Rename this file to brief-meeting.html.j2 to use it. -#}}
 """
 
 
-def create(project: Path, name: str, base: str) -> Path:
-    """Create ``templates/<name>/`` inheriting everything from ``base``; return the folder."""
-    import re
-
+def create(
+    project: Path, name: str, base: str, admits: Sequence[Sensitivity] = ("public",)
+) -> Path:
+    """Create ``templates/<name>/`` inheriting everything from ``base`` but what it admits
+    (``admits``, written into its audience.yaml); return the folder."""
     if not re.fullmatch(r"[a-z][a-z0-9-]{0,30}", name) or name == BASE:
         raise TemplateError(f"audience name {name!r}: use lower-case letters, digits, hyphens")
     load_audience(project, base)
@@ -306,8 +320,17 @@ def create(project: Path, name: str, base: str) -> Path:
         raise TemplateError(f"templates/{name} already exists")
     folder.mkdir(parents=True)
     label = f"{name.replace('-', ' ').title()} brief"
+    listed = ", ".join(dict.fromkeys(admits))
     (folder / AUDIENCE_FILE).write_text(
-        _DERIVED.format(name=name, base=base, label=label, upper=name.upper()), encoding="utf-8"
+        _DERIVED.format(
+            name=name,
+            base=base,
+            label=label,
+            upper=name.upper(),
+            admits=listed,
+            admits_pad=" " * max(1, 34 - len(listed)),
+        ),
+        encoding="utf-8",
     )
     (folder / "brief-meeting.html.j2.example").write_text(
         _TEMPLATE_NOTE.format(base=base), encoding="utf-8"

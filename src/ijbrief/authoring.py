@@ -21,8 +21,9 @@ id: {id}
 title: {title}
 short_title: {title}
 series: {series}           # meetings of one series are compared ("what changed since")
-# number: 19               # ordinal within the series, if it has one
+{number}
 date: {date}
+# end_date: {date}         # the last day, for a meeting held over several days
 # date_precision: day     # day | month | year
 date_basis:
   method: stated           # stated | resolved | dateline
@@ -96,14 +97,75 @@ def slugify(text: str) -> str:
     return slug[:60].strip("-") or "untitled"
 
 
+_ORDINAL_WORDS = (
+    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
+    "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth",
+    "seventeenth", "eighteenth", "nineteenth", "twentieth",
+)  # fmt: skip
+_ORDINALS = {word: n for n, word in enumerate(_ORDINAL_WORDS, start=1)}
+_PARTIES = {"india", "japan", "indian", "japanese"}
+
+
+def _series_and_number(title: str) -> tuple[str, int | None]:
+    """What a meeting's title says of its series and its place in it: "15th India–Japan Annual
+    Summit" is the 15th of ``annual-summit`` (the parties are in every title, so left out)."""
+    number: int | None = None
+    words = []
+    for word in slugify(title).split("-"):
+        ordinal = re.fullmatch(r"(\d+)(?:st|nd|rd|th)", word)
+        if number is None and (ordinal or word in _ORDINALS):
+            number = int(ordinal.group(1)) if ordinal else _ORDINALS[word]
+        elif word not in _PARTIES:
+            words.append(word)
+    return "-".join(words) or "meeting", number
+
+
+def suggest_meeting(root: Path, title: str) -> tuple[str, str, int | None]:
+    """A short id, the series and the number for a new meeting titled ``title``: a series the
+    corpus already has (the 19th of the meetings whose titles say "Strategic Dialogue" like the
+    18th's) keeps its name and its ids' form (``sd-18`` → ``sd-19``); a new one is named from
+    the title (``annual-summit``, the 15th ``annual-summit-15``)."""
+    from ijbrief.yamlio import load
+
+    series, number = _series_and_number(title)
+    for path in sorted((root / "briefs" / "meetings").glob("*.yaml"), reverse=True):  # latest
+        try:
+            data = load(path, path.name).data
+        except IjbriefError:
+            continue
+        if not isinstance(data, dict) or not isinstance(data.get("title"), str):
+            continue
+        if _series_and_number(data["title"])[0] != series:
+            continue
+        known, ident = data.get("series"), data.get("id")
+        if isinstance(known, str) and isinstance(ident, str):
+            prefix = re.fullmatch(r"(.+)-\d+", ident)
+            if number is not None and prefix:
+                return f"{prefix.group(1)}-{number}", known, number
+            series = known
+        break
+    return (f"{series}-{number}" if number is not None else series), series, number
+
+
 def new_file(root: Path, kind: str, title: str, date: dt.date, ident: str | None) -> Path:
     """Write a commented scaffold for a new meeting or agreement and return its path."""
+    series, number = "", None
+    if kind == "meeting":
+        suggested, series, number = suggest_meeting(root, title)
+        ident = ident or suggested
     ident = ident or slugify(title)
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", ident):
         raise IjbriefError(f"id {ident!r} must be lower-case letters, digits and hyphens")
     if kind == "meeting":
         path = root / "briefs" / "meetings" / f"{date.isoformat()}-{ident}.yaml"
-        text = _MEETING.format(id=ident, title=_quoted(title), series=ident, date=date)
+        number_line = (
+            f"number: {number}                 # ordinal within the series"
+            if number is not None
+            else "# number: 19               # ordinal within the series, if it has one"
+        )
+        text = _MEETING.format(
+            id=ident, title=_quoted(title), series=series, number=number_line, date=date
+        )
     else:
         path = root / "briefs" / "agreements" / f"{ident}.yaml"
         text = _AGREEMENT.format(id=ident, title=_quoted(title), date=date)

@@ -14,7 +14,7 @@ import resource
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import (
     BrokenExecutor,
     Executor,
@@ -29,7 +29,13 @@ from typing import TYPE_CHECKING, Any
 
 from ijbrief import __version__
 from ijbrief.assemble import PARTS_DIR, Assembly, LayoutPart, PartStore
-from ijbrief.audiences import Audience, discover, load_audience, template_roots
+from ijbrief.audiences import (
+    BUILTIN_TEMPLATES,
+    Audience,
+    discover,
+    load_audience,
+    template_roots,
+)
 from ijbrief.compose import Composer, Stamp
 from ijbrief.corpus import CATALOGUE, GLOSSARY, PEOPLE, TOPICS, Corpus, load_corpus
 from ijbrief.errors import IjbriefError, RenderError
@@ -38,7 +44,7 @@ from ijbrief.outputs import Staging, locked
 from ijbrief.parts import ROWS_PER_PART, PartLayout, cut
 from ijbrief.progress import Progress
 from ijbrief.reuse import ChapterReuse
-from ijbrief.select import Filters, KeptViews
+from ijbrief.select import Filters, KeptViews, Omission, omission_key
 from ijbrief.textfmt import iso_prefix
 
 if TYPE_CHECKING:  # the writers import the engines: only when a merge is made
@@ -129,7 +135,7 @@ class Rendered:
     files: dict[str, bytes] = field(default_factory=dict)
     pages: int = 0
     fit: dict[str, Any] = field(default_factory=dict)
-    omitted: list[str] = field(default_factory=list)
+    omitted: list[Omission] = field(default_factory=list)
     layout: dict[str, Any] = field(default_factory=dict)  # what a later DOCX/HTML-only build reuses
     seconds: float = 0.0
     note: str = ""
@@ -145,6 +151,11 @@ class BuildReport:
     written: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # Per audience built, how many items its outputs leave out, by reason (see manifest.json).
+    omitted: dict[str, dict[str, int]] = field(default_factory=dict)
+    admits: dict[str, list[str]] = field(default_factory=dict)  # audiences that see non-public
+    # Filtered dossiers left out of date by other builds, removed, with the options that made them.
+    removed: list[tuple[str, str]] = field(default_factory=list)
 
 
 # State a worker needs; set in the parent before the pool forks, so nothing is loaded twice.
@@ -168,10 +179,19 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
     out = options.out_dir.resolve()
     progress = progress or Progress(quiet=options.quiet)
     report = BuildReport()
+    report.admits = {
+        a.name: [level for level in a.spec.admits if level != "public"]
+        for a in audiences
+        if set(a.spec.admits) - {"public"}
+    }
+    progress.admits(report.admits)
     with locked(out), frozen():
         cache = _read_json(out / CACHE_NAME)
         manifest = _read_json(out / "manifest.json").get("outputs", {})
         tasks = _plan(root, corpus, audiences, options, stamp)
+        stale = _stale_dossiers(root, corpus, audiences, options, stamp, manifest, cache)
+        for relpath in stale:
+            del manifest[relpath]
         todo: list[Task] = []
         for task in tasks:
             paths = [str(task.stem.with_suffix(f".{f}")) for f in task.formats]
@@ -226,6 +246,9 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
                     report.written.append(relpath)
                 if rendered.kept:
                     parts_used[str(rendered.task.stem)] = rendered.kept
+            report.omitted = _omitted_by_audience(tasks, manifest)
+            if stale:
+                settled = False
             if not settled:
                 live = {str(t.stem.with_suffix(f".{f}")) for t in tasks for f in t.formats}
                 manifest = {k: v for k, v in manifest.items() if k in live or (out / k).exists()}
@@ -241,6 +264,10 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
 
                 staging.write(Path("index.html"), index_html(corpus, manifest, stamp, out))
             staging.commit()
+            for relpath, made_by in sorted(stale.items()):
+                with contextlib.suppress(FileNotFoundError):
+                    (out / relpath).unlink()
+                report.removed.append((relpath, made_by))
             _STATE["parts"].prune(
                 {key for kept in parts_used.values() for keys in kept.values() for key in keys}
             )
@@ -250,6 +277,25 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
     progress.finish(report)
     _let_go_of_merges(options.warm)
     return report
+
+
+def _omitted_by_audience(tasks: list[Task], manifest: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """How many items each audience's outputs of this build leave out, by reason: an item left
+    out of a brief and of the dossier counts once."""
+    seen: dict[str, set[tuple[Any, ...]]] = {}
+    for task in tasks:
+        items = seen.setdefault(task.audience, set())
+        for fmt in task.formats:
+            entry = manifest.get(str(task.stem.with_suffix(f".{fmt}")), {})
+            for item in entry.get("omitted") or []:
+                if isinstance(item, dict):  # a manifest from an older ijbrief lists text
+                    items.add((item.get("file"), item.get("field"), item.get("reason")))
+    counts: dict[str, dict[str, int]] = {}
+    for audience, items in seen.items():
+        by_reason = counts.setdefault(audience, {})
+        for _, _, reason in sorted(items, key=str):
+            by_reason[str(reason)] = by_reason.get(str(reason), 0) + 1
+    return counts
 
 
 # The parts each dossier was last merged from, kept open in a long-lived process.
@@ -317,7 +363,7 @@ def _content_key(task: Task) -> str:
     composer = _composer(task.audience)
     views = composer.meetings if task.kind == "meeting" else composer.agreements
     own = _STATE["corpus"].files[task.ident]
-    omitted = sorted(o for o in composer.edition.omitted if o.startswith(own))
+    omitted = sorted(omission_key(o) for o in composer.edition.omitted if o["file"] == own)
     facts = [task.shared, own, str(task.stem), task.formats, views[task.ident], omitted]
     return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -483,6 +529,18 @@ def _check_filters(corpus: Corpus, options: BuildOptions) -> None:
         problems.append("--since is after --until")
     if problems:
         raise IjbriefError("; ".join(problems))
+    filters = options.filters
+    if filters.active and not (
+        any(filters.meeting(m) for m in corpus.meetings.values())
+        or any(filters.agreement(a) for a in corpus.agreements.values())
+    ):
+        flags = [
+            *(["--only", *filters.only] if filters.only else []),
+            *(["--topic", *filters.topics] if filters.topics else []),
+            *(["--since", filters.since.isoformat()] if filters.since else []),
+            *(["--until", filters.until.isoformat()] if filters.until else []),
+        ]
+        raise IjbriefError(f"no meeting or agreement matches {' '.join(flags)}; nothing was built")
 
 
 def _stamp(corpus: Corpus, prepared: dt.date | None) -> Stamp:
@@ -527,13 +585,9 @@ def _plan(
 ) -> list[Task]:
     formats = tuple(f for f in FORMAT_ORDER if f in options.formats)
     filters = options.filters
-    shared = [root / p for p in (CATALOGUE, PEOPLE, TOPICS, GLOSSARY)]
-    shared += [root / "seeds" / s.file for s in corpus.sources.values()]
-    setting = f"{stamp.prepared}|{stamp.timestamp}|{_engine_digest()}"
     tasks: list[Task] = []
     for audience in audiences:
-        templates = [p for folder in audience.folders for p in folder.rglob("*") if p.is_file()]
-        base = _digest([*shared, *templates]) + setting + audience.name
+        base = _audience_base(root, corpus, audience, stamp)
         for meeting in corpus.meetings.values():
             if not filters.meeting(meeting):
                 continue
@@ -575,6 +629,60 @@ def _plan(
         key = _key(base + str(filters), root, everything)  # briefs do not depend on the filters
         tasks.append(Task(audience.name, "dossier", "dossier", stem, formats, key))
     return tasks
+
+
+def _audience_base(root: Path, corpus: Corpus, audience: Audience, stamp: Stamp) -> str:
+    """What every document of an audience depends on: registries, seeds, its templates, the
+    date and the engine."""
+    shared = [root / p for p in (CATALOGUE, PEOPLE, TOPICS, GLOSSARY)]
+    shared += [root / "seeds" / s.file for s in corpus.sources.values()]
+    templates = [p for folder in audience.folders for p in folder.rglob("*") if p.is_file()]
+    setting = f"{stamp.prepared}|{stamp.timestamp}|{_engine_digest()}"
+    return _digest([*shared, *templates]) + setting + audience.name
+
+
+def _stale_dossiers(
+    root: Path,
+    corpus: Corpus,
+    audiences: list[Audience],
+    options: BuildOptions,
+    stamp: Stamp,
+    manifest: dict[str, Any],
+    cache: dict[str, Any],
+) -> dict[str, str]:
+    """The dossiers that builds with other filters (``--only``, ``--topic``, ``--since``,
+    ``--until``) left in out/ and that would now come out differently, with the options that
+    make them again: this build removes them rather than leave them listed out of date."""
+    bases = {a.name: _audience_base(root, corpus, a, stamp) for a in audiences}
+    everything = list(corpus.files.values())
+    stale: dict[str, str] = {}
+    for relpath, entry in manifest.items():
+        made = entry.get("filters") if isinstance(entry, dict) else None
+        if entry.get("kind") != "dossier" or entry.get("audience") not in bases or not made:
+            continue
+        try:
+            since, until = made.get("since"), made.get("until")
+            filters = Filters(
+                tuple(made.get("only") or ()),
+                dt.date.fromisoformat(since) if since else None,
+                dt.date.fromisoformat(until) if until else None,
+                tuple(made.get("topics") or ()),
+            )
+        except (TypeError, ValueError, AttributeError):
+            continue
+        if filters == options.filters or not filters.active:
+            continue
+        key = _key(bases[entry["audience"]] + str(filters), root, everything)
+        if cache.get(relpath) != key:
+            stale[relpath] = " ".join(
+                [
+                    *(["--only", *filters.only] if filters.only else []),
+                    *(["--topic", *filters.topics] if filters.topics else []),
+                    *(["--since", filters.since.isoformat()] if filters.since else []),
+                    *(["--until", filters.until.isoformat()] if filters.until else []),
+                ]
+            )
+    return stale
 
 
 def _parts_used(cached: Any) -> dict[str, dict[str, list[str]]]:
@@ -1009,6 +1117,7 @@ def _render(task: Task) -> Rendered:
     engine = _pdf_engine()
     result = Rendered(task)
     name = f"{task.audience}/{task.kind} {task.ident}"
+    left_out: list[Omission] = []
     if task.kind == "dossier":
         html = composer.dossier_html({})
         document = engine.layout(html, name)
@@ -1037,8 +1146,10 @@ def _render(task: Task) -> Rendered:
         html, document, scale = fitted.html, fitted.document, fitted.scale
         result.fit = fitted.decisions()
         result.layout = {**result.fit, "sections": [s.id for s in fitted.sections], "pages": 1}
+        shown = [s.id for s in fitted.sections]
+        left_out = composer.brief_omissions(view, composer.sections(view), shown)
     result.pages = len(document.pages)
-    _finish(task, composer, result, html, scale, document)
+    _finish(task, composer, result, html, scale, document, left_out=left_out)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -1047,6 +1158,7 @@ def _from_known_layout(
     task: Task, composer: Composer, known: dict[str, Any], started: float
 ) -> Rendered:
     result = Rendered(task, pages=int(known["pages"]), layout=known)
+    left_out: list[Omission] = []
     if task.kind == "dossier":
         html, scale = composer.dossier_html(dict(known["anchors"])), 1.0
     else:
@@ -1056,7 +1168,8 @@ def _from_known_layout(
         scale = float(known["scale"])
         html = composer.brief_html(view, sections, scale)
         result.fit = {k: known[k] for k in ("scale", "dropped", "layouts")}
-    _finish(task, composer, result, html, scale, None)
+        left_out = composer.brief_omissions(view, composer.sections(view), known["sections"])
+    _finish(task, composer, result, html, scale, None, left_out=left_out)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -1069,14 +1182,17 @@ def _finish(
     scale: float,
     document: Any,
     pdf: bytes | None = None,
+    left_out: Sequence[Omission] = (),
 ) -> None:
-    """Write every requested format of a laid-out (or previously laid-out) document."""
+    """Write every requested format of a laid-out (or previously laid-out) document; record
+    what it leaves out: what its edition does (of its own record, for a brief) and
+    ``left_out``, what the brief's limits and fit do."""
     own = None if task.kind == "dossier" else _STATE["corpus"].files[task.ident]
     if own is not None:
         result.content = _content_key(task)
-    result.omitted = sorted(
-        {o for o in composer.edition.omitted if own is None or o.startswith(own)}
-    )
+    edition = [o for o in composer.edition.omitted if own is None or o["file"] == own]
+    unique = {omission_key(o): o for o in [*edition, *left_out]}
+    result.omitted = [unique[key] for key in sorted(unique)]
     for fmt in task.formats:
         path = str(task.stem.with_suffix(f".{fmt}"))
         if fmt == "html":
@@ -1091,13 +1207,7 @@ def _docx(composer: Composer, task: Task, html: str, scale: float) -> bytes:
     from ijbrief.writers.docx import DocxMeta, html_to_docx
 
     audience = composer.audience
-    reference = next(
-        (f / "reference.docx" for f in audience.folders if (f / "reference.docx").is_file()), None
-    )
-    if reference is None:
-        raise RenderError(
-            f"templates/{audience.name}: reference.docx is missing (run `python -m ijbrief.writers.docx_reference templates`)"
-        )
+    reference = _reference(audience)
     is_dossier = task.kind == "dossier"
     figures: dict[str, bytes] = {}
     if is_dossier:
@@ -1118,6 +1228,24 @@ def _docx(composer: Composer, task: Task, html: str, scale: float) -> bytes:
         scale=scale * (1.0 if is_dossier else 0.96),
     )
     return html_to_docx(html, reference, meta, figures)
+
+
+def _reference(audience: Audience) -> Path | bytes:
+    """The audience's own reference.docx, or one made from its audience.yaml: one it inherits
+    would give it the look (accent, fonts, header) of the audience it derives from. A built-in
+    reference is used only while the audience's branding is the one it was made with."""
+    from ijbrief.writers.docx_reference import AUDIENCES, look_of, matches, reference_bytes
+
+    look = look_of(audience.spec)
+    builtin = BUILTIN_TEMPLATES.resolve()
+    for folder in audience.folders:
+        path = folder / "reference.docx"
+        if folder.name != audience.name or not path.is_file():
+            continue
+        made = AUDIENCES.get(audience.name) if folder.resolve().is_relative_to(builtin) else None
+        if made is None or matches(made, look):
+            return path
+    return reference_bytes(look)
 
 
 def _title_of(composer: Composer, task: Task) -> str:

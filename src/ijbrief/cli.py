@@ -104,6 +104,13 @@ def _parser() -> argparse.ArgumentParser:
     tnew = tsub.add_parser("new", help="create a derived audience in templates/")
     tnew.add_argument("name")
     tnew.add_argument("--from", dest="base", default="minister")
+    tnew.add_argument(
+        "--admits",
+        nargs="+",
+        choices=("public", "restricted"),
+        default=["public"],
+        help="what it may see (default: public; what it derives from is not inherited)",
+    )
     tshow = tsub.add_parser("show", help="the resolved template chain of an audience")
     tshow.add_argument("name")
 
@@ -213,10 +220,15 @@ def _run(args: argparse.Namespace, root: Path) -> int:
             return 1
         for warning in sorted([*corpus.warnings, *report.problems]):
             print(warning, file=sys.stderr)
-        print(
-            f"ok: {len(corpus.meetings)} meetings, {len(corpus.agreements)} agreements, "
-            f"{len(corpus.sources)} sources, {corpus.quotations_verified} quotations verified"
-        )
+        from ijbrief.textfmt import count_of
+
+        counts = [
+            count_of(len(corpus.meetings), "meeting", "meetings"),
+            count_of(len(corpus.agreements), "agreement", "agreements"),
+            count_of(len(corpus.sources), "source", "sources"),
+            count_of(corpus.quotations_verified, "quotation", "quotations") + " verified",
+        ]
+        print(f"ok: {', '.join(counts)}")
         print(report.summary())
         return 0
     if command == "new":
@@ -261,8 +273,11 @@ def _run(args: argparse.Namespace, root: Path) -> int:
             for audience in audiences.discover(root):
                 print(f"{audience.name:<12} {audience.origin:<9} {audience.label}")
         elif args.action == "new":
-            path = audiences.create(root, args.name, args.base)
-            print(f"wrote {path.relative_to(root)}/ (inherits everything from {args.base})")
+            path = audiences.create(root, args.name, args.base, args.admits)
+            print(
+                f"wrote {path.relative_to(root)}/ (inherits everything from {args.base} "
+                f"but what it admits: {', '.join(dict.fromkeys(args.admits))})"
+            )
         else:
             for line in audiences.chain(root, args.name):
                 print(line)

@@ -20,13 +20,15 @@ from ijbrief.select import (
     Edition,
     Filters,
     KeptViews,
+    Omission,
     agreement_view,
     glossary_for,
     information_as_of,
     meeting_view,
+    omission,
 )
 from ijbrief.templating import make_environment, render
-from ijbrief.textfmt import css_string, format_date, md_inline
+from ijbrief.textfmt import count_of, css_string, format_date, md_inline
 from ijbrief.timeline import Event, svg
 
 _HAS = {
@@ -54,6 +56,49 @@ def has_content(view: dict[str, Any], section_id: str) -> bool:
     """Whether a section would show anything for this view (sources always shows)."""
     key = _HAS.get(section_id)
     return key is None or bool(view.get(key))
+
+
+def _items(view: dict[str, Any], section_id: str) -> list[Any]:
+    """What a section shows of a view, item by item (a section of one thing is one item)."""
+    key = _HAS.get(section_id)
+    value = view.get(key) if key else None
+    if not value:
+        return []
+    if section_id == "outcomes":
+        return [item for group in value for item in group["items"]]
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _field(section_id: str, item: Any) -> str:
+    """Where an item is in its record, as the manifest names it."""
+    key = _HAS[section_id]
+    if isinstance(item, dict):
+        if "field" in item:
+            return str(item["field"])
+        name = item.get("id") or item.get("term")
+        if name:
+            return f"{key}[{name}]"
+    return key
+
+
+def limited(view: dict[str, Any], sections: Sequence[Section]) -> dict[str, Any]:
+    """The view with each section's list cut to the section's ``limit:`` (a brief's)."""
+    out = dict(view)
+    for section in sections:
+        key = _HAS.get(section.id)
+        if section.limit is None or key is None or not isinstance(view.get(key), list):
+            continue
+        if section.id == "outcomes":
+            room, groups = section.limit, []
+            for group in view[key]:
+                kept = group["items"][: max(room, 0)]
+                room -= len(kept)
+                if kept:
+                    groups.append({**group, "items": kept})
+            out[key] = groups
+        else:
+            out[key] = view[key][: section.limit]
+    return out
 
 
 @dataclass(frozen=True)
@@ -126,7 +171,10 @@ class Composer:
         self.filters = filters
         self.reuse = reuse
         self.env = make_environment(
-            project, audience, {"md": md_inline, "css": css_string}, trusted=(Citations,)
+            project,
+            audience,
+            {"md": md_inline, "css": css_string, "count": count_of},
+            trusted=(Citations,),
         )
         self.edition = Edition(audience)
         meetings = [m for m in corpus.meetings.values() if filters.meeting(m)]
@@ -168,6 +216,27 @@ class Composer:
         kind = view["kind"]
         return [s for s in self.audience.spec.visible_sections(kind) if has_content(view, s.id)]
 
+    def brief_omissions(
+        self, view: dict[str, Any], sections: Sequence[Section], shown: Sequence[str]
+    ) -> list[Omission]:
+        """What a brief leaves out of ``view`` beyond what its edition does: the items past a
+        section's ``limit:``, and the items of the sections (of ``sections``) that the one-page
+        fit dropped, those not in ``shown``."""
+        record = str(view["id"])
+        file = self.corpus.files[record]
+        left: list[Omission] = []
+        for section in sections:
+            items = _items(view, section.id)
+            cut = len(items) if section.limit is None else section.limit
+            for item in items[cut:]:
+                detail = f"{section.id} shows at most {section.limit}"
+                left.append(omission(record, file, _field(section.id, item), "limit", detail))
+            if section.id not in shown:
+                detail = f"the one-page fit dropped {section.id} (priority {section.priority})"
+                for item in items[:cut]:
+                    left.append(omission(record, file, _field(section.id, item), "fit", detail))
+        return left
+
     def _base(
         self, kind: str, title: str, subject: str, keywords: list[str], scale: float
     ) -> dict[str, Any]:
@@ -208,7 +277,9 @@ class Composer:
             ["India", "Japan", *view["topics"]],
             scale,
         )
-        context.update(brief={**view, "in_dossier": False}, sections=list(sections))
+        context.update(
+            brief={**limited(view, sections), "in_dossier": False}, sections=list(sections)
+        )
         template = (
             "brief-meeting.html.j2" if view["kind"] == "meeting" else "brief-agreement.html.j2"
         )
@@ -248,18 +319,20 @@ class Composer:
         # Each end of the span as precisely as its meeting's date is known ("November 2019").
         first = min(meetings, key=lambda m: m["date"], default=None)
         last = max(meetings, key=lambda m: m["date"], default=None)
-        span = (
-            "no meetings selected"
-            if first is None or last is None
-            else first["date_display"]
-            if first is last
-            else f"{first['date_display']} – {last['date_display']}"
-        )
+        if first is None or last is None:
+            span = period = ""
+        elif first is last:
+            span = first["date_display"]
+            period = f"on {span}"
+        else:
+            span = f"{first['date_display']} – {last['date_display']}"
+            period = f"from {first['date_display']} to {last['date_display']}"
         touched = {a["id"] for m in meetings for a in m["agreements"]}
         dossier = {
             "title": spec.dossier.title,
             "subtitle": spec.dossier.subtitle,
-            "span": span,
+            "span": span or "no meetings",
+            "period": period,
             "filters": self.describe_filters(),
             "parts": spec.dossier.parts,
             "meetings": meetings,
@@ -270,7 +343,13 @@ class Composer:
             "basis_notes": basis_notes(meetings, agreements),
             "touched_count": sum(a["id"] in touched for a in agreements),
             "untouched_count": sum(a["id"] not in touched for a in agreements),
-            "sections": [s for s in spec.visible_sections("meeting") if s.id != "sources"],
+            # A dossier is the complete record for its audience: `limit:` keeps a brief to its
+            # page, and does not cut a chapter.
+            "sections": [
+                s.model_copy(update={"limit": None})
+                for s in spec.visible_sections("meeting")
+                if s.id != "sources"
+            ],
             "toc": toc,
             "timeline_svg": svg(self.timeline_events(), spec.branding.accent, spec.branding.muted),
             "topic_index": self._topic_index(meetings, agreements),
@@ -281,7 +360,7 @@ class Composer:
         context = self._base(
             "dossier",
             spec.dossier.title,
-            f"{spec.label}: India–Japan meetings, {span}",
+            f"{spec.label}: India–Japan meetings, {span or 'none'}",
             ["India", "Japan", "dossier", *self.filters.topics],
             1.0,
         )

@@ -31,6 +31,7 @@ from ijbrief.model import (
     Topic,
     Topics,
 )
+from ijbrief.textfmt import iso_prefix
 from ijbrief.yamlio import Document, YamlPath, parse_bytes, read_bytes
 
 CATALOGUE = Path("seeds/catalogue.yaml")
@@ -564,8 +565,22 @@ def _check_references(c: _Collector, corpus: Corpus, record: Any, display: str) 
     for path, kind, ref in known_references[1]:
         known = _known(corpus, kind)
         if ref not in known and not c.is_broken(kind, ref):
-            hint = _suggest(ref, list(known))
+            hint = _suggest(ref, list(known)) + _WHERE_DEFINED.get(kind, "")
             c.add(doc.locate(path), f"unknown {kind} id {ref!r}{hint}")
+
+
+# Where a new user adds what an unknown id names.
+_WHERE_DEFINED = {
+    "person": (
+        "; people are defined in briefs/people.yaml: add one with id, name, country and "
+        "offices (each office's title and start date)"
+    ),
+    "source": (
+        "; sources are defined in seeds/catalogue.yaml: add the text as seeds/<name>.txt and "
+        "an entry with id, file, title, kind and covers"
+    ),
+    "topic": "; topics are defined in briefs/topics.yaml",
+}
 
 
 def _check_registries(
@@ -595,12 +610,39 @@ def _check_registries(
                     )
 
 
+def _check_file_name(c: _Collector, doc: Document, expected: str, what: str) -> None:
+    """Warn when a file's name no longer says what its record does (an id or date changed and
+    the file was not renamed): outputs are named from the record, people look by the file."""
+    name = Path(doc.path).name
+    if Path(name).stem != expected:
+        c.add(
+            doc.locate(("id",)),
+            f"the file is named {name} but its {what} make it {expected}.yaml: rename the file",
+            warning=True,
+        )
+
+
 def _check_meeting(c: _Collector, corpus: Corpus, meeting: Meeting, doc: Document) -> None:
     _check_references(c, corpus, meeting, doc.path)
+    date = iso_prefix(meeting.date, meeting.date_precision)
+    _check_file_name(c, doc, f"{date}-{meeting.id}", "date and id")
+    if meeting.end_date is not None and (
+        meeting.end_date <= meeting.date or meeting.date_precision != "day"
+    ):
+        c.add(
+            doc.locate(("end_date",)),
+            f"end_date {meeting.end_date} must be after the date, {meeting.date}, given to the day",
+        )
     for index, participant in enumerate(meeting.participants):
         person = corpus.people.get(participant.person)
         if person is None:
             continue
+        if participant.side != person.country:
+            c.add(
+                doc.locate(("participants", index, "side")),
+                f"{person.name} is on the {person.country} side (country in briefs/people.yaml), "
+                f"not {participant.side}",
+            )
         if not any(
             o.title.casefold() == participant.office.casefold() and o.held_on(meeting.date)
             for o in person.offices
@@ -614,6 +656,13 @@ def _check_meeting(c: _Collector, corpus: Corpus, meeting: Meeting, doc: Documen
     for index, quote in enumerate(meeting.quotes):
         if quote.speaker is None and quote.speaker_label is None:
             c.add(doc.locate(("quotes", index)), "a quotation needs a speaker or a speaker_label")
+        if _enclosed(quote.text):
+            c.add(
+                doc.locate(("quotes", index, "text")),
+                f"the quotation is written inside its own quotation marks "
+                f"({quote.text.strip()[0]}…{quote.text.strip()[-1]}): write only the words, "
+                "as the templates add the marks",
+            )
         text = corpus.seed_texts.get(quote.source)
         if text is None:
             continue
@@ -625,6 +674,16 @@ def _check_meeting(c: _Collector, corpus: Corpus, meeting: Meeting, doc: Documen
                 f"quotation does not occur verbatim in {quote.source} "
                 f"(seeds/{corpus.sources[quote.source].file}){_nearest(quote.text, text)}",
             )
+
+
+_OPENING = "\"'\u201c\u2018\u201e\u00ab\u300c"
+_CLOSING = "\"'\u201d\u2019\u201c\u00bb\u300d"
+
+
+def _enclosed(text: str) -> bool:
+    """Whether a quotation starts and ends with quotation marks of its own."""
+    text = text.strip()
+    return len(text) > 1 and text[0] in _OPENING and text[-1] in _CLOSING
 
 
 # The same few source texts are searched for every quotation in the corpus.
@@ -646,6 +705,7 @@ def _nearest(quote: str, text: str) -> str:
 
 def _check_agreement(c: _Collector, corpus: Corpus, agreement: Agreement, doc: Document) -> None:
     _check_references(c, corpus, agreement, doc.path)
+    _check_file_name(c, doc, agreement.id, "id")
     steps = agreement.status_history
     for index in range(1, len(steps)):
         if steps[index].date < steps[index - 1].date:
@@ -656,8 +716,15 @@ def _check_agreement(c: _Collector, corpus: Corpus, agreement: Agreement, doc: D
             )
     for index, step in enumerate(steps):
         meeting = corpus.meetings.get(step.meeting) if step.meeting else None
-        if meeting and meeting.date != step.date and step.date_precision == "day":
+        last = (meeting.end_date or meeting.date) if meeting else None
+        if (
+            meeting
+            and last
+            and not meeting.date <= step.date <= last
+            and step.date_precision == "day"
+        ):
             c.add(
                 doc.locate(("status_history", index, "date")),
-                f"step dated {step.date} but meeting {meeting.id!r} was on {meeting.date}",
+                f"step dated {step.date} but meeting {meeting.id!r} was on {meeting.date}"
+                + (f" to {meeting.end_date}" if meeting.end_date else ""),
             )

@@ -224,6 +224,9 @@ class Meeting(Record):
     series: Id
     number: int | None = None
     date: IsoDate
+    end_date: IsoDate | None = Field(
+        default=None, description="the last day of a meeting held over several days"
+    )
     date_precision: Precision = "day"
     date_basis: DateBasis
     venue: ShortText | None = Field(description="null when no source reports it")

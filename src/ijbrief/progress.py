@@ -68,10 +68,32 @@ class Progress:
         else:
             self._line(message)
 
+    def admits(self, wider: dict[str, list[str]]) -> None:
+        """Say which editions show more than public material, before anything is built."""
+        if self.quiet:
+            return
+        for name, levels in wider.items():
+            self._line(
+                f"note: the {name} edition shows {' and '.join(levels)} items "
+                f"(admits: in templates/{name}/audience.yaml)"
+            )
+
     def finish(self, report: BuildReport) -> None:
         if self.live is not None:
             self.live.stop()
         if not self.quiet:
+            for relpath, made_by in report.removed:
+                self._line(f"removed {relpath}: out of date (`build {made_by}` makes it again)")
+            for name, reasons in report.omitted.items():
+                total = sum(reasons.values())
+                if not total:
+                    self._line(f"{name}: nothing left out")
+                    continue
+                why = ", ".join(f"{n} by {reason}" for reason, n in sorted(reasons.items()))
+                self._line(
+                    f"{name}: {total} item{'s' * (total != 1)} left out ({why}); "
+                    "manifest.json lists them"
+                )
             self._line(
                 f"built {len(report.written)} file(s), {len(report.skipped)} up to date, in {report.seconds:.2f}s"
             )

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from ijbrief.audiences import Audience
 from ijbrief.corpus import Corpus
 from ijbrief.model import Agreement, Basis, Meeting, Quote, Statement, Visibility
-from ijbrief.textfmt import format_date, iso_prefix, md_inline, status_label
+from ijbrief.textfmt import format_date, format_days, iso_prefix, md_inline, status_label
 
 VENUE_NOT_REPORTED = "Venue not reported"
 # The marks a reader sees beside what the cited sources do not say in so many words, and the
@@ -122,23 +122,46 @@ def source_view(corpus: Corpus, source_id: str) -> dict[str, Any]:
     }
 
 
+Omission = dict[str, str]  # record, file, field, reason, detail: one item an edition left out
+
+
+def omission(record: str, file: str, field: str, reason: str, detail: str) -> Omission:
+    """One item left out of an output, as the manifest lists it. ``reason`` is one of
+    ``sensitivity``, ``audience`` (both for the whole edition), ``limit`` and ``fit`` (a brief)."""
+    return {"record": record, "file": file, "field": field, "reason": reason, "detail": detail}
+
+
+def omission_key(item: Omission) -> tuple[str, ...]:
+    return (item["file"], item["field"], item["reason"])
+
+
 @dataclass
 class Edition:
     """What one audience may see; records what it left out, for the manifest."""
 
     audience: Audience
-    omitted: list[str] = field(default_factory=list)
+    omitted: list[Omission] = field(default_factory=list)
 
-    def visible(self, item: Visibility, where: str) -> bool:
-        allowed = (
-            item.audiences is None or self.audience.name in item.audiences
-        ) and item.sensitivity in self.audience.spec.admits
-        if not allowed:
-            self.omitted.append(where)
-        return allowed
+    def visible(self, item: Visibility, record: str, file: str, where: str) -> bool:
+        spec = self.audience.spec
+        if item.audiences is not None and self.audience.name not in item.audiences:
+            detail = f"only for {', '.join(item.audiences)}"
+            self.omitted.append(omission(record, file, where, "audience", detail))
+            return False
+        if item.sensitivity not in spec.admits:
+            detail = f"{item.sensitivity}; {self.audience.name} admits {', '.join(spec.admits)}"
+            self.omitted.append(omission(record, file, where, "sensitivity", detail))
+            return False
+        return True
 
-    def statements(self, items: Sequence[Statement], where: str) -> list[dict[str, Any]]:
-        return [statement_view(s) for i, s in enumerate(items) if self.visible(s, f"{where}[{i}]")]
+    def statements(
+        self, items: Sequence[Statement], record: str, file: str, name: str
+    ) -> list[dict[str, Any]]:
+        return [
+            statement_view(s, f"{name}[{i}]")
+            for i, s in enumerate(items)
+            if self.visible(s, record, file, f"{name}[{i}]")
+        ]
 
 
 def basis_view(basis: Basis | None) -> dict[str, str] | None:
@@ -156,14 +179,18 @@ def _marked_html(text: str, basis: Basis | None) -> Markup:
     return html
 
 
-def statement_view(statement: Statement) -> dict[str, Any]:
-    """A statement as templates use it: its HTML, its plain text, its sources and its basis."""
-    return {
+def statement_view(statement: Statement, where: str = "") -> dict[str, Any]:
+    """A statement as templates use it: its HTML, its plain text, its sources and its basis (and,
+    for an item of a list, where it is in its record, which names it if a brief leaves it out)."""
+    view: dict[str, Any] = {
         "html": _marked_html(statement.text, statement.basis),
         "text": statement.text,
         "sources": statement.sources,
         "basis": basis_view(statement.basis),
     }
+    if where:
+        view["field"] = where
+    return view
 
 
 def _person_view(corpus: Corpus, person_id: str) -> dict[str, Any]:
@@ -226,10 +253,11 @@ def meeting_view(corpus: Corpus, meeting: Meeting, edition: Edition) -> dict[str
                 "sources": o.sources,
                 "basis": basis_view(o.basis),
                 "agreements": o.agreements,
+                "field": f"outcomes[{i}]",
             },
         )
         for i, o in enumerate(meeting.outcomes)
-        if edition.visible(o, f"{where}: outcomes[{i}]")
+        if edition.visible(o, meeting.id, where, f"outcomes[{i}]")
     ]
     by_topic: dict[str, list[dict[str, Any]]] = {}
     for topic, item in outcomes:
@@ -243,9 +271,9 @@ def meeting_view(corpus: Corpus, meeting: Meeting, edition: Edition) -> dict[str
         if a.id not in touched and any(s.meeting == meeting.id for s in a.status_history)
     ]
     quotes = [
-        _quote_view(corpus, q, meeting.date)
+        {**_quote_view(corpus, q, meeting.date), "field": f"quotes[{i}]"}
         for i, q in enumerate(meeting.quotes)
-        if edition.visible(q, f"{where}: quotes[{i}]")
+        if edition.visible(q, meeting.id, where, f"quotes[{i}]")
     ]
     view: dict[str, Any] = {
         "kind": "meeting",
@@ -253,7 +281,7 @@ def meeting_view(corpus: Corpus, meeting: Meeting, edition: Edition) -> dict[str
         "title": meeting.title,
         "short_title": meeting.short_title,
         "date": meeting.date,
-        "date_display": format_date(meeting.date, meeting.date_precision),
+        "date_display": format_days(meeting.date, meeting.end_date, meeting.date_precision),
         "date_iso": iso_prefix(meeting.date, meeting.date_precision),
         "date_basis": {
             "method": meeting.date_basis.method,
@@ -273,8 +301,9 @@ def meeting_view(corpus: Corpus, meeting: Meeting, edition: Edition) -> dict[str
                 "role": p.role or "",
                 "sources": p.sources,
                 "basis": basis_view(p.basis),
+                "field": f"participants[{i}]",
             }
-            for p in meeting.participants
+            for i, p in enumerate(meeting.participants)
         ],
         "summary": statement_view(meeting.summary),
         "outcomes": [
@@ -287,12 +316,14 @@ def meeting_view(corpus: Corpus, meeting: Meeting, edition: Edition) -> dict[str
         "agreements": [
             agreement_summary(corpus, corpus.agreements[a], meeting.date) for a in touched
         ],
-        "talking_points": edition.statements(meeting.talking_points, f"{where}: talking_points"),
-        "to_raise": edition.statements(meeting.to_raise, f"{where}: to_raise"),
-        "to_avoid": edition.statements(meeting.to_avoid, f"{where}: to_avoid"),
-        "background": edition.statements(meeting.background, f"{where}: background"),
-        "significance": edition.statements(meeting.significance, f"{where}: significance"),
-        "way_forward": edition.statements(meeting.way_forward, f"{where}: way_forward"),
+        "talking_points": edition.statements(
+            meeting.talking_points, meeting.id, where, "talking_points"
+        ),
+        "to_raise": edition.statements(meeting.to_raise, meeting.id, where, "to_raise"),
+        "to_avoid": edition.statements(meeting.to_avoid, meeting.id, where, "to_avoid"),
+        "background": edition.statements(meeting.background, meeting.id, where, "background"),
+        "significance": edition.statements(meeting.significance, meeting.id, where, "significance"),
+        "way_forward": edition.statements(meeting.way_forward, meeting.id, where, "way_forward"),
         "changes": _changes(corpus, meeting, by_topic),
         "topics": list(by_topic),
     }
@@ -306,7 +337,7 @@ class _Kept:
     where: str
     previous: Meeting | None
     view: dict[str, Any]
-    omitted: list[str]
+    omitted: list[Omission]
 
 
 class KeptViews:
@@ -397,7 +428,7 @@ def _changes(corpus: Corpus, meeting: Meeting, by_topic: dict[str, Any]) -> dict
         return None
     return {
         "previous_title": previous.short_title,
-        "previous_date": format_date(previous.date, previous.date_precision),
+        "previous_date": format_days(previous.date, previous.end_date, previous.date_precision),
         "previous_id": previous.id,
         "missing": missing,
         "previous_sparse": previous.coverage == "sparse",
@@ -429,8 +460,9 @@ def agreement_view(corpus: Corpus, agreement: Agreement, edition: Edition) -> di
             "html": _marked_html(s.note, s.basis),
             "sources": s.sources,
             "basis": basis_view(s.basis),
+            "field": f"status_history[{i}]",
         }
-        for s in agreement.status_history
+        for i, s in enumerate(agreement.status_history)
     ]
     current = agreement.current
     view: dict[str, Any] = {
@@ -455,21 +487,25 @@ def agreement_view(corpus: Corpus, agreement: Agreement, edition: Edition) -> di
             {
                 "id": m.id,
                 "title": m.short_title,
-                "date_display": format_date(m.date, m.date_precision),
+                "date_display": format_days(m.date, m.end_date, m.date_precision),
             }
             for m in corpus.meetings_moving(agreement)
         ],
-        "key_points": edition.statements(agreement.key_points, f"{where}: key_points"),
-        "background": edition.statements(agreement.background, f"{where}: background"),
-        "significance": edition.statements(agreement.significance, f"{where}: significance"),
-        "way_forward": edition.statements(agreement.way_forward, f"{where}: way_forward"),
+        "key_points": edition.statements(agreement.key_points, agreement.id, where, "key_points"),
+        "background": edition.statements(agreement.background, agreement.id, where, "background"),
+        "significance": edition.statements(
+            agreement.significance, agreement.id, where, "significance"
+        ),
+        "way_forward": edition.statements(
+            agreement.way_forward, agreement.id, where, "way_forward"
+        ),
     }
     view["glossary"] = glossary_for(corpus, _all_text(view))
     return view
 
 
 def _all_text(value: Any) -> str:
-    """Every string in a view but its HTML and source ids, for finding glossary terms."""
+    """Every string in a view but its HTML, source ids and fields, for finding glossary terms."""
     texts: list[str] = []
     stack = [value]
     while stack:
@@ -477,7 +513,7 @@ def _all_text(value: Any) -> str:
         if isinstance(item, str):
             texts.append(item)
         elif isinstance(item, dict):
-            stack.extend(v for k, v in item.items() if k not in ("html", "sources", "basis"))
+            stack.extend(v for k, v in item.items() if k not in ("html", "sources", "basis", "field"))
         elif isinstance(item, list):
             stack.extend(item)
     return " ".join(texts)

@@ -544,6 +544,9 @@ class Service:
                 target=self._watch, args=(since,), name="ijbrief-watch", daemon=True
             )
             self.watcher.start()
+            # out/ may be older than the files (edited while nothing watched): bring it up to
+            # date first, as a watched edit would (what is fresh is skipped by content hash).
+            self.start_rebuild()
 
     def _watch(self, since: Signature | None) -> None:
         while not self.stopping.is_set():

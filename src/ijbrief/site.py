@@ -18,7 +18,7 @@ from ijbrief.compose import Stamp
 from ijbrief.corpus import Corpus
 from ijbrief.errors import IjbriefError
 from ijbrief.select import VENUE_NOT_REPORTED, Filters
-from ijbrief.textfmt import format_date, iso_prefix, status_label
+from ijbrief.textfmt import count_of, format_date, format_days, iso_prefix, status_label
 from ijbrief.timeline import Event, svg
 
 FORMATS = ("pdf", "docx", "html")
@@ -248,7 +248,7 @@ def _describe(
         )
     if corpus is not None and kind == "meeting" and ident in corpus.meetings:
         meeting = corpus.meetings[ident]
-        date_text = format_date(meeting.date, meeting.date_precision)
+        date_text = format_days(meeting.date, meeting.end_date, meeting.date_precision)
         return Document(
             audience,
             kind,
@@ -381,8 +381,8 @@ def _subtitle(
     if prepared:
         bits.append(f"Prepared {format_date(prepared)}")
     if corpus is not None:
-        bits.append(f"{len(corpus.meetings)} meetings")
-        bits.append(f"{len(corpus.agreements)} agreements")
+        bits.append(count_of(len(corpus.meetings), "meeting", "meetings"))
+        bits.append(count_of(len(corpus.agreements), "agreement", "agreements"))
     bits.append(f"{len(manifest)} file{'s' * (len(manifest) != 1)}")
     return Markup(" · ").join(bits)
 
@@ -440,7 +440,7 @@ def _meetings_card(corpus: Corpus | None) -> Markup:
         )
     meetings = sorted(corpus.meetings.values(), key=lambda m: m.date, reverse=True)
     events = [
-        Event(m.date, m.short_title, format_date(m.date, m.date_precision), f"m-{m.id}")
+        Event(m.date, m.short_title, format_days(m.date, m.end_date, m.date_precision), f"m-{m.id}")
         for m in meetings
     ]
     rows = []
@@ -453,7 +453,7 @@ def _meetings_card(corpus: Corpus | None) -> Markup:
                 '<div class="sub">{}</div></td><td class="sub narrow-hide">{}</td></tr>'
             ).format(
                 m.id,
-                format_date(m.date, m.date_precision),
+                format_days(m.date, m.end_date, m.date_precision),
                 m.title,
                 m.venue or VENUE_NOT_REPORTED,
                 labels,

@@ -66,6 +66,25 @@ def format_date(day: dt.date, precision: str = "day") -> str:
     return f"{day.day} {day.strftime('%B %Y')}"
 
 
+def format_days(start: dt.date, end: dt.date | None, precision: str = "day") -> str:
+    """A meeting's dates: 7 October 2020, or over days 29–30 August 2018, 30 September –
+    1 October 2018, 31 December 2018 – 1 January 2019."""
+    if end is None or end == start or precision != "day":
+        return format_date(start, precision)
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day}–{format_date(end)}"
+    if start.year == end.year:
+        return f"{start.day} {start.strftime('%B')} – {format_date(end)}"
+    return f"{format_date(start)} – {format_date(end)}"
+
+
+def count_of(number: int, one: str, many: str) -> str:
+    """``1 meeting``, ``4 meetings``, ``no meetings``: a template's ``count`` filter."""
+    if number == 0:
+        return f"no {many}"
+    return f"{number} {one if number == 1 else many}"
+
+
 def iso_prefix(day: dt.date, precision: str = "day") -> str:
     """The date part of a file name: 2020-10-07, 2019-11 or 2014."""
     return {"year": f"{day.year:04d}", "month": f"{day.year:04d}-{day.month:02d}"}.get(

@@ -41,7 +41,11 @@ def test_templates_list_shows_label_and_origin(project: Path, cli: Cli) -> None:
 
 
 def test_new_audience_inherits_everything_and_builds(project: Path, cli: Cli) -> None:
-    code, output = cli("-C", str(project), "templates", "new", "press", "--from", "minister")
+    # Everything but what it may see, which it says itself (see test_editions.py).
+    code, output = cli(
+        "-C", str(project), "templates", "new", "press", "--from", "minister",
+        "--admits", "public", "restricted",
+    )  # fmt: skip
     assert code == 0, output
     spec = (project / "templates/press/audience.yaml").read_text(encoding="utf-8")
     assert (
@@ -58,7 +62,21 @@ def test_new_audience_inherits_everything_and_builds(project: Path, cli: Cli) ->
 
 
 def test_overriding_one_block_changes_exactly_that_block(project: Path, cli: Cli) -> None:
-    assert cli("-C", str(project), "templates", "new", "press", "--from", "minister")[0] == 0
+    assert (
+        cli(
+            "-C",
+            str(project),
+            "templates",
+            "new",
+            "press",
+            "--from",
+            "minister",
+            "--admits",
+            "public",
+            "restricted",
+        )[0]
+        == 0
+    )
     (project / "templates/press/brief-meeting.html.j2").write_text(
         '{% extends "minister/brief-meeting.html.j2" %}\n'
         '{% block bottom_line %}<p class="press-line">For release: {{ brief.summary.html }}</p>{% endblock %}\n',

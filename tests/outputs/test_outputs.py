@@ -170,10 +170,19 @@ def test_sensitive_items_are_left_out_and_recorded(built: Path) -> None:
     out = built / "out"
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["outputs"]
     student = manifest["student/briefs/2026-01-16-sd-18.pdf"]["omitted"]
-    assert any("to_avoid" in item for item in student)  # restricted: students may not see it
-    assert manifest["analyst/briefs/2026-01-16-sd-18.pdf"]["omitted"] == []
+    assert {  # restricted: students may not see it
+        "record": "sd-18",
+        "file": "briefs/meetings/2026-01-16-sd-18.yaml",
+        "field": "to_avoid[0]",
+        "reason": "sensitivity",
+        "detail": "restricted; student admits public",
+    } in student
+    # The analyst sees everything, but its brief shows three of the four quotations.
+    analyst = manifest["analyst/briefs/2026-01-16-sd-18.pdf"]["omitted"]
+    assert [(o["field"], o["reason"]) for o in analyst] == [("quotes[3]", "limit")]
+    assert manifest["analyst/analyst-dossier.pdf"]["omitted"] == []  # the dossier has no limit
     minister = manifest["minister/briefs/2026-01-16-sd-18.pdf"]["omitted"]
-    assert any("outcomes" in item for item in minister)  # an analyst-only outcome
+    assert any(o["field"].startswith("outcomes") and o["reason"] == "audience" for o in minister)
 
 
 def test_html_is_self_contained(built: Path) -> None:

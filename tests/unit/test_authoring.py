@@ -34,14 +34,16 @@ def test_new_meeting_writes_a_dated_scaffold(
         "--date", "2027-01-15",
     )  # fmt: skip
     assert code == 0
-    rel = "briefs/meetings/2027-01-15-19th-strategic-dialogue.yaml"
+    # The series the corpus has (the 18th Strategic Dialogue is sd-18): its name and its ids' form.
+    rel = "briefs/meetings/2027-01-15-sd-19.yaml"
     assert out == f"wrote {rel}; fill it in, then run `ijbrief check`\n"
     path = project / rel
     lines = path.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "# yaml-language-server: $schema=../schema/meeting.schema.json"
     assert (path.parent / "../schema/meeting.schema.json").resolve().is_file()
     data = load(path, rel).data
-    assert data["id"] == "19th-strategic-dialogue"
+    assert data["id"] == "sd-19"
+    assert data["series"] == "foreign-ministers-strategic-dialogue" and data["number"] == 19
     assert data["title"] == data["short_title"] == "19th Strategic Dialogue"
     assert data["date"] == "2027-01-15"
 

@@ -144,7 +144,10 @@ def test_unknown_id_without_a_close_match_has_no_hint(project: Path, edit_yaml) 
     line = edit_yaml(project / M2022, "person: rajnath-singh", "person: zz")
     problem = single_error(project)
     at(problem, M2022, line)
-    assert problem.message == "unknown person id 'zz'"
+    assert problem.message == (
+        "unknown person id 'zz'; people are defined in briefs/people.yaml: add one with id, "
+        "name, country and offices (each office's title and start date)"
+    )
 
 
 def test_unknown_glossary_source(project: Path, edit_yaml) -> None:

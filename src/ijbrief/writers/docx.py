@@ -81,8 +81,11 @@ def normalise_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def html_to_docx(html: str, reference: Path, meta: DocxMeta, figures: Mapping[str, bytes]) -> bytes:
-    """Convert the body of ``html`` to DOCX bytes; ``reference`` gives styles and page setup."""
+def html_to_docx(
+    html: str, reference: Path | bytes, meta: DocxMeta, figures: Mapping[str, bytes]
+) -> bytes:
+    """Convert the body of ``html`` to DOCX bytes; ``reference`` (a file or its bytes) gives
+    styles and page setup."""
     import docx
 
     _check_text(html, "HTML")
@@ -103,7 +106,9 @@ def html_to_docx(html: str, reference: Path, meta: DocxMeta, figures: Mapping[st
     if body_html is None:
         body_html = root
 
-    document = docx.Document(str(reference))
+    document = docx.Document(
+        io.BytesIO(reference) if isinstance(reference, bytes) else str(reference)
+    )
     converter = _Converter(document, figures)
     converter.convert(body_html)
     _apply_scale(document.styles.element, meta.scale)

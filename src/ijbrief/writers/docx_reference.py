@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import re
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
 from ijbrief.writers.docx import HI_FONT, JA_FONT, W_NS, normalise_zip
 
-__all__ = ["AUDIENCES", "Look", "main", "make_reference"]
+__all__ = ["AUDIENCES", "Look", "look_of", "main", "make_reference", "reference_bytes"]
 
 # A4 with the PDF's margins (17 mm top, 18 mm bottom, 16 mm sides) so both formats break lines
 # alike; header and footer 8 mm from the edge. In twentieths of a point (1 mm = 56.7).
@@ -46,6 +47,23 @@ AUDIENCES: dict[str, Look] = {
 }
 
 _HEX = re.compile(r"[0-9A-Fa-f]{6}")
+
+
+def look_of(spec: Any) -> Look:
+    """The look an audience's audience.yaml asks for (``spec`` an AudienceSpec): its fonts, its
+    accent and, in the header, its label."""
+    branding = spec.branding
+    banner = f"India–Japan · {spec.label}"
+    return Look(branding.body_font, branding.heading_font, branding.accent[1:].upper(), banner)
+
+
+def matches(look: Look, other: Look) -> bool:
+    """Whether two looks give the same styles (a built-in's banner is its own wording)."""
+    return (look.body_font, look.heading_font, look.accent.upper()) == (
+        other.body_font,
+        other.heading_font,
+        other.accent.upper(),
+    )
 
 
 def _tint(colour: str, amount: float) -> str:
@@ -422,12 +440,21 @@ def make_reference(
     The banner sits after a right-aligned tab in the header, so the DOCX writer can put the
     running header text in front of it on the same line.
     """
+    data = reference_bytes(Look(body_font, heading_font, accent, banner))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+@functools.lru_cache(maxsize=16)
+def reference_bytes(look: Look) -> bytes:
+    """The reference DOCX of ``look``, as bytes (see ``make_reference``)."""
     import docx
     from docx.shared import RGBColor, Twips
 
-    if not _HEX.fullmatch(accent):
-        raise ValueError(f"accent must be six hex digits like 1F3A5F, got {accent!r}")
-    accent = accent.upper()
+    body_font, heading_font, banner = look.body_font, look.heading_font, look.banner
+    if not _HEX.fullmatch(look.accent):
+        raise ValueError(f"accent must be six hex digits like 1F3A5F, got {look.accent!r}")
+    accent = look.accent.upper()
     document = docx.Document()
     package = document.part.package
 
@@ -475,15 +502,25 @@ def make_reference(
 
     buffer = io.BytesIO()
     document.save(buffer)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(normalise_zip(buffer.getvalue()))
+    return normalise_zip(buffer.getvalue())
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m ijbrief.writers.docx_reference templates`` writes one reference per audience."""
+    """``python -m ijbrief.writers.docx_reference templates`` writes the built-in audiences'
+    references; ``--audience NAME`` writes NAME's, from its audience.yaml, into its folder (a
+    reference of its own, to edit in Word; without one, a build makes it from audience.yaml)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("templates", type=Path, nargs="?", default=Path("templates"))
+    parser.add_argument("--audience", metavar="NAME", help="one audience of the project's own")
     args = parser.parse_args(argv)
+    if args.audience:
+        from ijbrief.audiences import load_audience
+
+        spec = load_audience(args.templates.resolve().parent, args.audience).spec
+        target = args.templates / args.audience / "reference.docx"
+        target.write_bytes(reference_bytes(look_of(spec)))
+        print(target)
+        return
     for audience, look in AUDIENCES.items():
         target = args.templates / audience / "reference.docx"
         make_reference(
