@@ -314,12 +314,11 @@ def _where(docs: list[Document], loc: tuple[Any, ...], *, key: bool = False) -> 
     for doc in docs:
         node, reached = doc.data, 0
         for part in loc:
-            if isinstance(node, dict) and part in node:
-                node = node[part]
-            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-                node = node[part]
-            else:
+            in_dict = isinstance(node, dict) and part in node
+            in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+            if not (in_dict or in_list):
                 break
+            node = node[part]
             reached += 1
         if reached > depth:
             best, depth = doc, reached
@@ -335,9 +334,7 @@ def _keys_at(loc: tuple[Any, ...]) -> list[str]:
         info = model.model_fields.get(part) if hasattr(model, "model_fields") else None
         if info is None:
             return []
-        model = next(
-            (a for a in (info.annotation, *_args(info.annotation)) if _is_model(a)), None
-        )
+        model = next((a for a in (info.annotation, *_args(info.annotation)) if _is_model(a)), None)
     return list(model.model_fields) if _is_model(model) else []
 
 
