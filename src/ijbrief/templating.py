@@ -23,11 +23,13 @@ from ijbrief.audiences import (
     load_audience,
     template_roots,
 )
-from ijbrief.errors import Location, Problem, TemplateError, relative
+from ijbrief.errors import InputError, Location, Problem, TemplateError, relative
 from ijbrief.reuse import BlockRender, Watched
+from ijbrief.yamlio import os_reason, read_text
 
 BUILTIN_PREFIX = "builtin:"
 MAX_OUTPUT_CHARS = 20_000_000
+MAX_TEMPLATE_BYTES = 1024 * 1024
 
 
 class ChainLoader(jinja2.BaseLoader):
@@ -57,19 +59,38 @@ class ChainLoader(jinja2.BaseLoader):
         if template.startswith("/") or "\\" in template or any(p in ("", ".", "..") for p in parts):
             raise TemplateError(f"template name {template!r} is not allowed (no '..' or '/')")
         for candidate in self.candidates(template):
-            if not candidate.is_file():
+            if not candidate.exists() and not candidate.is_symlink():
                 continue
-            real = candidate.resolve()
+            display = _display(str(candidate), self.project)
+            try:
+                real = candidate.resolve()
+            except (RuntimeError, OSError):  # a symbolic link loop
+                real = candidate
             if not any(real.is_relative_to(root) for root in self.roots):
-                raise TemplateError(f"template {template!r} leads outside the templates folders")
-            source = real.read_text(encoding="utf-8")
-            mtime = real.stat().st_mtime
+                raise TemplateError(
+                    [Problem(Location(display), "refused: it leads outside the templates folders")]
+                )
+            try:
+                source = read_text(real, display, MAX_TEMPLATE_BYTES)
+                mtime = real.stat().st_mtime
+            except InputError as exc:
+                raise TemplateError(exc.problems) from None
+            except OSError as exc:
+                raise TemplateError(
+                    [Problem(Location(display), f"cannot read: {os_reason(exc)}")]
+                ) from None
             return source, str(real), _unchanged(real, mtime)
         raise jinja2.TemplateNotFound(template)
 
 
 def _unchanged(path: Path, mtime: float) -> Callable[[], bool]:
-    return lambda: path.exists() and path.stat().st_mtime == mtime
+    def unchanged() -> bool:
+        try:
+            return path.stat().st_mtime == mtime
+        except OSError:
+            return False
+
+    return unchanged
 
 
 # A plain dict has no attributes but these: any other name after a dot is one of its keys.
@@ -152,7 +173,11 @@ def _templates_state(project: Path) -> tuple[tuple[str, int, int], ...]:
     state = []
     for root in template_roots(project):
         for path in sorted(root.rglob("*")):
-            info = path.stat()
+            try:
+                info = path.stat()
+            except OSError:  # a loop or a dangling link: reading it through the loader says so
+                state.append((str(path), -1, -1))
+                continue
             state.append((str(path), info.st_size, info.st_mtime_ns))
     return tuple(state)
 
@@ -257,14 +282,13 @@ def render(
         ) from None
     except jinja2.UndefinedError as exc:
         raise TemplateError(_at_template_line(exc, project, f"undefined: {exc.message}")) from None
-    except (
-        jinja2.TemplateError,
-        TypeError,
-        ValueError,
-        AttributeError,
-        KeyError,
-        OverflowError,
-    ) as exc:
+    except RecursionError as exc:
+        raise TemplateError(
+            _at_template_line(exc, project, "recursion too deep (a macro or include calls itself?)")
+        ) from None
+    except MemoryError:
+        raise
+    except Exception as exc:  # a user's template can raise anything its filters and tests do
         raise TemplateError(
             _at_template_line(exc, project, f"{type(exc).__name__}: {exc}")
         ) from None
