@@ -125,6 +125,7 @@ class AudienceSpec(_Strict):
         """What is wrong with the sections and hidden sections, each at the place that says it:
         (path in audience.yaml, message)."""
         found: list[tuple[tuple[str | int, ...], str]] = []
+        where: tuple[str | int, ...]
         every = (*MEETING_SECTIONS, *AGREEMENT_SECTIONS)
         for kind, known in (("meeting", MEETING_SECTIONS), ("agreement", AGREEMENT_SECTIONS)):
             listed = self.sections.get(kind)  # type: ignore[call-overload]

@@ -14,7 +14,7 @@ import resource
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import (
     BrokenExecutor,
     Executor,
@@ -507,16 +507,32 @@ def _file_hash(path: Path, stamp: tuple[int, int]) -> bytes:
         return b"<missing>"
 
 
-def _digest(paths: Iterable[Path]) -> str:
+def _digest(paths: Iterable[Path], inside: Sequence[Path] = ()) -> str:
+    """A hash of the files at ``paths``; a link that leads out of the folders ``inside`` is
+    hashed as the link it is, never followed (nothing outside is ever read through it)."""
     sha = hashlib.sha256()
     for path in sorted(set(paths)):
         sha.update(str(path).encode())
+        if inside and path.is_symlink() and not _leads_inside(path, inside):
+            try:
+                sha.update(b"<link>" + os.fsencode(os.readlink(path)))
+            except OSError:
+                sha.update(b"<missing>")
+            continue
         try:
             info = path.stat()
             sha.update(_file_hash(path, (info.st_size, info.st_mtime_ns)))
         except OSError:
             sha.update(b"<missing>")
     return sha.hexdigest()
+
+
+def _leads_inside(path: Path, folders: Sequence[Path]) -> bool:
+    try:
+        real = path.resolve()
+    except (RuntimeError, OSError):  # a symbolic link loop
+        return False
+    return any(real.is_relative_to(folder) for folder in folders)
 
 
 def _plan(
@@ -527,10 +543,11 @@ def _plan(
     shared = [root / p for p in (CATALOGUE, PEOPLE, TOPICS, GLOSSARY)]
     shared += [root / "seeds" / s.file for s in corpus.sources.values()]
     setting = f"{stamp.prepared}|{stamp.timestamp}|{_engine_digest()}"
+    inside = (root, *template_roots(root))
     tasks: list[Task] = []
     for audience in audiences:
         templates = [p for folder in audience.folders for p in folder.rglob("*") if p.is_file()]
-        base = _digest([*shared, *templates]) + setting + audience.name
+        base = _digest([*shared, *templates], inside) + setting + audience.name
         for meeting in corpus.meetings.values():
             if not filters.meeting(meeting):
                 continue
@@ -1086,10 +1103,12 @@ def _finish(
 
 def _docx(composer: Composer, task: Task, html: str, scale: float) -> bytes:
     from ijbrief.writers.docx import DocxMeta, html_to_docx
+    from ijbrief.writers.docx_package import read_reference
 
     audience = composer.audience
     reference = next(
-        (f / "reference.docx" for f in audience.folders if (f / "reference.docx").is_file()), None
+        (f / "reference.docx" for f in audience.folders if os.path.lexists(f / "reference.docx")),
+        None,
     )
     if reference is None:
         raise RenderError(
@@ -1114,7 +1133,12 @@ def _docx(composer: Composer, task: Task, html: str, scale: float) -> bytes:
         # Word and LibreOffice set type a little looser than WeasyPrint: err on the short side.
         scale=scale * (1.0 if is_dossier else 0.96),
     )
-    return html_to_docx(html, reference, meta, figures)
+    package = read_reference(
+        reference,
+        f"templates/{reference.parent.name}/reference.docx",
+        template_roots(_STATE["root"]),
+    )
+    return html_to_docx(html, package, meta, figures)
 
 
 def _title_of(composer: Composer, task: Task) -> str:
