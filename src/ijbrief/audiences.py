@@ -302,6 +302,11 @@ def _located(exc: ValidationError, docs: list[Document]) -> list[Problem]:
             hint = suggestion(key, _keys_at(loc[:-1]))
             problems.append(Problem(_where(docs, loc, key=True), f"unknown key {key!r}{hint}"))
             continue
+        if error["type"] == "missing":
+            where = f"{'.'.join(map(str, loc[:-1]))}: " if loc[:-1] else ""
+            message = f"{where}missing required key {str(loc[-1])!r}"
+            problems.append(Problem(_where(docs, loc[:-1]), message))
+            continue
         message = error["msg"].removeprefix("Value error, ")
         dotted = ".".join(map(str, loc))
         problems.append(Problem(_where(docs, loc), f"{dotted}: {message}" if dotted else message))

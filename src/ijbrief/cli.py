@@ -178,10 +178,24 @@ def _build_and_watch(options: BuildOptions) -> int:
 def _run(args: argparse.Namespace, root: Path) -> int:
     command = args.command
     if command == "check":
-        from ijbrief.corpus import load_corpus
+        from ijbrief.corpus import Corpus, load_corpus
+        from ijbrief.errors import InputError
+        from ijbrief.template_check import check_templates
 
-        corpus = load_corpus(root)
-        for warning in corpus.warnings:
+        corpus: Corpus | None = None
+        problems: list[Problem] = []
+        try:
+            corpus = load_corpus(root)
+        except InputError as exc:
+            problems += exc.problems
+        found = check_templates(root, corpus)
+        if corpus is None or any(not p.warning for p in found):
+            warnings = [*(corpus.warnings if corpus else []), *problems, *found]
+            raise IjbriefError(
+                sorted(p for p in warnings if not p.warning)
+                + sorted(p for p in warnings if p.warning)
+            )
+        for warning in sorted([*corpus.warnings, *found]):
             print(warning, file=sys.stderr)
         print(
             f"ok: {len(corpus.meetings)} meetings, {len(corpus.agreements)} agreements, "
