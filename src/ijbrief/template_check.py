@@ -199,7 +199,7 @@ def _reference(project: Path, audience: Audience) -> list[Problem]:
         path = folder / "reference.docx"
         if os.path.lexists(path):
             try:
-                read_reference(path, _shown(path, project), template_roots(project))
+                read_reference(path, _shown(path, project), template_roots(project), clean=False)
             except TemplateError as exc:
                 return exc.problems
             return []

@@ -11,6 +11,8 @@ import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
+from xml.parsers import expat
 
 from ijbrief.errors import InputError, Location, Problem, TemplateError
 from ijbrief.yamlio import read_bytes
@@ -31,9 +33,10 @@ _HYPERLINK = _R_NS + "/hyperlink"
 _REMAKE = "make one with `python -m ijbrief.writers.docx_reference templates` or save it as .docx"
 
 
-def read_reference(path: Path, display: str, roots: Sequence[Path]) -> bytes:
-    """The bytes of the reference document at ``path``, checked and cleaned; a TemplateError
-    naming ``display`` when it is not inside ``roots``, not readable or not a Word document."""
+def read_reference(path: Path, display: str, roots: Sequence[Path], *, clean: bool = True) -> bytes:
+    """The bytes of the reference document at ``path``, checked and (with ``clean``) cleaned;
+    a TemplateError naming ``display`` when it is not inside ``roots``, not readable or not a
+    Word document. Checking alone needs neither lxml nor python-docx."""
     try:
         real = path.resolve()
     except (RuntimeError, OSError):  # a symbolic link loop: reading it says so
@@ -46,6 +49,9 @@ def read_reference(path: Path, display: str, roots: Sequence[Path]) -> bytes:
         raw = read_bytes(path, display, MAX_REFERENCE_BYTES)
     except InputError as exc:
         raise TemplateError(exc.problems) from None
+    if not clean:
+        checked(raw, display)
+        return raw
     # Every DOCX of the audience starts from it: checked once per content in a process.
     key = (hashlib.sha256(raw).digest(), display)
     if key not in _CLEANED:
@@ -61,28 +67,50 @@ _CLEANED: dict[tuple[bytes, str], bytes] = {}
 def cleaned(raw: bytes, display: str) -> bytes:
     """The package ``raw`` rewritten without external relationships (other than hyperlinks);
     TemplateError when it is not a Word document that is safe to read."""
-
-    def refuse(message: str) -> TemplateError:
-        return TemplateError([Problem(Location(display), message)])
-
-    parts = _parts(raw, refuse)
-    trees = {name: _parse(name, data, refuse) for name, data in parts.items() if _is_xml(name)}
-    for required in ("[Content_Types].xml", "_rels/.rels"):
-        if required not in trees:
-            raise refuse(f"not a Word document: it has no {required} ({_REMAKE})")
-    main = _main_part(trees["_rels/.rels"], parts)
-    if main is None:
-        raise refuse(f"not a Word document: it names no main document part ({_REMAKE})")
-    kind = _content_type(trees["[Content_Types].xml"], main)
-    if kind != WORD_MAIN:
-        raise refuse(f"not a Word document: its main part {main} is {kind or 'of no type'}")
-    for name in _strip_external(trees):
-        parts[name] = _serialise(trees[name])
+    parts, external = checked(raw, display)
+    if not external:
+        return raw
+    for name, data in _strip_external(parts, external).items():
+        parts[name] = data
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for name, data in parts.items():
             target.writestr(name, data)
     return out.getvalue()
+
+
+def checked(raw: bytes, display: str) -> tuple[dict[str, bytes], dict[str, set[str]]]:
+    """The parts of the package ``raw``, and the ids of the external relationships (other than
+    hyperlinks) of each relationships part; TemplateError when it is not a Word document that
+    is safe to read: every XML part well-formed and without a DTD."""
+
+    def refuse(message: str) -> TemplateError:
+        return TemplateError([Problem(Location(display), message)])
+
+    parts = _parts(raw, refuse)
+    for name, data in parts.items():
+        if _is_xml(name):
+            _well_formed(name, data, refuse)
+    for required in ("[Content_Types].xml", "_rels/.rels"):
+        if required not in parts:
+            raise refuse(f"not a Word document: it has no {required} ({_REMAKE})")
+    main = _main_part(ElementTree.fromstring(parts["_rels/.rels"]), parts)
+    if main is None:
+        raise refuse(f"not a Word document: it names no main document part ({_REMAKE})")
+    kind = _content_type(ElementTree.fromstring(parts["[Content_Types].xml"]), main)
+    if kind != WORD_MAIN:
+        raise refuse(f"not a Word document: its main part {main} is {kind or 'of no type'}")
+    external: dict[str, set[str]] = {}
+    for name, data in parts.items():
+        if name.endswith(".rels"):
+            ids = {
+                str(rel.get("Id"))
+                for rel in ElementTree.fromstring(data).iter(f"{{{_PKG_REL_NS}}}Relationship")
+                if rel.get("TargetMode") == "External" and rel.get("Type") != _HYPERLINK
+            }
+            if ids:
+                external[name] = ids
+    return parts, external
 
 
 def _parts(raw: bytes, refuse: Any) -> dict[str, bytes]:
@@ -129,27 +157,32 @@ def _is_xml(name: str) -> bool:
     return name.endswith((".xml", ".rels"))
 
 
-def _parse(name: str, data: bytes, refuse: Any) -> Any:
-    """One XML part, parsed with no DTD loaded, no entity resolved and nothing fetched."""
-    from lxml import etree  # type: ignore[import-untyped, unused-ignore]
+class _HasDtd(Exception):
+    pass
 
-    parser = etree.XMLParser(
-        resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False
-    )
+
+def _well_formed(name: str, data: bytes, refuse: Any) -> None:
+    """Parse one XML part, stopping at a DTD: no entity is declared, expanded or fetched."""
+
+    def no_dtd(*_: object) -> None:
+        raise _HasDtd
+
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = no_dtd
+    parser.EntityDeclHandler = no_dtd
     try:
-        tree = etree.fromstring(data, parser).getroottree()
-    except etree.XMLSyntaxError as exc:
-        line = f" line {exc.lineno}" if exc.lineno else ""
-        raise refuse(f"part {name}{line}: XML syntax: {exc.msg}") from None
-    except ValueError as exc:
-        raise refuse(f"part {name}: not XML: {exc}") from None
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise refuse(f"part {name} has a DTD (<!DOCTYPE …>), which a Word document never has")
-    return tree
+        parser.Parse(data, True)
+    except _HasDtd:
+        raise refuse(
+            f"part {name} has a DTD (<!DOCTYPE …>), which a Word document never has"
+        ) from None
+    except expat.ExpatError as exc:
+        message = expat.ErrorString(exc.code) if exc.code else str(exc)
+        raise refuse(f"part {name} line {exc.lineno}: XML syntax: {message}") from None
 
 
 def _main_part(rels: Any, parts: dict[str, bytes]) -> str | None:
-    for rel in rels.getroot().iter(f"{{{_PKG_REL_NS}}}Relationship"):
+    for rel in rels.iter(f"{{{_PKG_REL_NS}}}Relationship"):
         if rel.get("Type") == _OFFICE_DOCUMENT and rel.get("TargetMode") != "External":
             target = (rel.get("Target") or "").lstrip("/")
             return target if target in parts else None
@@ -157,37 +190,38 @@ def _main_part(rels: Any, parts: dict[str, bytes]) -> str | None:
 
 
 def _content_type(types: Any, part: str) -> str | None:
-    root = types.getroot()
-    for override in root.iter(f"{{{_CT_NS}}}Override"):
+    for override in types.iter(f"{{{_CT_NS}}}Override"):
         if (override.get("PartName") or "").lstrip("/") == part:
             return str(override.get("ContentType"))
     extension = part.rpartition(".")[2].lower()
-    for default in root.iter(f"{{{_CT_NS}}}Default"):
+    for default in types.iter(f"{{{_CT_NS}}}Default"):
         if (default.get("Extension") or "").lower() == extension:
             return str(default.get("ContentType"))
     return None
 
 
-def _strip_external(trees: dict[str, Any]) -> list[str]:
+def _strip_external(parts: dict[str, bytes], external: dict[str, set[str]]) -> dict[str, bytes]:
     """Remove the relationships that point outside the package (an attached template, a
     linked picture or frame: Word would fetch them on opening), and what refers to them; the
-    names of the parts changed. Hyperlinks stay: they are followed only when clicked."""
-    changed: list[str] = []
-    for rels_name, rels in list(trees.items()):
-        if not rels_name.endswith(".rels"):
-            continue
-        removed = set()
-        for rel in list(rels.getroot().iter(f"{{{_PKG_REL_NS}}}Relationship")):
-            if rel.get("TargetMode") == "External" and rel.get("Type") != _HYPERLINK:
-                removed.add(rel.get("Id"))
-                rel.getparent().remove(rel)
-        if not removed:
-            continue
-        changed.append(rels_name)
+    parts changed. Hyperlinks stay: they are followed only when clicked."""
+    from lxml import etree  # type: ignore[import-untyped, unused-ignore]
+
+    # The parts are known to be well-formed and free of DTDs; prefixes and markup-compatibility
+    # attributes must survive, which lxml (unlike ElementTree) keeps.
+    parser = etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True)
+    changed: dict[str, bytes] = {}
+    for rels_name, ids in external.items():
+        rels = etree.fromstring(parts[rels_name], parser)
+        for rel in list(rels.iter(f"{{{_PKG_REL_NS}}}Relationship")):
+            if rel.get("Id") in ids:
+                rels.remove(rel)
+        changed[rels_name] = _serialise(rels)
         folder, _, file = rels_name.rpartition("_rels/")
         source = folder + file.removesuffix(".rels")
-        if source in trees and _drop_references(trees[source], removed):
-            changed.append(source)
+        if source in parts:
+            tree = etree.fromstring(parts[source], parser)
+            if _drop_references(tree, ids):
+                changed[source] = _serialise(tree)
     return changed
 
 
@@ -195,7 +229,7 @@ def _drop_references(tree: Any, removed: set[str]) -> bool:
     """Take out what refers to a removed relationship: a linked picture's link, or the element
     (a w:attachedTemplate, a frame) that is nothing without it."""
     found = False
-    for el in list(tree.getroot().iter()):
+    for el in list(tree.iter()):
         for attr, value in list(el.attrib.items()):
             if not attr.startswith(f"{{{_R_NS}}}") or value not in removed:
                 continue
@@ -209,8 +243,8 @@ def _drop_references(tree: Any, removed: set[str]) -> bool:
     return found
 
 
-def _serialise(tree: Any) -> bytes:
+def _serialise(root: Any) -> bytes:
     from lxml import etree
 
-    data: bytes = etree.tostring(tree, xml_declaration=True, encoding="UTF-8", standalone=True)
+    data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
     return data
