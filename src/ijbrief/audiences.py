@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -198,6 +199,20 @@ def inside_templates(path: Path, project: Path) -> bool:
     return any(real.is_relative_to(root) for root in template_roots(project))
 
 
+def holds_spec(folder: Path) -> bool:
+    """Whether ``folder`` has an audience.yaml (which may yet be unreadable: loading it says
+    why); TemplateError when the folder cannot be looked into."""
+    try:
+        os.lstat(folder / AUDIENCE_FILE)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError as exc:
+        raise TemplateError(
+            [Problem(Location(f"templates/{folder.name}"), f"cannot read: {os_reason(exc)}")]
+        ) from None
+    return True
+
+
 def _folders(project: Path, name: str) -> list[Path]:
     return [root / name for root in template_roots(project) if (root / name).is_dir()]
 
@@ -266,7 +281,7 @@ def load_audience(project: Path, name: str) -> Audience:
                 [Problem(docs[-1].locate(("extends",)), message)] if docs else message
             )
         chain.append(current)
-        spec_folder = next((f for f in folders if (f / AUDIENCE_FILE).is_file()), None)
+        spec_folder = next((f for f in folders if holds_spec(f)), None)
         if spec_folder is None:
             raise TemplateError(
                 [Problem(Location(f"templates/{current}/{AUDIENCE_FILE}"), "file is missing")]
@@ -374,7 +389,7 @@ def audience_names(project: Path) -> list[str]:
         names |= {
             child.name
             for child in children
-            if child.is_dir() and child.name != BASE and (child / AUDIENCE_FILE).is_file()
+            if child.is_dir() and child.name != BASE and holds_spec(child)
         }
     return sorted(names)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -16,10 +17,10 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel
 
 from ijbrief.audiences import (
-    AUDIENCE_FILE,
     BASE,
     BUILTIN_TEMPLATES,
     Audience,
+    holds_spec,
     load_audience,
     template_roots,
 )
@@ -47,7 +48,7 @@ class ChainLoader(jinja2.BaseLoader):
         first, _, rest = name.partition("/")
         if rest and first == BASE:
             return [root / BASE / rest for root in self.roots]
-        if rest and any((root / first / AUDIENCE_FILE).is_file() for root in self.roots):
+        if rest and any(holds_spec(root / first) for root in self.roots):
             # Another audience's template, as that audience would resolve it (its own chain).
             return [folder / rest for folder in load_audience(self.project, first).folders]
         return [folder / name for folder in self.audience.folders]
@@ -59,7 +60,7 @@ class ChainLoader(jinja2.BaseLoader):
         if template.startswith("/") or "\\" in template or any(p in ("", ".", "..") for p in parts):
             raise TemplateError(f"template name {template!r} is not allowed (no '..' or '/')")
         for candidate in self.candidates(template):
-            if not candidate.exists() and not candidate.is_symlink():
+            if not _present(candidate):
                 continue
             display = _display(str(candidate), self.project)
             try:
@@ -81,6 +82,18 @@ class ChainLoader(jinja2.BaseLoader):
                 ) from None
             return source, str(real), _unchanged(real, mtime)
         raise jinja2.TemplateNotFound(template)
+
+
+def _present(path: Path) -> bool:
+    """Whether there is something at ``path``: a file, or a link or folder that reading will
+    say is not one."""
+    try:
+        os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _unchanged(path: Path, mtime: float) -> Callable[[], bool]:
