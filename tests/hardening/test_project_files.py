@@ -34,11 +34,17 @@ REFERENCE = REPO / "templates/minister/reference.docx"
 SECRET = "s3cr3t-outside-the-project"
 BUILD = ["build", "--format", "all", "--audience", "minister", "--only", "fmsd-13", "--jobs", "1"]
 SECONDS = 20
-UNPRIVILEGED = [
-    "setpriv",
-    "--inh-caps=-dac_override,-dac_read_search",
-    "--bounding-set=-dac_override,-dac_read_search",
-]
+# Root reads a `chmod 000` file; without these two capabilities it cannot. (Anyone else cannot
+# read it anyway, nor drop capabilities.)
+UNPRIVILEGED = (
+    [
+        "setpriv",
+        "--inh-caps=-dac_override,-dac_read_search",
+        "--bounding-set=-dac_override,-dac_read_search",
+    ]
+    if os.geteuid() == 0
+    else []
+)
 
 
 @dataclass
@@ -188,7 +194,6 @@ def test_the_environment_really_denies_reading(case: Case) -> None:
     os.chmod(case.secret, 0)
     denied = subprocess.run([*UNPRIVILEGED, "cat", str(case.secret)], capture_output=True)
     assert denied.returncode != 0 and b"Permission denied" in denied.stderr
-    assert subprocess.run(["cat", str(case.secret)], capture_output=True).returncode == 0
 
 
 def test_an_unreadable_meetings_folder(case: Case) -> None:
@@ -389,13 +394,13 @@ def test_a_recursive_macro_in_the_stylesheet(case: Case) -> None:
 
 
 def test_a_template_that_includes_itself(case: Case) -> None:
-    (case.project / "templates/minister/brief-agreement.html.j2").write_text(
-        'x\n{% include "brief-agreement.html.j2" %}\n', encoding="utf-8"
+    (case.project / "templates/minister/brief-meeting.html.j2").write_text(
+        'x\n{% include "brief-meeting.html.j2" %}\n', encoding="utf-8"
     )
     case.refused(
         CHECK,
         BUILD,
-        expect=r"^templates/minister/brief-agreement\.html\.j2:2: recursion too deep",
+        expect=r"^templates/minister/brief-meeting\.html\.j2:2: recursion too deep",
     )
 
 
@@ -449,14 +454,15 @@ def test_a_huge_seed(case: Case) -> None:
 def test_a_seed_with_a_nul_byte(case: Case) -> None:
     seed = case.project / SEED
     text = seed.read_text(encoding="utf-8").split("\n")
-    text[2] = text[2][:5] + "\x00" + text[2][5:]
+    at = next(i for i, line in enumerate(text) if len(line) > 10)
+    text[at] = text[at][:5] + "\x00" + text[at][5:]
     seed.write_text("\n".join(text), encoding="utf-8")
     line = line_of(case.project / "seeds/catalogue.yaml", seed.name)
     case.refused(
         CHECK,
         BUILD,
-        expect=rf"^seeds/catalogue\.yaml:{line}:\d+: seed file {SEED} \(line 3, column 6\): "
-        "control character U\\+0000 is not allowed",
+        expect=rf"^seeds/catalogue\.yaml:{line}:\d+: seed file {SEED} \(line {at + 1}, "
+        "column 6\\): control character U\\+0000 is not allowed",
     )
 
 
@@ -591,11 +597,10 @@ def test_an_audience_folder_linked_out_of_the_project(case: Case) -> None:
 def test_the_planner_does_not_read_a_link_out_of_the_templates_folder(case: Case) -> None:
     (case.project / "templates/minister/notes.txt").symlink_to(case.secret)
     check, build = case.run(CHECK, BUILD)
-    assert check.code == 0 and build.code == 0, check.err + build.err
-    assert "templates/minister/notes.txt: warning: refused: it leads outside" in check.err
     for outcome in (check, build):
         assert case.outside(outcome.opened) == [], outcome.command
-        assert str(case.secret) not in outcome.opened
+    assert check.code == 0 and build.code == 0, check.err + build.err
+    assert "templates/minister/notes.txt: warning: refused: it leads outside" in check.err
 
 
 # --- under strace: nothing outside is opened, by Python or by a C library ----------------------
