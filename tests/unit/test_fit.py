@@ -87,7 +87,7 @@ def test_layouts_are_bounded_whatever_the_settings() -> None:
     assert len(scales(endless)) <= MAX_SCALES
     many = [Section(id=f"s{i}", title="S", priority=i, optional=True) for i in range(80)]
     laid_out, render, layout = engine(room=0.0)
-    with pytest.raises(RenderError, match="does not fit|gave up"):
+    with pytest.raises(RenderError, match=r"does not fit|gave up"):
         fit_one_page("x", many, endless, render, layout)  # type: ignore[arg-type]
     assert len(laid_out) <= MAX_LAYOUTS
 
