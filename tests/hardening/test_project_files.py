@@ -591,6 +591,43 @@ def test_an_audience_folder_linked_out_of_the_project(case: Case) -> None:
     )
 
 
+def with_logo(case: Case) -> Path:
+    edit(
+        case.project / "templates/minister/audience.yaml",
+        "  accent:",
+        "  logo: seal.png\n  accent:",
+    )
+    return case.project / "templates/minister/seal.png"
+
+
+def test_a_logo_linked_to_itself(case: Case) -> None:
+    logo = with_logo(case)
+    logo.symlink_to(logo.name)
+    case.refused(
+        CHECK, BUILD, expect=r"^templates/minister/seal\.png: cannot read: symbolic link loop$"
+    )
+
+
+def test_an_unreadable_logo(case: Case) -> None:
+    logo = with_logo(case)
+    shutil.copy(REPO / "tests/hardening/runner.py", logo)  # any bytes: it is never read
+    os.chmod(logo, 0)
+    case.refused(
+        CHECK,
+        BUILD,
+        expect=r"^templates/minister/seal\.png: cannot read: Permission denied$",
+        unprivileged=True,
+    )
+
+
+def test_a_huge_logo(case: Case) -> None:
+    logo = with_logo(case)
+    logo.write_bytes(b"\x89PNG" + bytes(9 * 1024 * 1024))
+    case.refused(
+        CHECK, BUILD, expect=r"^templates/minister/seal\.png: file is \d+ bytes; the limit"
+    )
+
+
 # --- the planner (issue 28 point 8) --------------------------------------------------------------
 
 
