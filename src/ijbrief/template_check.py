@@ -213,16 +213,20 @@ def _reference(project: Path, audience: Audience) -> list[Problem]:
 
 
 def _trial(project: Path, audience: Audience, corpus: Corpus) -> list[Problem]:
-    """Render one meeting brief, one agreement brief and the dossier of ``audience`` (HTML,
-    not laid out): what only running a template shows (recursion, an undefined name)."""
+    """Render one meeting brief, one agreement brief and a dossier of the two for ``audience``
+    (HTML, not laid out): what only running a template shows (recursion, an undefined name)."""
     from ijbrief.compose import Composer, Stamp
     from ijbrief.select import Filters, prepared_date
 
     day = prepared_date(corpus)
     stamp = Stamp(prepared=day, timestamp=dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC))
 
+    # One meeting and one agreement run every template as well as the whole corpus would.
+    first = [next(iter(records), None) for records in (corpus.meetings, corpus.agreements)]
+    filters = Filters(only=tuple(ident for ident in first if ident is not None))
+
     def render() -> None:
-        composer = Composer(project, corpus, audience, stamp, Filters())
+        composer = Composer(project, corpus, audience, stamp, filters)
         for views in (composer.meetings, composer.agreements):
             view = next(iter(views.values()), None)
             if view is not None:
