@@ -265,14 +265,14 @@ def load_audience(project: Path, name: str) -> Audience:
         if current in chain:
             message = f"audience {name!r}: 'extends' loops through {current!r}"
             raise TemplateError([Problem(docs[-1].locate(("extends",)), message)])
-        if not NAME.fullmatch(current):
-            # A name is a folder of templates/: never `..`, a path or anything odd.
-            where = docs[-1].locate(("extends",)) if docs else Location("ijbrief")
+        # A name is a folder of templates/: never `..`, a path or anything odd.
+        valid = NAME.fullmatch(current) is not None
+        if not valid and docs:
             raise TemplateError(
-                [Problem(where, f"{current!r} is not an audience name (letters, digits, "
-                         "hyphens and underscores)")]
+                [Problem(docs[-1].locate(("extends",)), f"{current!r} is not an audience name "
+                         "(letters, digits, hyphens and underscores)")]
             )  # fmt: skip
-        folders = _folders(project, current)
+        folders = _folders(project, current) if valid else []
         if not folders or current == BASE:
             names = audience_names(project)
             message = f"unknown audience {current!r}{suggestion(current, names)} (known: "

@@ -84,9 +84,8 @@ def _walk(project: Path) -> list[Problem]:
             for entry in listed:
                 count += 1
                 if count > MAX_ENTRIES:
-                    problems.append(
-                        Problem(Location(_shown(root, project)), f"over {MAX_ENTRIES} files")
-                    )
+                    message = f"over {MAX_ENTRIES} files; only the first were looked at"
+                    problems.append(Problem(Location(_shown(root, project)), message, warning=True))
                     return problems
                 path = Path(entry.path)
                 if entry.is_symlink():
