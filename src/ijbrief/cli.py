@@ -179,22 +179,22 @@ def _run(args: argparse.Namespace, root: Path) -> int:
     command = args.command
     if command == "check":
         from ijbrief.corpus import Corpus, load_corpus
-        from ijbrief.errors import InputError
+        from ijbrief.errors import InputError, TemplateError
         from ijbrief.template_check import check_templates
 
         corpus: Corpus | None = None
-        problems: list[Problem] = []
+        failed: InputError | None = None
         try:
             corpus = load_corpus(root)
         except InputError as exc:
-            problems += exc.problems
+            failed = exc
         found = check_templates(root, corpus)
-        if corpus is None or any(not p.warning for p in found):
-            warnings = [*(corpus.warnings if corpus else []), *problems, *found]
-            raise IjbriefError(
-                sorted(p for p in warnings if not p.warning)
-                + sorted(p for p in warnings if p.warning)
-            )
+        if failed is not None or any(not p.warning for p in found):
+            every = [*(failed.problems if failed else corpus.warnings if corpus else []), *found]
+            ordered = sorted(p for p in every if not p.warning)
+            ordered += sorted(p for p in every if p.warning)
+            raise (InputError if failed else TemplateError)(ordered)
+        assert corpus is not None
         for warning in sorted([*corpus.warnings, *found]):
             print(warning, file=sys.stderr)
         print(
