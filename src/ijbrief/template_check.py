@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import functools
 import os
 import signal
@@ -110,7 +111,7 @@ def _link(path: Path, project: Path, roots: tuple[Path, ...]) -> list[Problem]:
         real = path.resolve(strict=True)
     except (RuntimeError, OSError) as exc:
         reason = "symbolic link loop" if isinstance(exc, RuntimeError) else os_reason(exc)
-        if isinstance(exc, OSError) and exc.errno == 2:
+        if isinstance(exc, OSError) and exc.errno == errno.ENOENT:
             reason = "a symbolic link to nothing"
         return [Problem(shown, f"cannot read: {reason}", warning=not read)]
     if not any(real.is_relative_to(root) for root in roots):
@@ -146,7 +147,7 @@ def _check_audience(project: Path, audience: Audience, corpus: Corpus | None) ->
         for name in RENDERED:
             problems += _faults(functools.partial(_blocks, env, name, project), project)
     problems += _reference(project, audience)
-    if corpus is not None and not problems:
+    if corpus is not None and not any(not p.warning for p in problems):
         problems += _trial(project, audience, corpus)
     return problems
 
