@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
+import math
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,9 +13,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from ijbrief.errors import Location, Problem, TemplateError
+from ijbrief.errors import Location, Problem, TemplateError, relative
 from ijbrief.model import Sensitivity
-from ijbrief.yamlio import Document, load
+from ijbrief.yamlio import Document, load, os_reason
 
 BUILTIN_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 # The audiences ijbrief ships; any other folder in templates/ is the project's own, even when the
@@ -71,11 +74,26 @@ class Branding(_Strict):
     logo: str | None = Field(default=None, description="image file in the audience folder")
 
 
+# Each type scale tried is one layout of the brief: a few tenths of a second each.
+MAX_SCALES = 25
+
+
 class Fit(_Strict):
     """Bounds for the one-page fit: the smallest type scale to try and the step between tries."""
 
     min_scale: Number = Field(default=0.86, ge=0.6, le=1.0)
-    step: Number = Field(default=0.07, gt=0.0, le=0.3)
+    step: Number = Field(default=0.07, ge=0.01, le=0.3)
+
+    @model_validator(mode="after")
+    def _few_layouts(self) -> Fit:
+        tries = math.ceil(round((1.0 - self.min_scale) / self.step, 6)) + 1
+        if tries > MAX_SCALES:
+            least = (1.0 - self.min_scale) / (MAX_SCALES - 1)
+            raise ValueError(
+                f"min_scale {self.min_scale} with step {self.step} means {tries} layouts of "
+                f"every brief; at most {MAX_SCALES}: use a step of at least {least:.3f}"
+            )
+        return self
 
 
 DossierPart = Literal["overview", "chapters", "tracker", "topic-index", "glossary", "sources"]
@@ -108,24 +126,43 @@ class AudienceSpec(_Strict):
     fit: Fit = Field(default_factory=Fit)
     dossier: DossierSpec
 
-    @model_validator(mode="after")
-    def _known_sections(self) -> AudienceSpec:
+    def problems(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """What is wrong with the sections and hidden sections, each at the place that says it:
+        (path in audience.yaml, message)."""
+        found: list[tuple[tuple[str | int, ...], str]] = []
+        where: tuple[str | int, ...]
+        every = (*MEETING_SECTIONS, *AGREEMENT_SECTIONS)
         for kind, known in (("meeting", MEETING_SECTIONS), ("agreement", AGREEMENT_SECTIONS)):
             listed = self.sections.get(kind)  # type: ignore[call-overload]
             if not listed:
-                raise ValueError(f"sections.{kind} is missing")
-            ids = [s.id for s in listed]
-            unknown = [i for i in ids if i not in known]
-            if unknown:
-                raise ValueError(
-                    f"sections.{kind}: unknown section {unknown[0]!r} (known: {', '.join(known)})"
-                )
-            if len(set(ids)) != len(ids):
-                raise ValueError(f"sections.{kind}: a section is listed twice")
+                found.append((("sections",), f"sections.{kind} is missing"))
+                continue
+            seen: set[str] = set()
+            for index, section in enumerate(listed):
+                where = ("sections", kind, index, "id")
+                if section.id not in known:
+                    hint = suggestion(section.id, list(known))
+                    found.append(
+                        (where, f"unknown {kind} section {section.id!r}{hint} (known: "
+                         f"{', '.join(known)})")
+                    )  # fmt: skip
+                elif section.id in seen:
+                    found.append((where, f"section {section.id!r} is listed twice"))
+                seen.add(section.id)
             # Citations are numbered as the page is read, so the list of sources comes last.
-            if ids[-1] != "sources" or "sources" in self.hide_sections:
-                raise ValueError(f"sections.{kind}: 'sources' must be the last section")
-        return self
+            if listed[-1].id != "sources":
+                found.append(
+                    (("sections", kind, len(listed) - 1), f"sections.{kind}: 'sources' must be "
+                     "the last section")
+                )  # fmt: skip
+        for index, hidden in enumerate(self.hide_sections):
+            where = ("hide_sections", index)
+            if hidden == "sources":
+                found.append((where, "'sources' cannot be hidden: citations point to it"))
+            elif hidden not in every:
+                hint = suggestion(hidden, list(every))
+                found.append((where, f"unknown section {hidden!r}{hint}"))
+        return found
 
     def visible_sections(self, kind: DocKind) -> list[Section]:
         """The sections of a kind of brief, in order, less those hidden."""
@@ -153,6 +190,33 @@ def template_roots(project: Path) -> tuple[Path, ...]:
     return (own,) if own == builtin else (own, builtin)
 
 
+# What a folder of templates/ may be called to be an audience (`templates new` asks for less).
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+def inside_templates(path: Path, project: Path) -> bool:
+    """Whether ``path`` (a link is followed) lies inside a templates folder."""
+    try:
+        real = path.resolve()
+    except (RuntimeError, OSError):  # a symbolic link loop: reading it says so
+        return True
+    return any(real.is_relative_to(root) for root in template_roots(project))
+
+
+def holds_spec(folder: Path) -> bool:
+    """Whether ``folder`` has an audience.yaml (which may yet be unreadable: loading it says
+    why); TemplateError when the folder cannot be looked into."""
+    try:
+        os.lstat(folder / AUDIENCE_FILE)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError as exc:
+        raise TemplateError(
+            [Problem(Location(f"templates/{folder.name}"), f"cannot read: {os_reason(exc)}")]
+        ) from None
+    return True
+
+
 def _folders(project: Path, name: str) -> list[Path]:
     return [root / name for root in template_roots(project) if (root / name).is_dir()]
 
@@ -173,6 +237,10 @@ def _read_spec(folder: Path, project: Path) -> tuple[dict[str, Any], Document]:
         display = str(path)
     from ijbrief.errors import InputError
 
+    if not inside_templates(path, project):
+        raise TemplateError(
+            [Problem(Location(display), "refused: it leads outside the templates folders")]
+        )
     try:
         doc = load(path, display)
     except InputError as exc:
@@ -200,13 +268,25 @@ def load_audience(project: Path, name: str) -> Audience:
     admits: Any = None
     while current is not None:
         if current in chain:
-            raise TemplateError(f"audience {name!r}: 'extends' loops through {current!r}")
-        folders = _folders(project, current)
+            message = f"audience {name!r}: 'extends' loops through {current!r}"
+            raise TemplateError([Problem(docs[-1].locate(("extends",)), message)])
+        # A name is a folder of templates/: never `..`, a path or anything odd.
+        valid = NAME.fullmatch(current) is not None
+        if not valid and docs:
+            raise TemplateError(
+                [Problem(docs[-1].locate(("extends",)), f"{current!r} is not an audience name "
+                         "(letters, digits, hyphens and underscores)")]
+            )  # fmt: skip
+        folders = _folders(project, current) if valid else []
         if not folders or current == BASE:
-            known = ", ".join(a.name for a in discover(project)) or "none"
-            raise TemplateError(f"unknown audience {current!r} (known: {known})")
+            names = audience_names(project)
+            message = f"unknown audience {current!r}{suggestion(current, names)} (known: "
+            message += f"{', '.join(names) or 'none'})"
+            raise TemplateError(
+                [Problem(docs[-1].locate(("extends",)), message)] if docs else message
+            )
         chain.append(current)
-        spec_folder = next((f for f in folders if (f / AUDIENCE_FILE).is_file()), None)
+        spec_folder = next((f for f in folders if holds_spec(f)), None)
         if spec_folder is None:
             raise TemplateError(
                 [Problem(Location(f"templates/{current}/{AUDIENCE_FILE}"), "file is missing")]
@@ -217,7 +297,11 @@ def load_audience(project: Path, name: str) -> Audience:
         docs.append(doc)
         data = _merge(own, data)
         parent = own.get("extends")
-        current = parent if isinstance(parent, str) else None
+        if parent is not None and not isinstance(parent, str):
+            raise TemplateError(
+                [Problem(doc.locate(("extends",)), "extends: the name of an audience, as text")]
+            )
+        current = parent
     data["extends"] = chain[1] if len(chain) > 1 else None
     # What an audience may see is never inherited: a press edition derived from the minister's
     # must not show restricted items because the minister may. Unsaid, it is public only.
@@ -227,35 +311,104 @@ def load_audience(project: Path, name: str) -> Audience:
     try:
         spec = AudienceSpec.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors(include_url=False):
-            loc = tuple(error["loc"])
-            doc = next((d for d in docs if _has(d.data, loc)), docs[0])
-            problems.append(Problem(doc.locate(loc), f"{'.'.join(map(str, loc))}: {error['msg']}"))
-        raise TemplateError(problems) from None
+        raise TemplateError(_located(exc, docs)) from None
+    if found := spec.problems():
+        raise TemplateError([Problem(_where(docs, loc), message) for loc, message in found])
     folders_chain = tuple(f for audience in chain for f in _folders(project, audience))
     base_folders = tuple(_folders(project, BASE))
     return Audience(name, spec, folders_chain + base_folders, _origin(project, name))
 
 
-def _has(data: Any, loc: tuple[Any, ...]) -> bool:
-    for part in loc[:1]:
-        return isinstance(data, dict) and part in data
-    return False
+def _located(exc: ValidationError, docs: list[Document]) -> list[Problem]:
+    """pydantic's errors as problems at the place in the audience files that each is about."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(error["loc"])
+        if error["type"] == "extra_forbidden":
+            key = str(loc[-1])
+            hint = suggestion(key, _keys_at(loc[:-1]))
+            problems.append(Problem(_where(docs, loc, key=True), f"unknown key {key!r}{hint}"))
+            continue
+        if error["type"] == "missing":
+            where = f"{'.'.join(map(str, loc[:-1]))}: " if loc[:-1] else ""
+            message = f"{where}missing required key {str(loc[-1])!r}"
+            problems.append(Problem(_where(docs, loc[:-1]), message))
+            continue
+        message = error["msg"].removeprefix("Value error, ")
+        dotted = ".".join(map(str, loc))
+        problems.append(Problem(_where(docs, loc), f"{dotted}: {message}" if dotted else message))
+    return problems
+
+
+def _where(docs: list[Document], loc: tuple[Any, ...], *, key: bool = False) -> Location:
+    """The place of ``loc`` in the first file of the chain that says the most of it (the
+    audience's own file comes first; what it says replaces what it inherits)."""
+    best, depth = docs[0], -1
+    for doc in docs:
+        node, reached = doc.data, 0
+        for part in loc:
+            in_dict = isinstance(node, dict) and part in node
+            in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+            if not (in_dict or in_list):
+                break
+            node = node[part]
+            reached += 1
+        if reached > depth:
+            best, depth = doc, reached
+    return best.locate(loc, key=key)
+
+
+def _keys_at(loc: tuple[Any, ...]) -> list[str]:
+    """The keys audience.yaml allows at ``loc``, for suggesting a fix to a typo."""
+    model: Any = AudienceSpec
+    for part in loc:
+        if isinstance(part, int) or part in ("meeting", "agreement"):
+            continue
+        info = model.model_fields.get(part) if hasattr(model, "model_fields") else None
+        if info is None:
+            return []
+        model = next((a for a in (info.annotation, *_args(info.annotation)) if _is_model(a)), None)
+    return list(model.model_fields) if _is_model(model) else []
+
+
+def _args(annotation: Any) -> list[Any]:
+    found = []
+    for arg in getattr(annotation, "__args__", ()):
+        found += [arg, *_args(arg)]
+    return found
+
+
+def _is_model(value: Any) -> bool:
+    return isinstance(value, type) and issubclass(value, BaseModel)
+
+
+def suggestion(word: str, options: list[str]) -> str:
+    """``; did you mean 'x'?`` for the option closest to a mistyped ``word``, or nothing."""
+    close = difflib.get_close_matches(word, options, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def audience_names(project: Path) -> list[str]:
+    """The names of every audience available to the project, built-in and its own, sorted."""
+    names: set[str] = set()
+    for root in template_roots(project):
+        try:
+            children = list(root.iterdir()) if root.is_dir() else []
+        except OSError as exc:
+            raise TemplateError(
+                [Problem(Location(relative(root, project)), f"cannot read: {os_reason(exc)}")]
+            ) from None
+        names |= {
+            child.name
+            for child in children
+            if child.is_dir() and child.name != BASE and holds_spec(child)
+        }
+    return sorted(names)
 
 
 def discover(project: Path) -> list[Audience]:
     """Every audience available to the project, built-in and its own, sorted by name."""
-    names = sorted(
-        {
-            child.name
-            for root in template_roots(project)
-            if root.is_dir()
-            for child in root.iterdir()
-            if child.is_dir() and child.name != BASE and (child / AUDIENCE_FILE).is_file()
-        }
-    )
-    return [load_audience(project, name) for name in names]
+    return [load_audience(project, name) for name in audience_names(project)]
 
 
 def chain(project: Path, name: str) -> list[str]:

@@ -568,16 +568,32 @@ def _file_hash(path: Path, stamp: tuple[int, int]) -> bytes:
         return b"<missing>"
 
 
-def _digest(paths: Iterable[Path]) -> str:
+def _digest(paths: Iterable[Path], inside: Sequence[Path] = ()) -> str:
+    """A hash of the files at ``paths``; a link that leads out of the folders ``inside`` is
+    hashed as the link it is, never followed (nothing outside is ever read through it)."""
     sha = hashlib.sha256()
     for path in sorted(set(paths)):
         sha.update(str(path).encode())
+        if inside and path.is_symlink() and not _leads_inside(path, inside):
+            try:
+                sha.update(b"<link>" + os.fsencode(os.readlink(path)))
+            except OSError:
+                sha.update(b"<missing>")
+            continue
         try:
             info = path.stat()
             sha.update(_file_hash(path, (info.st_size, info.st_mtime_ns)))
         except OSError:
             sha.update(b"<missing>")
     return sha.hexdigest()
+
+
+def _leads_inside(path: Path, folders: Sequence[Path]) -> bool:
+    try:
+        real = path.resolve()
+    except (RuntimeError, OSError):  # a symbolic link loop
+        return False
+    return any(real.is_relative_to(folder) for folder in folders)
 
 
 def _plan(
@@ -638,7 +654,8 @@ def _audience_base(root: Path, corpus: Corpus, audience: Audience, stamp: Stamp)
     shared += [root / "seeds" / s.file for s in corpus.sources.values()]
     templates = [p for folder in audience.folders for p in folder.rglob("*") if p.is_file()]
     setting = f"{stamp.prepared}|{stamp.timestamp}|{_engine_digest()}"
-    return _digest([*shared, *templates]) + setting + audience.name
+    inside = (root, *template_roots(root))
+    return _digest([*shared, *templates], inside) + setting + audience.name
 
 
 def _stale_dossiers(
@@ -1205,6 +1222,7 @@ def _finish(
 
 def _docx(composer: Composer, task: Task, html: str, scale: float) -> bytes:
     from ijbrief.writers.docx import DocxMeta, html_to_docx
+    from ijbrief.writers.docx_package import read_reference
 
     audience = composer.audience
     reference = _reference(audience)
@@ -1227,7 +1245,16 @@ def _docx(composer: Composer, task: Task, html: str, scale: float) -> bytes:
         # Word and LibreOffice set type a little looser than WeasyPrint: err on the short side.
         scale=scale * (1.0 if is_dossier else 0.96),
     )
-    return html_to_docx(html, reference, meta, figures)
+    package = (
+        read_reference(
+            reference,
+            f"templates/{reference.parent.name}/reference.docx",
+            template_roots(_STATE["root"]),
+        )
+        if isinstance(reference, Path)
+        else reference
+    )
+    return html_to_docx(html, package, meta, figures)
 
 
 def _reference(audience: Audience) -> Path | bytes:
@@ -1240,7 +1267,8 @@ def _reference(audience: Audience) -> Path | bytes:
     builtin = BUILTIN_TEMPLATES.resolve()
     for folder in audience.folders:
         path = folder / "reference.docx"
-        if folder.name != audience.name or not path.is_file():
+        # lexists: a link is handed to read_reference, which refuses one that leads outside.
+        if folder.name != audience.name or not os.path.lexists(path):
             continue
         made = AUDIENCES.get(audience.name) if folder.resolve().is_relative_to(builtin) else None
         if made is None or matches(made, look):

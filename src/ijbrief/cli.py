@@ -202,10 +202,24 @@ def _build_and_watch(options: BuildOptions) -> int:
 def _run(args: argparse.Namespace, root: Path) -> int:
     command = args.command
     if command == "check":
-        from ijbrief.corpus import load_corpus
+        from ijbrief.corpus import Corpus, load_corpus
+        from ijbrief.errors import InputError, TemplateError
         from ijbrief.fidelity import check
+        from ijbrief.template_check import check_templates
 
-        corpus = load_corpus(root)
+        corpus: Corpus | None = None
+        failed: InputError | None = None
+        try:
+            corpus = load_corpus(root)
+        except InputError as exc:
+            failed = exc
+        found = check_templates(root, corpus)
+        if failed is not None or any(not p.warning for p in found):
+            every = [*(failed.problems if failed else corpus.warnings if corpus else []), *found]
+            ordered = sorted(p for p in every if not p.warning)
+            ordered += sorted(p for p in every if p.warning)
+            raise (InputError if failed else TemplateError)(ordered)
+        assert corpus is not None
         report = check(corpus)
         errors = [p for p in report.problems if not p.warning]
         if errors or (args.strict and report.unsupported):
@@ -215,10 +229,10 @@ def _run(args: argparse.Namespace, root: Path) -> int:
                 if args.strict
                 else report.problems
             )
-            _print_problems(sorted([*corpus.warnings, *problems]))
+            _print_problems(sorted([*corpus.warnings, *found, *problems]))
             print(report.summary(), file=sys.stderr)
             return 1
-        for warning in sorted([*corpus.warnings, *report.problems]):
+        for warning in sorted([*corpus.warnings, *found, *report.problems]):
             print(warning, file=sys.stderr)
         from ijbrief.textfmt import count_of
 

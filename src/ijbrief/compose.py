@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import mimetypes
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 from ijbrief import __version__
 from ijbrief.audiences import Audience, Section
 from ijbrief.corpus import Corpus
-from ijbrief.errors import TemplateError
+from ijbrief.errors import InputError, TemplateError
 from ijbrief.reuse import ChapterReuse
 from ijbrief.select import (
     BASIS_MARKS,
@@ -30,6 +31,10 @@ from ijbrief.select import (
 from ijbrief.templating import make_environment, render
 from ijbrief.textfmt import count_of, css_string, format_date, md_inline
 from ijbrief.timeline import Event, svg
+from ijbrief.yamlio import read_bytes
+
+# The same bound as on any file the PDF engine reads (writers/pdf.py).
+MAX_LOGO_BYTES = 8 * 1024 * 1024
 
 _HAS = {
     "bottom-line": "summary",
@@ -196,13 +201,20 @@ class Composer:
         if not name:
             return ""
         for folder in self.audience.folders:
-            path = (folder / name).resolve()
-            if path.is_file() and path.is_relative_to(folder.resolve()):
+            try:
+                path = (folder / name).resolve()
+            except (RuntimeError, OSError):  # a symbolic link loop
+                path = folder / name
+            if os.path.lexists(path) and path.is_relative_to(folder.resolve()):
                 kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
                 if not kind.startswith("image/"):
                     break
-                data = base64.b64encode(path.read_bytes()).decode()
-                return f"data:{kind};base64,{data}"
+                shown = f"templates/{folder.name}/{name}"
+                try:
+                    raw = read_bytes(path, shown, MAX_LOGO_BYTES)
+                except InputError as exc:
+                    raise TemplateError(exc.problems) from None
+                return f"data:{kind};base64,{base64.b64encode(raw).decode()}"
         raise TemplateError(
             f"templates/{self.audience.name}: logo {name!r} not found in the audience folder"
         )

@@ -32,7 +32,7 @@ from ijbrief.model import (
     Topics,
 )
 from ijbrief.textfmt import iso_prefix
-from ijbrief.yamlio import Document, YamlPath, parse_bytes, read_bytes
+from ijbrief.yamlio import Document, YamlPath, os_reason, parse_bytes, read_bytes, read_text
 
 CATALOGUE = Path("seeds/catalogue.yaml")
 PEOPLE = Path("briefs/people.yaml")
@@ -41,8 +41,13 @@ GLOSSARY = Path("briefs/glossary.yaml")
 MEETINGS = Path("briefs/meetings")
 AGREEMENTS = Path("briefs/agreements")
 
+# A source text is a speech or a statement: a few hundred kilobytes at most. Quotations are
+# searched for in it and a departure diagnosed, which should take a moment, not minutes.
+MAX_SEED_BYTES = 4 * 1024 * 1024
 # C0/C1 controls other than tab and newline, lone surrogates and the two non-characters.
 _FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# The same in source texts, where a carriage return may end lines (a file saved on Windows).
+_FORBIDDEN_IN_SEEDS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 R = TypeVar("R", bound=Record)
 T = TypeVar("T")
 # A series' meetings in date order, and their dates.
@@ -327,6 +332,9 @@ def _inside(path: Path, root: Path) -> bool:
         path.resolve().relative_to(root.resolve())
     except ValueError:
         return False
+    except (RuntimeError, OSError):
+        # A symbolic link loop leads nowhere, so not outside: reading it says what it is.
+        return True
     return True
 
 
@@ -442,7 +450,13 @@ def _load(root: Path, remember: bool) -> Corpus:
             c.add(Location(str(folder)), "folder is missing")
             c.unavailable.add(kind)
             continue
-        for path in sorted((root / folder).iterdir()):
+        try:
+            listed = sorted((root / folder).iterdir())
+        except OSError as exc:
+            c.add(Location(str(folder)), f"cannot read the folder: {os_reason(exc)}")
+            c.unavailable.add(kind)
+            continue
+        for path in listed:
             if path.suffix in (".yaml", ".yml"):
                 relpath = folder / path.name
                 doc, record = c.load(relpath, model)
@@ -531,15 +545,28 @@ def _read_seeds(c: _Collector, root: Path, sources: list[Source]) -> dict[str, s
         if not _inside(path, root):
             c.add(where, f"seed {source.file} lies outside the project")
             continue
-        if path.exists() and not path.is_file():  # a folder, or a FIFO that would block
-            c.add(where, f"seed file seeds/{source.file} is not a regular file")
+        if not path.exists() and not path.is_symlink():
+            c.add(where, f"seed file seeds/{source.file} does not exist")
             continue
         try:
-            texts[source.id] = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            c.add(where, f"seed file seeds/{source.file} does not exist")
-        except (OSError, UnicodeDecodeError) as exc:
-            c.add(where, f"seed file seeds/{source.file} cannot be read: {exc}")
+            text = read_text(path, f"seeds/{source.file}", MAX_SEED_BYTES)
+        except InputError as exc:
+            # Said at the catalogue entry, which is what the user edits to fix it.
+            for problem in exc.problems:
+                at = problem.location
+                spot = f" (line {at.line}, column {at.column})" if at.line else ""
+                c.add(where, f"seed file {at.path}{spot}: {problem.message}")
+            continue
+        if bad := _FORBIDDEN_IN_SEEDS.search(text):
+            line = text.count("\n", 0, bad.start()) + 1
+            column = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
+            c.add(
+                where,
+                f"seed file seeds/{source.file} (line {line}, column {column}): "
+                f"{_describe(bad.group())} is not allowed in a source text",
+            )
+            continue
+        texts[source.id] = text
     return texts
 
 

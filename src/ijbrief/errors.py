@@ -71,5 +71,5 @@ def relative(path: Path, root: Path) -> str:
     """Show ``path`` relative to the project root when it lies inside it."""
     try:
         return str(path.resolve().relative_to(root.resolve()))
-    except ValueError:
+    except (ValueError, RuntimeError, OSError):  # outside, or a symbolic link loop
         return str(path)

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ijbrief.audiences import Fit, Section
+from ijbrief.audiences import MAX_SCALES, Fit, Section
 from ijbrief.errors import RenderError
 
 
@@ -28,10 +28,15 @@ class Fitted:
         return {"scale": round(self.scale, 3), "dropped": self.dropped, "layouts": self.layouts}
 
 
+# Whatever the settings say, a brief is laid out at most this many times (each layout takes a
+# few tenths of a second); audience.yaml's `fit` is held to fewer type scales than this.
+MAX_LAYOUTS = 60
+
+
 def scales(fit: Fit) -> list[float]:
-    """1.0, then smaller steps down to the audience's minimum scale."""
+    """1.0, then smaller steps down to the audience's minimum scale (at most MAX_SCALES)."""
     out = [1.0]
-    while out[-1] - fit.step >= fit.min_scale - 1e-9:
+    while len(out) < MAX_SCALES - 1 and out[-1] - fit.step >= fit.min_scale - 1e-9:
         out.append(round(out[-1] - fit.step, 4))
     if out[-1] > fit.min_scale + 1e-9:
         out.append(fit.min_scale)
@@ -68,6 +73,8 @@ def fit_one_page(
     def attempt(step: int) -> Fitted | None:
         nonlocal laid_out, last
         scale, chosen, dropping = plan[step - 1]
+        if laid_out >= MAX_LAYOUTS:
+            raise RenderError(f"{name}: gave up fitting one page after {laid_out} layouts")
         html = render(chosen, scale)
         last = layout(html)
         laid_out += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -16,18 +17,20 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel
 
 from ijbrief.audiences import (
-    AUDIENCE_FILE,
     BASE,
     BUILTIN_TEMPLATES,
     Audience,
+    holds_spec,
     load_audience,
     template_roots,
 )
-from ijbrief.errors import Location, Problem, TemplateError, relative
+from ijbrief.errors import InputError, Location, Problem, TemplateError, relative
 from ijbrief.reuse import BlockRender, Watched
+from ijbrief.yamlio import os_reason, read_text
 
 BUILTIN_PREFIX = "builtin:"
 MAX_OUTPUT_CHARS = 20_000_000
+MAX_TEMPLATE_BYTES = 1024 * 1024
 
 
 class ChainLoader(jinja2.BaseLoader):
@@ -45,7 +48,7 @@ class ChainLoader(jinja2.BaseLoader):
         first, _, rest = name.partition("/")
         if rest and first == BASE:
             return [root / BASE / rest for root in self.roots]
-        if rest and any((root / first / AUDIENCE_FILE).is_file() for root in self.roots):
+        if rest and any(holds_spec(root / first) for root in self.roots):
             # Another audience's template, as that audience would resolve it (its own chain).
             return [folder / rest for folder in load_audience(self.project, first).folders]
         return [folder / name for folder in self.audience.folders]
@@ -57,19 +60,50 @@ class ChainLoader(jinja2.BaseLoader):
         if template.startswith("/") or "\\" in template or any(p in ("", ".", "..") for p in parts):
             raise TemplateError(f"template name {template!r} is not allowed (no '..' or '/')")
         for candidate in self.candidates(template):
-            if not candidate.is_file():
+            if not _present(candidate):
                 continue
-            real = candidate.resolve()
+            display = _display(str(candidate), self.project)
+            try:
+                real = candidate.resolve()
+            except (RuntimeError, OSError):  # a symbolic link loop
+                real = candidate
             if not any(real.is_relative_to(root) for root in self.roots):
-                raise TemplateError(f"template {template!r} leads outside the templates folders")
-            source = real.read_text(encoding="utf-8")
-            mtime = real.stat().st_mtime
+                raise TemplateError(
+                    [Problem(Location(display), "refused: it leads outside the templates folders")]
+                )
+            try:
+                source = read_text(real, display, MAX_TEMPLATE_BYTES)
+                mtime = real.stat().st_mtime
+            except InputError as exc:
+                raise TemplateError(exc.problems) from None
+            except OSError as exc:
+                raise TemplateError(
+                    [Problem(Location(display), f"cannot read: {os_reason(exc)}")]
+                ) from None
             return source, str(real), _unchanged(real, mtime)
         raise jinja2.TemplateNotFound(template)
 
 
+def _present(path: Path) -> bool:
+    """Whether there is something at ``path``: a file, or a link or folder that reading will
+    say is not one."""
+    try:
+        os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError:
+        return True
+    return True
+
+
 def _unchanged(path: Path, mtime: float) -> Callable[[], bool]:
-    return lambda: path.exists() and path.stat().st_mtime == mtime
+    def unchanged() -> bool:
+        try:
+            return path.stat().st_mtime == mtime
+        except OSError:
+            return False
+
+    return unchanged
 
 
 # A plain dict has no attributes but these: any other name after a dot is one of its keys.
@@ -152,7 +186,11 @@ def _templates_state(project: Path) -> tuple[tuple[str, int, int], ...]:
     state = []
     for root in template_roots(project):
         for path in sorted(root.rglob("*")):
-            info = path.stat()
+            try:
+                info = path.stat()
+            except OSError:  # a loop or a dangling link: reading it through the loader says so
+                state.append((str(path), -1, -1))
+                continue
             state.append((str(path), info.st_size, info.st_mtime_ns))
     return tuple(state)
 
@@ -257,14 +295,13 @@ def render(
         ) from None
     except jinja2.UndefinedError as exc:
         raise TemplateError(_at_template_line(exc, project, f"undefined: {exc.message}")) from None
-    except (
-        jinja2.TemplateError,
-        TypeError,
-        ValueError,
-        AttributeError,
-        KeyError,
-        OverflowError,
-    ) as exc:
+    except RecursionError as exc:
+        raise TemplateError(
+            _at_template_line(exc, project, "recursion too deep (a macro or include calls itself?)")
+        ) from None
+    except MemoryError:
+        raise
+    except Exception as exc:  # a user's template can raise anything its filters and tests do
         raise TemplateError(
             _at_template_line(exc, project, f"{type(exc).__name__}: {exc}")
         ) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import re
 import stat
 from collections.abc import Sequence
@@ -295,8 +296,13 @@ def parse_bytes(raw: bytes, display: str) -> Document:
     return parse(_decode(raw, display), display)
 
 
-def read_bytes(path: Path, display: str) -> bytes:
-    """The bytes of a regular file of at most MAX_FILE_BYTES; InputError otherwise."""
+def read_text(path: Path, display: str, limit: int = MAX_FILE_BYTES) -> str:
+    """The UTF-8 text of a regular file of at most ``limit`` bytes; InputError otherwise."""
+    return _decode(read_bytes(path, display, limit), display)
+
+
+def read_bytes(path: Path, display: str, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes; InputError otherwise."""
 
     def refuse(message: str) -> InputError:
         return InputError([Problem(Location(display), message)])
@@ -307,12 +313,19 @@ def read_bytes(path: Path, display: str) -> bytes:
         if not stat.S_ISREG(info.st_mode):
             kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
             raise refuse(f"cannot read: {kind}")
-        if info.st_size > MAX_FILE_BYTES:
-            raise refuse(f"file is {info.st_size} bytes; the limit is {MAX_FILE_BYTES}")
+        if info.st_size > limit:
+            raise refuse(f"file is {info.st_size} bytes; the limit is {limit}")
         with path.open("rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)  # the file may have grown since stat()
-        if len(raw) > MAX_FILE_BYTES:
-            raise refuse(f"file is over {MAX_FILE_BYTES} bytes, the limit")
+            raw = handle.read(limit + 1)  # the file may have grown since stat()
+        if len(raw) > limit:
+            raise refuse(f"file is over {limit} bytes, the limit")
     except OSError as exc:
-        raise refuse(f"cannot read: {exc.strerror or exc}") from None
+        raise refuse(f"cannot read: {os_reason(exc)}") from None
     return raw
+
+
+def os_reason(exc: OSError) -> str:
+    """Why a file could not be opened, in words for a message."""
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop"
+    return exc.strerror or str(exc)

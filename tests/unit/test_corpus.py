@@ -496,7 +496,9 @@ def test_seed_file_that_is_not_utf8(project: Path) -> None:
     (project / "seeds/004_814a80645a1c41fe.txt").write_bytes(b"caf\xe9\n")
     problem = single_error(project)
     assert problem.location.path == CATALOGUE
-    assert "seed file seeds/004_814a80645a1c41fe.txt cannot be read" in problem.message
+    assert problem.message.startswith(
+        "seed file seeds/004_814a80645a1c41fe.txt (line 1, column 4): not valid UTF-8"
+    )
 
 
 def test_seed_that_is_a_fifo_is_refused_without_blocking(project: Path) -> None:
@@ -505,7 +507,9 @@ def test_seed_that_is_a_fifo_is_refused_without_blocking(project: Path) -> None:
     os.mkfifo(seed)
     problem = single_error(project)
     assert problem.location.path == CATALOGUE
-    assert problem.message == "seed file seeds/004_814a80645a1c41fe.txt is not a regular file"
+    assert problem.message == (
+        "seed file seeds/004_814a80645a1c41fe.txt: cannot read: not a regular file"
+    )
 
 
 def test_meeting_file_that_is_a_fifo_is_refused(project: Path) -> None:

@@ -75,3 +75,33 @@ def test_a_brief_that_fits_nowhere_is_refused_from_any_start() -> None:
     for start in (1, 3, plan_length()):
         with pytest.raises(RenderError, match="does not fit one page"):
             fit_one_page("brief", SECTIONS, FIT, render, layout, start=start)  # type: ignore[arg-type]
+
+
+def test_layouts_are_bounded_whatever_the_settings() -> None:
+    """A fit that slipped past audience.yaml's bounds (a step of 1e-7 is 4,000,000 layouts)
+    still lays a brief out a bounded number of times, then says it does not fit."""
+    from ijbrief.audiences import MAX_SCALES
+    from ijbrief.fit import MAX_LAYOUTS
+
+    endless = Fit.model_construct(min_scale=0.6, step=0.0000001)
+    assert len(scales(endless)) <= MAX_SCALES
+    many = [Section(id=f"s{i}", title="S", priority=i, optional=True) for i in range(80)]
+    laid_out, render, layout = engine(room=0.0)
+    with pytest.raises(RenderError, match=r"does not fit|gave up"):
+        fit_one_page("x", many, endless, render, layout)  # type: ignore[arg-type]
+    assert len(laid_out) <= MAX_LAYOUTS
+
+
+@pytest.mark.parametrize(
+    ("fit", "message"),
+    [
+        ({"min_scale": 0.6, "step": 0.0000001}, "greater than or equal to 0.01"),
+        ({"min_scale": 0.6, "step": 0.01}, "means 41 layouts of every brief; at most 25"),
+    ],
+)
+def test_audience_yaml_holds_the_fit_to_few_layouts(fit: dict[str, float], message: str) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=message):
+        Fit.model_validate(fit)
+    assert len(scales(Fit(min_scale=0.6, step=0.0167))) <= 25

@@ -84,9 +84,14 @@ def normalise_zip(data: bytes) -> bytes:
 def html_to_docx(
     html: str, reference: Path | bytes, meta: DocxMeta, figures: Mapping[str, bytes]
 ) -> bytes:
-    """Convert the body of ``html`` to DOCX bytes; ``reference`` (a file or its bytes) gives
-    styles and page setup."""
+    """Convert the body of ``html`` to DOCX bytes; ``reference`` gives styles and page setup:
+    a file, or the bytes :func:`docx_package.read_reference` gave."""
     import docx
+
+    from ijbrief.writers.docx_package import read_reference
+
+    if isinstance(reference, Path):
+        reference = read_reference(reference, str(reference), [reference.absolute().parent])
 
     _check_text(html, "HTML")
     for label, value in (
@@ -106,9 +111,7 @@ def html_to_docx(
     if body_html is None:
         body_html = root
 
-    document = docx.Document(
-        io.BytesIO(reference) if isinstance(reference, bytes) else str(reference)
-    )
+    document = docx.Document(io.BytesIO(reference))
     converter = _Converter(document, figures)
     converter.convert(body_html)
     _apply_scale(document.styles.element, meta.scale)
