@@ -74,9 +74,10 @@ def test_a_build_killed_among_its_renames_is_completed_not_mixed(project: Path) 
     subprocess.run(ijbrief(project, *options), env=ENV, check=True, capture_output=True)
     out = project / "out"
     assert manifest_mismatches(out) == []
+    # Every output changes: each says when it was prepared.
+    script = [sys.executable, "-c", KILLED_AMONG_THE_RENAMES, "-C", str(project)]
     killed = subprocess.run(
-        [sys.executable, "-c", KILLED_AMONG_THE_RENAMES, "-C", str(project), *options]
-        + ["--date", "2031-01-02"],  # every output changes: it says when it was prepared
+        [*script, *options, "--date", "2031-01-02"],
         env=ENV,
         capture_output=True,
         text=True,
