@@ -23,6 +23,7 @@ from concurrent.futures import (
     wait,
 )
 from dataclasses import dataclass, field
+from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -385,7 +386,11 @@ def warm_up(options: BuildOptions) -> None:
         if "pdf" in options.formats:
             _warm_engine()
             if options.jobs > 1 and str(root) not in _RESIDENT:
-                resident = _Resident(_executor(options.jobs), _executor(1))
+                # They live as long as this process, which runs threads: not forked from it.
+                context = workers.unforked(_WORKER_PRELOAD)
+                resident = _Resident(
+                    _executor(options.jobs, context=context), _executor(1, context=context)
+                )
                 _RESIDENT[str(root)] = resident
                 _warm_resident(resident, root, options, dossiers[0] if dossiers else "")
             if str(root) in _RESIDENT:
@@ -716,9 +721,15 @@ def _healthy_resident() -> _Resident | None:
     return resident
 
 
-def _executor(jobs: int, yielding: bool = False) -> ProcessPoolExecutor:
+def _executor(
+    jobs: int, yielding: bool = False, context: BaseContext | None = None
+) -> ProcessPoolExecutor:
     """Worker processes; ``yielding`` ones give way to the others for the processors."""
-    return workers.pool(jobs, _start_worker, (yielding,))
+    return workers.pool(jobs, _start_worker, (yielding,), context)
+
+
+# What a resident worker's fork server loads before it forks any: the PDF engine and the merge.
+_WORKER_PRELOAD = ["ijbrief.build", "ijbrief.writers.pdf", "ijbrief.writers.pdf_merge"]
 
 
 @contextlib.contextmanager

@@ -48,6 +48,16 @@ def let_go(descriptor: int) -> None:
     _HELD.discard(descriptor)
 
 
+def unforked(preload: list[str]) -> BaseContext:
+    """Where the workers of a process that runs threads (a server, a watching build) come from:
+    forking such a process copies locks that other threads may hold at that moment, which can
+    deadlock the child. A fork server is started once, from a clean single-threaded process
+    that imports ``preload`` (the PDF engine) first, and forks each worker from itself."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(preload)  # read when the fork server starts, once
+    return context
+
+
 def pool(
     jobs: int,
     initializer: Callable[..., None],
@@ -58,19 +68,26 @@ def pool(
     context = context or multiprocessing.get_context("fork")
     # Only a forked worker shares this process's descriptors (the others start from a clean
     # process): only it closes them by number.
-    held = sorted(_HELD) if context.get_start_method() == "fork" else []
+    forked = context.get_start_method() == "fork"
+    held = sorted(_HELD) if forked else []
+    # A forked worker's parent is this process; a fork server's, the fork server (which ends
+    # when this process does).
+    parent = os.getpid() if forked else None
     executor = ProcessPoolExecutor(
         jobs,
         mp_context=context,
         initializer=_started,
-        initargs=(os.getpid(), held, initializer, initargs),
+        initargs=(parent, held, initializer, initargs),
     )
     _POOLS.add(executor)
     return executor
 
 
 def _started(
-    parent: int, held: list[int], initializer: Callable[..., None], initargs: tuple[Any, ...]
+    parent: int | None,
+    held: list[int],
+    initializer: Callable[..., None],
+    initargs: tuple[Any, ...],
 ) -> None:
     global _IN_WORKER
     _IN_WORKER = True
@@ -83,7 +100,12 @@ def _started(
         with contextlib.suppress(OSError):
             os.close(descriptor)
     _close_network_sockets()
-    threading.Thread(target=_watch_parent, args=(parent,), name="parent-watch", daemon=True).start()
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)  # the parent has gone already
+    watch = threading.Thread(
+        target=_watch_parent, args=(os.getppid(),), name="parent-watch", daemon=True
+    )
+    watch.start()
     initializer(*initargs)
 
 

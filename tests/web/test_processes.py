@@ -42,6 +42,14 @@ def port_is_free(port: int) -> bool:
     return True
 
 
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/status", timeout=5) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
 @contextmanager
 def server(project: Path, log: Path, *options: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
     port = free_port()
@@ -53,7 +61,7 @@ def server(project: Path, log: Path, *options: str) -> Iterator[tuple[subprocess
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
-        while "ijbrief: serving" not in log.read_text(encoding="utf-8"):
+        while "ijbrief: serving" not in log.read_text(encoding="utf-8") or not answers(url):
             assert process.poll() is None and time.monotonic() < deadline, log.read_text()
             time.sleep(0.05)
         yield process, url
@@ -150,25 +158,30 @@ def test_serve_on_a_busy_port_says_so_and_does_not_claim_to_serve(project: Path)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
-def test_build_watch_stopped_by_a_signal_leaves_no_process(project: Path, signum: int) -> None:
+def test_build_watch_stopped_by_a_signal_leaves_no_process(
+    project: Path, tmp_path: Path, signum: int
+) -> None:
     command = [sys.executable, "-m", "ijbrief", "-C", str(project), "build", "--watch"]
     options = ["--audience", "student", "--since", "2026-01-01", "--topic", "ai", "--jobs", "2"]
-    process = subprocess.Popen(
-        [*command, *options], env=ENV, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
-    )
-    assert process.stderr is not None
-    for line in process.stderr:
-        if line.startswith("ijbrief: watching"):
-            break
-    else:
-        raise AssertionError("build --watch did not start watching")
-    workers = settled_workers(process.pid, at_least=3)
-    process.send_signal(signum)
-    rest = process.stderr.read()
-    process.wait(timeout=60)
-    assert process.returncode == 0, rest
-    assert "stopped watching" in rest and "Traceback" not in rest
-    assert wait_gone(workers, timeout=5) == set()
+    log = tmp_path / "watch.log"
+    with open(log, "w", encoding="utf-8") as output:  # a file: a left worker holds no pipe open
+        process = subprocess.Popen([*command, *options], env=ENV, stderr=output, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while "ijbrief: watching" not in log.read_text(encoding="utf-8"):
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        workers = settled_workers(process.pid, at_least=3)
+        process.send_signal(signum)
+        process.wait(timeout=60)
+        said = log.read_text(encoding="utf-8")
+        assert process.returncode == 0, said
+        assert "stopped watching" in said and "Traceback" not in said
+        assert wait_gone(workers, timeout=5) == set()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
 
 
 def host_status(url: str, host: str) -> int:
