@@ -640,7 +640,11 @@ def _nearest(quote: str, text: str) -> str:
     starts = [0, *(i + 1 for i, c in enumerate(q) if c == " ")][:_MAX_STARTS]
     best, where = 0, 0
     for start in starts:
-        run = _longest_run(len(q) - start, lambda n, s=start: q[s : s + n] in t)
+
+        def found(n: int, start: int = start) -> bool:
+            return q[start : start + n] in t
+
+        run = _longest_run(len(q) - start, found)
         if run > best:
             best, where = run, start
     if best < 12:

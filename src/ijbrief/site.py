@@ -619,9 +619,7 @@ def _problems_card(problems: Sequence[str]) -> Markup:
     ).format("\n".join(problems))
 
 
-def _form_card(
-    corpus: Corpus | None, audiences: Sequence[AudienceInfo], token: str = ""
-) -> Markup:
+def _form_card(corpus: Corpus | None, audiences: Sequence[AudienceInfo], token: str = "") -> Markup:
     options = Markup("").join(
         Markup('<option value="{}">{}</option>').format(a.name, a.label) for a in audiences
     )
