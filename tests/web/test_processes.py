@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from tests.processes import descendants, wait_gone
+from tests.processes import descendants, parent_of, wait_gone
 
 REPO = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(REPO / "src"), "PYTHONUNBUFFERED": "1"}
@@ -131,7 +131,10 @@ def test_serve_recovers_from_a_killed_worker(project: Path, tmp_path: Path) -> N
     with server(project, log, "--jobs", "2") as (process, url):
         assert post_build(url, REQUEST)["state"] == "done"
         workers = settled_workers(process.pid, at_least=3)
-        os.kill(min(workers), signal.SIGKILL)
+        # A resident worker: a child of the fork server, not of the server itself.
+        resident = [pid for pid in workers if parent_of(pid) != process.pid]
+        assert resident, workers
+        os.kill(min(resident), signal.SIGKILL)
         later = post_build(url, REQUEST.replace(b"2026-01-01", b"2025-06-01"))
         assert later["state"] == "done", later
         again = post_build(url, REQUEST.replace(b"2026-01-01", b"2025-01-01"))
