@@ -106,3 +106,31 @@ def tree_digest(folder: Path) -> dict[str, str]:
 def snapshot() -> Snapshot:
     """:func:`tree_digest` as a fixture."""
     return tree_digest
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if a process the tests started outlives them (issue 26). The resident
+    workers this process kept for its in-process servers and watched builds are let go first,
+    as a long-lived process does when it stops; anything still running after that is a leak."""
+    import os
+
+    from tests.processes import descendants, wait_gone
+
+    from ijbrief.build import retire_resident
+
+    retire_resident()
+    left = wait_gone(descendants(os.getpid()), timeout=15)
+    if left:
+        commands = []
+        for pid in sorted(left):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                    command = handle.read().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            # The fork server and its resource tracker end with this process (.ci/run checks).
+            if "multiprocessing.forkserver" not in command and "resource_tracker" not in command:
+                commands.append(f"{pid}: {command}")
+        if commands:
+            print("\nprocesses the tests started are still running:\n  " + "\n  ".join(commands))
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -3,31 +3,31 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import datetime as dt
 import functools
 import gc
 import hashlib
 import json
-import multiprocessing
 import os
 import resource
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import (
     BrokenExecutor,
-    Executor,
     Future,
     ProcessPoolExecutor,
     ThreadPoolExecutor,
     wait,
 )
 from dataclasses import dataclass, field
+from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ijbrief import __version__
+from ijbrief import __version__, workers
 from ijbrief.assemble import PARTS_DIR, Assembly, LayoutPart, PartStore
 from ijbrief.audiences import (
     BUILTIN_TEMPLATES,
@@ -379,8 +379,12 @@ class _Resident:
     merger: ProcessPoolExecutor
 
     def shutdown(self) -> None:
-        self.parts.shutdown(wait=False, cancel_futures=True)
-        self.merger.shutdown(wait=False, cancel_futures=True)
+        workers.stop(self.parts)
+        workers.stop(self.merger)
+
+    def healthy(self) -> bool:
+        """Whether every worker is still there (a killed one breaks its pool for good)."""
+        return workers.healthy(self.parts) and workers.healthy(self.merger)
 
 
 _RESIDENT: dict[str, _Resident] = {}
@@ -419,11 +423,20 @@ def warm_up(options: BuildOptions) -> None:
             chapters_per_part=max(1, options.chapters_per_part),
             rows_per_part=max(1, options.rows_per_part),
         )
-        dossiers = [_composer(audience.name).dossier_html({}) for audience in audiences]
+        dossiers = [
+            _composed_within_limits(
+                f"{audience.name}/dossier", _composer(audience.name).dossier_html, {}
+            )
+            for audience in audiences
+        ]
         if "pdf" in options.formats:
             _warm_engine()
             if options.jobs > 1 and str(root) not in _RESIDENT:
-                resident = _Resident(_executor(options.jobs), _executor(1))
+                # They live as long as this process, which runs threads: not forked from it.
+                context = workers.unforked(_WORKER_PRELOAD)
+                resident = _Resident(
+                    _executor(options.jobs, context=context), _executor(1, context=context)
+                )
                 _RESIDENT[str(root)] = resident
                 _warm_resident(resident, root, options, dossiers[0] if dossiers else "")
             if str(root) in _RESIDENT:
@@ -735,29 +748,32 @@ def _warm_engine() -> None:
 
 
 def _run(tasks: list[Task], jobs: int, progress: Progress) -> Iterator[Rendered]:
-    """Render tasks, in worker processes when there are several jobs; yield results in order.
-    A large dossier goes out as parts, laid out alongside the briefs and assembled at the end."""
+    """Render tasks in worker processes (one with ``--jobs 1``: a runaway or crashing document
+    then stops a worker, never this process); yield results in order. A large dossier goes out
+    as parts, laid out alongside the briefs and assembled at the end."""
+    if not tasks:
+        return
     plans = {task: _assembly(task) for task in tasks if task.kind == "dossier"}
     parallel = jobs > 1 and (len(tasks) > 1 or any(plans.values()))
-    if parallel and _STATE["warm"] and any("pdf" in task.formats for task in tasks):
-        _warm_engine()
+    if _STATE["warm"] and any("pdf" in task.formats for task in tasks):
+        _warm_engine()  # here, once: the workers forked for each build start with it
     gc.freeze()  # the views, now made: the workers inherit them
     # In parallel, dossiers are the longest tasks: start them first to overlap with the briefs.
     ordered = sorted(tasks, key=lambda t: t.kind != "dossier") if parallel else tasks
-    # In parallel, this process assembles and merges a dossier as soon as its parts are laid
-    # out, while the workers render the briefs.
+    # This process assembles and merges a dossier as soon as its parts are laid out, while the
+    # workers render the briefs.
     # In a long-lived process, the dossiers' parts and merges have workers of their own, and
     # wait on the briefs' only for processor time: the briefs give way.
-    resident = _RESIDENT.get(str(_STATE["root"])) if parallel else None
+    resident = _healthy_resident() if parallel else None
     # With workers of its own for the parts, the pool renders only briefs: as many workers as
     # there are briefs (forking one from a large heap is not free), and at least one for a
     # dossier that cannot be cut.
-    workers = max(1, min(jobs, len(tasks) - len(plans))) if resident else jobs
+    workers_wanted = max(1, min(jobs, len(tasks) - len(plans))) if resident else jobs
+    if not parallel:
+        workers_wanted = 1
     with (
-        _not_waited_for(_executor(workers, resident is not None))
-        if parallel
-        else _Inline() as pool,
-        ThreadPoolExecutor(1) if parallel else _Inline() as assembling,
+        _not_waited_for(_executor(workers_wanted, resident is not None)) as pool,
+        ThreadPoolExecutor(1) as assembling,
     ):
         assemblies: list[tuple[Task, Assembly]] = []
         # Briefs and dossiers laid out whole (and below, those that cannot be cut), in order.
@@ -769,33 +785,33 @@ def _run(tasks: list[Task], jobs: int, progress: Progress) -> Iterator[Rendered]
                 futures.append(pool.submit(render_task, others[len(futures)]))
 
         parts_pool = resident.parts if resident else pool
-        if resident:
-            send(BRIEFS_AHEAD * workers)  # the dossiers' parts have workers of their own
 
         def layout_part(name: str, html: str) -> Future[PartLayout]:
             return parts_pool.submit(render_part, _STATE["root"], name, html)
 
-        for task, planned in plans.items():
-            if planned is not None and planned.start(layout_part):
-                assemblies.append((task, planned))
-            elif planned is not None:
-                others.insert(len(futures), task)  # the longest task, sent next
-        if resident:
-            for task, assembly in assemblies:
-                begun = assembly.laid_out_so_far()
-                if begun:
-                    resident.merger.submit(
-                        _merge_begin, str(task.stem), _STATE["parts"].folder, *begun
-                    )
-        assembled = [
-            (task, assembling.submit(_assembled, task, assembly, layout_part))
-            for task, assembly in assemblies
-        ]
-        # The pool runs what it is sent in order. Send the briefs a few at a time, so that the
-        # parts an assembly sends later (its contents and index, with the real page numbers)
-        # wait behind a few briefs rather than all of them.
-        window = BRIEFS_AHEAD * workers if assemblies else len(others)
         try:
+            if resident:
+                send(BRIEFS_AHEAD * workers_wanted)  # the dossiers' parts have their own
+            for task, planned in plans.items():
+                if planned is not None and planned.start(layout_part):
+                    assemblies.append((task, planned))
+                elif planned is not None:
+                    others.insert(len(futures), task)  # the longest task, sent next
+            if resident:
+                for task, assembly in assemblies:
+                    begun = assembly.laid_out_so_far()
+                    if begun:
+                        resident.merger.submit(
+                            _merge_begin, str(task.stem), _STATE["parts"].folder, *begun
+                        )
+            assembled = [
+                (task, assembling.submit(_assembled, task, assembly, layout_part))
+                for task, assembly in assemblies
+            ]
+            # The pool runs what it is sent in order. Send the briefs a few at a time, so that
+            # the parts an assembly sends later (its contents and index, with the real page
+            # numbers) wait behind a few briefs rather than all of them.
+            window = BRIEFS_AHEAD * workers_wanted if assemblies else len(others)
             for index, task in enumerate(others):
                 send(index + window)
                 progress.begin(task)
@@ -821,35 +837,27 @@ def _run(tasks: list[Task], jobs: int, progress: Progress) -> Iterator[Rendered]
             raise
 
 
-class _Deferred(Future[Any]):
-    """Work done in this process when its result is first asked for."""
-
-    def __init__(self, work: Callable[[], Any]) -> None:
-        super().__init__()
-        self.work = work
-
-    def result(self, timeout: float | None = None) -> Any:
-        if not self.done():
-            try:
-                self.set_result(self.work())
-            except Exception as exc:
-                self.set_exception(exc)
-        return super().result(timeout)
+def _healthy_resident() -> _Resident | None:
+    """This project's resident workers, if every one of them is still there. A pool one of
+    whose workers was killed is broken for good: it is retired, this build uses workers of its
+    own, and the next warm-up starts a fresh resident pool."""
+    where = str(_STATE["root"])
+    resident = _RESIDENT.get(where)
+    if resident is not None and not resident.healthy():
+        retire_resident(_STATE["root"])
+        return None
+    return resident
 
 
-class _Inline(Executor):
-    """The pool's interface without processes, for ``--jobs 1`` and single small tasks."""
-
-    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
-        return _Deferred(functools.partial(fn, *args, **kwargs))
-
-
-def _executor(jobs: int, yielding: bool = False) -> ProcessPoolExecutor:
+def _executor(
+    jobs: int, yielding: bool = False, context: BaseContext | None = None
+) -> ProcessPoolExecutor:
     """Worker processes; ``yielding`` ones give way to the others for the processors."""
-    context = multiprocessing.get_context("fork")
-    return ProcessPoolExecutor(
-        jobs, mp_context=context, initializer=_start_worker, initargs=(yielding,)
-    )
+    return workers.pool(jobs, _start_worker, (yielding,), context)
+
+
+# What a resident worker's fork server loads before it forks any: the PDF engine and the merge.
+_WORKER_PRELOAD = ["ijbrief.build", "ijbrief.writers.pdf", "ijbrief.writers.pdf_merge"]
 
 
 @contextlib.contextmanager
@@ -885,7 +893,11 @@ def _parts_plan(audience: str, stem: Path) -> Assembly:
     composer = _composer(audience)
     return Assembly(
         name=f"{audience}/dossier",
-        compose=functools.partial(composer.dossier_html, literal_pages=True),
+        compose=functools.partial(
+            _composed_within_limits,
+            f"{audience}/dossier",
+            functools.partial(composer.dossier_html, literal_pages=True),
+        ),
         store=_STATE["parts"],
         salt=_STATE["salt"],
         chapters_per_part=_STATE["chapters_per_part"],
@@ -894,11 +906,19 @@ def _parts_plan(audience: str, stem: Path) -> Assembly:
     )
 
 
+def _composed_within_limits(
+    name: str, compose: Callable[[Mapping[str, object]], str], numbers: Mapping[str, object]
+) -> str:
+    """A dossier's HTML, composed in this process within the time limit."""
+    with _within_limits(name):
+        return compose(numbers)
+
+
 def _assembled(task: Task, assembly: Assembly, layout_part: LayoutPart) -> Rendered:
     """Finish a dossier laid out in parts: the rest of its parts, the merge, the other formats."""
     started = time.perf_counter()
-    with _within_limits(f"{task.audience}/dossier"):
-        done = assembly.finish(layout_part)
+    # Each part is held to the time limit in its worker, and each composing of the dossier here.
+    done = assembly.finish(layout_part)
     composer = _composer(task.audience)
     result = Rendered(
         task,
@@ -912,7 +932,11 @@ def _assembled(task: Task, assembly: Assembly, layout_part: LayoutPart) -> Rende
     )
     result.layout = {"anchors": done.numbers, "pages": done.pages}
     result.note = f"{done.parts} parts, {done.laid_out} layouts"
-    html = composer.dossier_html(done.numbers) if set(task.formats) & {"html", "docx"} else ""
+    html = (
+        _composed_within_limits(f"{task.audience}/dossier", composer.dossier_html, done.numbers)
+        if set(task.formats) & {"html", "docx"}
+        else ""
+    )
     pdf = None
     if "pdf" in task.formats:
         last = _STATE["out"] / task.stem.with_suffix(".pdf")
@@ -1029,7 +1053,9 @@ _MERGED_FROM: dict[str, set[str]] = {}
 _ENGINES: dict[str, Any] = {}
 _WARMED: set[str] = set()
 # Limits on one document's rendering: wall-clock seconds, and address space of a worker process.
-RENDER_SECONDS = float(os.environ.get("IJBRIEF_RENDER_SECONDS", "900"))
+# A brief lays out in under a second and a dossier's part in a few; a whole dossier of 16
+# meetings in about 3 s. Two minutes is far beyond any of them, and short enough to notice.
+RENDER_SECONDS = float(os.environ.get("IJBRIEF_RENDER_SECONDS", "120"))
 WORKER_MEMORY_MB = int(os.environ.get("IJBRIEF_WORKER_MEMORY_MB", "8192"))
 
 
@@ -1053,11 +1079,26 @@ def _within_limits(name: str) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _deadline(name: str) -> Iterator[None]:
-    """The wall-clock half of ``_within_limits``."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+    """The wall-clock half of ``_within_limits``. In a worker process, an alarm; in this
+    process (a dossier's templates, composed here while its parts are laid out), a watchdog
+    thread that raises into the composing thread: no signal is ever sent to the user's own
+    process, and a server's build thread is held to the limit too."""
+    try:
+        if workers.in_worker() and threading.current_thread() is threading.main_thread():
+            with _alarm():
+                yield
+        else:
+            with _watchdog():
+                yield
+    except _Expired:
+        raise RenderError(
+            f"{name}: rendering took longer than {RENDER_SECONDS:.0f} s "
+            "(IJBRIEF_RENDER_SECONDS); a runaway template or stylesheet?"
+        ) from None
 
+
+@contextlib.contextmanager
+def _alarm() -> Iterator[None]:
     def expire(signum: int, frame: Any) -> None:
         raise _Expired
 
@@ -1067,14 +1108,45 @@ def _deadline(name: str) -> Iterator[None]:
     signal.setitimer(signal.ITIMER_REAL, RENDER_SECONDS, 0.2)
     try:
         yield
-    except _Expired:
-        raise RenderError(
-            f"{name}: rendering took longer than {RENDER_SECONDS:.0f} s "
-            "(IJBRIEF_RENDER_SECONDS); a runaway template or stylesheet?"
-        ) from None
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+@contextlib.contextmanager
+def _watchdog() -> Iterator[None]:
+    """Raise _Expired in this thread once RENDER_SECONDS have passed, and again every 0.2 s
+    until the block ends (template code runs Python bytecode, where it lands)."""
+    target = threading.get_ident()
+    lock = threading.Lock()
+    ended = threading.Event()
+
+    def raise_in(exception: Any) -> None:
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target), exception)
+
+    def watch() -> None:
+        delay = RENDER_SECONDS
+        while not ended.wait(delay):
+            with lock:
+                if not ended.is_set():
+                    raise_in(ctypes.py_object(_Expired))
+            delay = 0.2
+
+    def end() -> None:
+        with lock:
+            ended.set()
+            raise_in(None)  # one raised but not yet delivered is withdrawn
+
+    watcher = threading.Thread(target=watch, name="ijbrief-deadline", daemon=True)
+    watcher.start()
+    try:
+        try:
+            yield
+        finally:
+            end()
+    except _Expired:
+        end()  # it may have landed in the first end()
+        raise
 
 
 def _limit_worker_memory() -> None:

@@ -57,10 +57,18 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser(
         "check",
         help="validate seeds/ and briefs/, reporting every problem",
-        description="Validate seeds/ and briefs/: schema, references, offices, verbatim "
-        "quotations, and the support check (every name, number, date and quoted phrase of a "
-        "statement is in a source it cites, or the statement declares its basis). Prints a "
-        "fidelity summary.",
+        description=(
+            "Check the project without building anything: every YAML file in briefs/ against "
+            "its schema (unknown keys, types, dates), every reference between records "
+            "(people, topics, sources, meetings, agreements), each participant's office on "
+            "the meeting's date, the order of an agreement's status steps, every "
+            "quotation against the source text in seeds/ it cites, verbatim, the support "
+            "check (every name, number, date and quoted phrase of a statement is in a source "
+            "it cites, or the statement declares its basis), and every audience in templates/ "
+            "(audience.yaml, that the templates compile, reference.docx). Each problem is "
+            "printed as path:line:col: message, then a fidelity summary; the exit code is 1 "
+            "if there is any error."
+        ),
     )
     check.add_argument(
         "--strict",
@@ -68,26 +76,76 @@ def _parser() -> argparse.ArgumentParser:
         help="fail (exit 1) on any unsupported statement, not only warn",
     )
 
-    build = commands.add_parser("build", help="build briefs and dossiers into out/")
-    build.add_argument("--format", choices=FORMATS, default="pdf")
-    build.add_argument("--audience", nargs="+", metavar="NAME", help="default: every audience")
-    build.add_argument("--only", nargs="+", metavar="ID", help="only these meetings/agreements")
-    build.add_argument("--since", type=_date, metavar="DATE")
-    build.add_argument("--until", type=_date, metavar="DATE")
-    build.add_argument("--topic", nargs="+", metavar="TOPIC")
+    build = commands.add_parser(
+        "build",
+        help="build briefs and dossiers into out/",
+        description="Build a one-page brief per meeting and agreement and a dossier per "
+        "audience into out/; what is up to date is skipped, and a failed build changes nothing.",
+    )
+    build.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="pdf",
+        help="output format; all: HTML, PDF and Word (default: pdf)",
+    )
+    build.add_argument(
+        "--audience",
+        nargs="+",
+        metavar="NAME",
+        help="build for these audiences only (default: every audience in templates/)",
+    )
+    build.add_argument(
+        "--only",
+        nargs="+",
+        metavar="ID",
+        help="only these meetings or agreements, by id (default: all)",
+    )
+    build.add_argument(
+        "--since",
+        type=_date,
+        metavar="DATE",
+        help="only meetings on or after DATE (YYYY-MM-DD), and agreements with a step since "
+        "(default: no limit)",
+    )
+    build.add_argument(
+        "--until",
+        type=_date,
+        metavar="DATE",
+        help="only meetings on or before DATE (YYYY-MM-DD), and agreements with a step by then "
+        "(default: no limit)",
+    )
+    build.add_argument(
+        "--topic",
+        nargs="+",
+        metavar="TOPIC",
+        help="only records on any of these topics, ids from briefs/topics.yaml (default: all)",
+    )
     build.add_argument("--out", type=Path, help="output folder (default: PROJECT/out)")
     build.add_argument(
         "--date",
         type=_date,
+        metavar="DATE",
         help="the 'prepared' date printed (default: the day of SOURCE_DATE_EPOCH if set, else today)",
     )
-    build.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel workers")
-    build.add_argument("--force", action="store_true", help="rebuild even what is up to date")
-    build.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    build.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="worker processes rendering in parallel (default: the number of processors, "
+        f"{os.cpu_count() or 1} here)",
+    )
+    build.add_argument(
+        "--force", action="store_true", help="rebuild even what is up to date (default: off)"
+    )
+    build.add_argument(
+        "--quiet", action="store_true", help="print nothing but errors (default: off)"
+    )
     build.add_argument(
         "--watch",
         action="store_true",
-        help="stay running and rebuild when briefs/, templates/ or seeds/ change (Ctrl+C stops)",
+        help="stay running and rebuild when briefs/, templates/ or seeds/ change "
+        "(Ctrl+C stops; default: build once)",
     )
 
     new = commands.add_parser("new", help="scaffold a new meeting or agreement file")
@@ -114,12 +172,44 @@ def _parser() -> argparse.ArgumentParser:
     tshow = tsub.add_parser("show", help="the resolved template chain of an audience")
     tshow.add_argument("name")
 
-    serve = commands.add_parser("serve", help="browse, build and download in a local web app")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--out", type=Path)
-    serve.add_argument("--jobs", type=int, default=None, help="parallel workers for builds")
-    serve.add_argument("--no-watch", action="store_true", help="do not rebuild on changes")
+    serve = commands.add_parser(
+        "serve",
+        help="browse, build and download in a local web app",
+        description="Serve out/ as a web page with previews, downloads and a dossier form, "
+        "and rebuild what out/ holds when briefs/, templates/ or seeds/ change. Ctrl+C, "
+        "SIGTERM or SIGHUP stop it, and every worker it started.",
+    )
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on; anything but a loopback address makes the app reachable "
+        "from other machines (default: 127.0.0.1)",
+    )
+    serve.add_argument(
+        "--port", type=int, default=8000, metavar="N", help="port to listen on (default: 8000)"
+    )
+    serve.add_argument(
+        "--allow-host",
+        nargs="+",
+        default=[],
+        metavar="NAME",
+        help="with --host other than loopback: host names or addresses others use to reach "
+        "this server; requests naming any other Host are refused (default: loopback names and "
+        "the --host address only)",
+    )
+    serve.add_argument("--out", type=Path, help="output folder (default: PROJECT/out)")
+    serve.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes for builds (default: the number of processors, at most 4)",
+    )
+    serve.add_argument(
+        "--no-watch",
+        action="store_true",
+        help="do not rebuild when briefs/, templates/ or seeds/ change (default: rebuild)",
+    )
 
     commands.add_parser("doctor", help="check fonts, Pango, LibreOffice and out/")
     return parser
@@ -177,7 +267,9 @@ def _build_and_watch(options: BuildOptions) -> int:
     def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, stop)  # a service manager's stop is a Ctrl+C too
+    # A service manager's stop, and a closed terminal, are a Ctrl+C too.
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGHUP, stop)
     before = signature(options.root, options.out_dir)  # so that edits made meanwhile count
     attempt(options)
     options = dataclasses.replace(options, force=False)  # --force is for the first build only
@@ -196,6 +288,10 @@ def _build_and_watch(options: BuildOptions) -> int:
             attempt(options)
     except KeyboardInterrupt:
         print("ijbrief: stopped watching", file=sys.stderr)
+    finally:
+        from ijbrief import workers
+
+        workers.stop_all()  # the resident workers, and a build's if it was stopped midway
     return 0
 
 
@@ -300,7 +396,17 @@ def _run(args: argparse.Namespace, root: Path) -> int:
         from ijbrief.serve import serve
 
         out = args.out or root / "out"
-        return int(serve(root, out, args.host, args.port, jobs=args.jobs, watch=not args.no_watch))
+        return int(
+            serve(
+                root,
+                out,
+                args.host,
+                args.port,
+                jobs=args.jobs,
+                watch=not args.no_watch,
+                allow_hosts=args.allow_host,
+            )
+        )
     if command == "doctor":
         from ijbrief.doctor import doctor
 

@@ -718,16 +718,61 @@ _normalised_source = functools.lru_cache(maxsize=32)(normalise_quote)
 
 
 def _nearest(quote: str, text: str) -> str:
-    """Point at the first word where the quotation departs from its closest match in the source."""
+    """Point at the first word where the quotation departs from the source. Its longest leading
+    (or else trailing) run found verbatim is measured by halving, each step one substring
+    search, so the time grows with the source's length times the log of the quotation's: a
+    matcher over the whole source (difflib) took 38 s for one quotation in a 3.2 MB seed."""
     q, t = normalise_quote(quote), normalise_quote(text)
-    matcher = difflib.SequenceMatcher(None, q, t, autojunk=False)
-    block = matcher.find_longest_match(0, len(q), 0, len(t))
-    if block.size < 12:
-        return ""
-    start, end = block.a, block.a + block.size
-    if end >= len(q):  # the longest agreeing run ends the quotation: it departs just before it
+    lead = _longest_run(len(q), lambda n: q[:n] in t)
+    if lead >= 12:
+        return _departs(q, lead)
+    tail = _longest_run(len(q), lambda n: q[len(q) - n :] in t)
+    if tail >= 12:
+        start = len(q) - tail
         return f"; it differs just before {q[start : start + 30]!r}"
-    return f"; it differs just after {q[max(start, end - 30) : end]!r}"
+    # Both ends altered: the longest run from one of the first words on, if any is long enough.
+    starts = [0, *(i + 1 for i, c in enumerate(q) if c == " ")][:_MAX_STARTS]
+    best, where = 0, 0
+    for start in starts:
+
+        def found(n: int, start: int = start) -> bool:
+            return q[start : start + n] in t
+
+        run = _longest_run(len(q) - start, found)
+        if run > best:
+            best, where = run, start
+    if best < 12:
+        return ""
+    return _departs(q, where + best, where)
+
+
+def _departs(q: str, end: int, start: int = 0) -> str:
+    """Where the quotation ``q`` departs, at ``end``: the words before it and the word there."""
+    if end < len(q) and q[end] != " ":
+        end = max(start, q.rfind(" ", start, end) + 1)  # the whole word that differs
+    before = q[start:end].strip()
+    if len(before) > 30:
+        cut = before.find(" ", len(before) - 30)
+        before = before[cut + 1 :] if cut >= 0 else before[-30:]
+    word = q[end:].split(" ", 1)[0]
+    return f"; it differs just after {before!r}, at {word!r}" if word else ""
+
+
+# How many word starts a quotation altered at both ends is searched from.
+_MAX_STARTS = 48
+
+
+def _longest_run(limit: int, found: Callable[[int], bool]) -> int:
+    """The largest n <= limit with found(n), given that found holds for every n below one that
+    holds (a prefix of a run found verbatim is found too)."""
+    low, high = 0, limit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if found(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def _check_agreement(c: _Collector, corpus: Corpus, agreement: Agreement, doc: Document) -> None:

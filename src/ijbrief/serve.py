@@ -19,23 +19,27 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import ipaddress
 import json
 import os
 import queue
 import re
 import secrets
+import signal
+import socket
 import sys
 import threading
 import time
 import traceback
 import unicodedata
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
+import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -78,6 +82,13 @@ PREVIEW_CSP = (
 )
 MAX_BODY = 64 * 1024
 KEEP_JOBS = 100
+# Dossier builds waiting to run; a request beyond them is refused until one has run.
+MAX_QUEUED = 8
+# How long stopping the server waits for a running build before stopping its workers (seconds).
+STOP_WAIT = 10.0
+# Filtered dossier sets the automatic rebuild keeps up to date: the most recently built (each
+# filter set asked for on the page is one more dossier per audience to rebuild on every edit).
+MAX_REBUILT_FILTER_SETS = 8
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 _JOB_ID = re.compile(r"[A-Za-z0-9_-]{6,40}")
@@ -157,6 +168,10 @@ class JobProgress(Progress):
             self.job.current = ""
 
 
+class QueueFull(Exception):
+    """Too many dossier builds are waiting already."""
+
+
 class FormError(Exception):
     """A dossier request the form should not have sent; each problem is shown to the user."""
 
@@ -199,6 +214,8 @@ class Service:
         self._snapshot: Snapshot | None = None
         self._snapshot_lock = threading.Lock()
         self._manifest: tuple[tuple[int, int], dict[str, Any], dt.date | None] | None = None
+        # Sent with the page's form: a build request without an Origin header must carry it.
+        self.token = secrets.token_urlsafe(24)
 
     # Reading the project and out/ ----------------------------------------------------------------
 
@@ -309,6 +326,9 @@ class Service:
             existing = self.active.get(key)
             if existing is not None and (kind != "rebuild" or existing.state == "queued"):
                 return existing
+            waiting = sum(j.state == "queued" and j.kind == kind for j in self.jobs.values())
+            if kind == "dossier" and waiting >= MAX_QUEUED:
+                raise QueueFull
             job = Job(secrets.token_urlsafe(12), kind, label, plan, target)
             self.jobs[job.id] = job
             self.active[key] = job
@@ -488,6 +508,7 @@ class Service:
         corpus = snapshot.corpus
         known = {a.name for a in snapshot.audiences}
         groups: dict[Filters, tuple[set[str], set[str]]] = {}
+        newest: dict[Filters, int] = {}
         for relpath, entry in manifest.items():
             audience = entry["audience"]
             if entry["kind"] != "dossier" or (known and audience not in known):
@@ -502,6 +523,12 @@ class Service:
             audiences, formats = groups.setdefault(filters, (set(), set()))
             audiences.add(audience)
             formats.add(entry["format"])
+            with contextlib.suppress(OSError):
+                built = (self.out / relpath).stat().st_mtime_ns
+                newest[filters] = max(newest.get(filters, 0), built)
+        filtered = sorted((f for f in groups if f.active), key=lambda f: -newest.get(f, 0))
+        for left in filtered[MAX_REBUILT_FILTER_SETS:]:
+            del groups[left]  # built long ago: a request on the page builds it afresh
         if not groups and manifest and corpus is None:
             # The records do not load: a build stops at once and shows why, whatever its scope.
             everyone = {e["audience"] for e in manifest.values()}
@@ -558,7 +585,7 @@ class Service:
             since = None
 
     def close(self) -> None:
-        """Stop watching, drop queued builds and let a running one finish (it is seconds)."""
+        """Stop watching, drop queued builds and give a running one a few seconds to finish."""
         self.stopping.set()
         with self.lock:
             for job in self.jobs.values():
@@ -569,7 +596,13 @@ class Service:
         self.queue.put(None)
         for thread in (self.watcher, self.worker):
             if thread is not None and thread is not threading.current_thread():
-                thread.join(timeout=120)
+                thread.join(timeout=STOP_WAIT)
+        if self.worker is not None and self.worker.is_alive():
+            # A build still running: its workers are stopped, it fails, out/ stays as it was.
+            from ijbrief import workers
+
+            workers.stop_all(wait=1.0)
+            self.worker.join(timeout=STOP_WAIT)
         retire_resident(self.root)
 
     # The page ------------------------------------------------------------------------------------
@@ -592,6 +625,7 @@ class Service:
             watching=", ".join(f"{name}/" for name in WATCHED),
             generation=generation,
             nonce=nonce,
+            token=self.token,
         )
 
     def job_json(self, job_id: str) -> dict[str, Any] | None:
@@ -738,24 +772,68 @@ async def preview(request: Request) -> Response:
 
 async def start_build(request: Request) -> Response:
     service = _service(request)
-    origin = request.headers.get("origin")
-    if origin and origin != "null":
-        parts = urlsplit(origin)
-        if parts.netloc != request.headers.get("host", ""):
-            return PlainTextResponse("Refused: the form was sent from another site.", 403)
+    foreign = _cross_site(request)
+    if foreign:
+        return _forbidden(request, f"Refused: the form was sent from another site ({foreign}).")
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind not in ("application/x-www-form-urlencoded", "multipart/form-data"):
         return _refused(request, ["send the form as application/x-www-form-urlencoded"])
     form = await request.form(max_files=0, max_fields=256, max_part_size=16 * 1024)
+    if "origin" not in request.headers:
+        # A browser sends Origin with every POST; without it, only the page's token says
+        # where the request comes from.
+        token = form.get("token")
+        if not isinstance(token, str) or not secrets.compare_digest(token, service.token):
+            return _forbidden(
+                request,
+                "Refused: a build request needs the Origin header of this server's page, "
+                "or the token of its form.",
+            )
     try:
         label, plan, target = await run_in_threadpool(service.dossier_request, form)
     except FormError as exc:
         return _refused(request, exc.problems)
-    job = service.submit("dossier", label, plan, target)
+    try:
+        job = service.submit("dossier", label, plan, target)
+    except QueueFull:
+        message = f"{MAX_QUEUED} builds are waiting already; try again when one has finished."
+        if _wants_json(request):
+            return JSONResponse(
+                {"error": "busy", "problems": [message]},
+                status_code=503,
+                headers={"Retry-After": "10"},
+            )
+        return PlainTextResponse(message, 503, headers={"Retry-After": "10"})
     url = f"/build/{job.id}"
     if _wants_json(request):
         return JSONResponse(service.job_json(job.id), status_code=202, headers={"Location": url})
     return RedirectResponse(url, status_code=303)
+
+
+def _cross_site(request: Request) -> str | None:
+    """Why a POST looks sent by another site (None if it does not): a browser's Sec-Fetch-Site
+    saying so, an Origin other than this server's (``null`` included: a sandboxed frame or a
+    redirect), or a Referer from another host."""
+    headers = request.headers
+    host = headers.get("host", "").lower()
+    fetch_site = headers.get("sec-fetch-site", "").lower()
+    if fetch_site and fetch_site not in ("same-origin", "none"):
+        return f"Sec-Fetch-Site: {_shown(fetch_site)}"
+    origin = headers.get("origin")
+    if origin is not None:
+        parts = urlsplit(origin.strip())
+        if parts.scheme not in ("http", "https") or parts.netloc.lower() != host:
+            return f"Origin: {_shown(origin)}"
+    referer = headers.get("referer")
+    if referer and urlsplit(referer.strip()).netloc.lower() != host:
+        return "Referer from another host"
+    return None
+
+
+def _forbidden(request: Request, message: str) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"error": "forbidden", "problems": [message]}, status_code=403)
+    return PlainTextResponse(message, 403)
 
 
 def _refused(request: Request, problems: list[str]) -> Response:
@@ -916,33 +994,105 @@ def serve(
     *,
     jobs: int | None = None,
     watch: bool = True,
+    allow_hosts: Sequence[str] = (),
 ) -> int:
-    """Run the web app until interrupted; return the exit code."""
-    import uvicorn
+    """Run the web app until interrupted (Ctrl+C, SIGTERM or SIGHUP); return the exit code.
+    Requests are answered only when their Host header names this machine as the user meant to
+    reach it: a loopback name, ``host`` itself when it is one address, or an ``allow_hosts``
+    name (a web page elsewhere cannot then reach the server by DNS rebinding)."""
+    from ijbrief import workers
 
     local = is_loopback(host)
+    allowed = {*LOOPBACK_NAMES, *(h.strip().lower() for h in allow_hosts if h.strip())}
+    if host.strip("[]") not in ("", "0.0.0.0", "::"):
+        allowed.add(host.strip("[]").lower())
     if not local:
         print(
             f"ijbrief: warning: binding {host or 'every interface'} makes the briefs and the "
             "build form reachable from other machines, without any authentication; "
-            "use the default --host 127.0.0.1 unless you mean it",
+            "use the default --host 127.0.0.1 unless you mean it. Only requests addressed "
+            f"to {', '.join(sorted(allowed))} are answered: name the others (the machine's "
+            "name or address as others type it) with --allow-host",
             file=sys.stderr,
         )
-    app = create_app(
-        root, out, jobs=jobs, watch=watch, allowed_hosts=sorted(LOOPBACK_NAMES) if local else None
-    )
+    try:
+        listening = _listen(host, port)
+    except OSError as exc:
+        print(f"ijbrief: {exc}", file=sys.stderr)
+        return 3
+    app = create_app(root, out, jobs=jobs, watch=watch, allowed_hosts=sorted(allowed))
     config = uvicorn.Config(
         app, host=host, port=port, log_level="info", server_header=False, lifespan="on"
     )
-    server = uvicorn.Server(config)
     shown = f"[{host}]" if ":" in host else host
-    print(
-        f"ijbrief: serving {out} at http://{shown}:{port}/ (Ctrl+C to stop)",
-        file=sys.stderr,
-        flush=True,
-    )
+    server = _Server(config, f"ijbrief: serving {out} at http://{shown}:{port}/ (Ctrl+C to stop)")
     try:
-        server.run()
-    except SystemExit as exc:  # uvicorn exits when it cannot bind
+        server.run(sockets=[listening])
+    except SystemExit as exc:  # uvicorn exits when the app cannot start
         return exc.code if isinstance(exc.code, int) else 1
+    finally:
+        listening.close()
+        workers.stop_all()  # whatever a build still had running
+    if server.stopped_by is not None:
+        print("ijbrief: stopped", file=sys.stderr)
     return 0 if server.started else 1
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host``:``port``; an OSError that says what to do if not."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host.strip("[]") or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        raise OSError(f"cannot listen on {host}: {exc.strerror}") from None
+    listening = socket.socket(family, kind, proto)
+    try:
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind(address)
+        listening.listen(2048)
+    except OSError as exc:
+        listening.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise OSError(
+                f"port {port} on {host} is already in use (another `ijbrief serve`?); "
+                f"choose another with --port, e.g. --port {port + 1 if port < 65535 else 8001}"
+            ) from None
+        raise OSError(f"cannot listen on {host} port {port}: {exc.strerror}") from None
+    listening.set_inheritable(False)
+    return listening
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, which says it is serving only once it listens, and stops gracefully
+    on SIGHUP as on SIGINT and SIGTERM (then returns, rather than raising the signal again:
+    the workers are stopped before this process ends)."""
+
+    def __init__(self, config: Any, announcement: str) -> None:
+        super().__init__(config)
+        self.announcement = announcement
+        self.stopped_by: int | None = None
+
+    async def startup(self, sockets: Any = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started:
+            print(self.announcement, file=sys.stderr, flush=True)
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        stopping = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+        previous = {signum: signal.signal(signum, self._stop) for signum in stopping}
+        try:
+            yield
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+    def _stop(self, signum: int, frame: Any) -> None:
+        if self.should_exit and signum == signal.SIGINT:
+            self.force_exit = True  # a second Ctrl+C: do not wait for connections to close
+        self.stopped_by = signum
+        self.should_exit = True

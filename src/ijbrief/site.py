@@ -325,15 +325,17 @@ def live_html(
     watching: str,
     generation: int,
     nonce: str,
+    token: str = "",
 ) -> str:
-    """The page ``ijbrief serve`` shows at ``/``."""
+    """The page ``ijbrief serve`` shows at ``/``; ``token`` goes with the form, so that the
+    server knows a build request comes from its own page."""
     known = {a.name: a for a in audiences}
     listed = {str(e.get("audience", "")) for e in manifest.values() if isinstance(e, Mapping)}
     missing = sorted(listed - set(known))
     if missing and corpus is not None:
         known.update(audience_info(corpus.root, missing))
     parts = [_problems_card(problems)] if problems else []
-    parts.append(_form_card(corpus, audiences))
+    parts.append(_form_card(corpus, audiences, token))
     parts.append(_rebuild_card(rebuild, watching, problems))
     docs = documents(corpus, manifest, known)
     parts.append(_listing(corpus, docs, known, Links("/files/", "/preview/"), static=False))
@@ -630,7 +632,7 @@ def _problems_card(problems: Sequence[str]) -> Markup:
     ).format("\n".join(problems))
 
 
-def _form_card(corpus: Corpus | None, audiences: Sequence[AudienceInfo]) -> Markup:
+def _form_card(corpus: Corpus | None, audiences: Sequence[AudienceInfo], token: str = "") -> Markup:
     options = Markup("").join(
         Markup('<option value="{}">{}</option>').format(a.name, a.label) for a in audiences
     )
@@ -658,6 +660,7 @@ def _form_card(corpus: Corpus | None, audiences: Sequence[AudienceInfo]) -> Mark
         '<p class="lede">Choose an audience, a format and, if you like, a period and topics. '
         "What is already built and up to date is reused.</p>"
         '<form id="build-form" class="build" method="post" action="/build">'
+        '<input type="hidden" name="token" value="{token}">'
         '<div class="row">'
         '<label class="field"><span>Audience</span><select name="audience" required>{options}</select></label>'
         '<div class="field"><span>Format</span><div class="pills">{formats}</div></div>'
@@ -670,7 +673,7 @@ def _form_card(corpus: Corpus | None, audiences: Sequence[AudienceInfo]) -> Mark
         "</form>"
         '<div id="build-status" class="status" aria-live="polite" hidden></div>'
         "</section>"
-    ).format(options=options, formats=formats, low=low, high=high, topics=topics)
+    ).format(options=options, formats=formats, low=low, high=high, topics=topics, token=token)
 
 
 def _rebuild_card(

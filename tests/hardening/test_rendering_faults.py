@@ -187,3 +187,58 @@ def test_a_worker_that_dies_fails_the_build_with_a_message(
     assert code == 1 and "a worker process stopped while rendering" in output
     assert "Traceback" not in output
     assert snapshot(project / "out") == before
+
+
+def test_the_time_limit_sends_no_alarm_to_the_users_own_process(
+    project: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # issue 26: with --jobs 1 the alarm that stops a runaway render fired in this process,
+    # raising into whatever C callback ran; it belongs to worker processes only.
+    monkeypatch.setattr(build_module, "RENDER_SECONDS", 0.3)
+    masthead(project, "{% for i in range(4000) %}<p>{{ brief.title }} {{ i }}</p>{% endfor %}")
+    here = os.getpid()
+    alarms: list[int] = []
+    setitimer = signal.setitimer
+
+    def recording(which: int, seconds: float, interval: float = 0.0) -> tuple[float, float]:
+        alarms.append(os.getpid())  # a forked worker records into its own copy
+        return setitimer(which, seconds, interval)
+
+    monkeypatch.setattr(signal, "setitimer", recording)
+    code, output = build_only(cli, project, "minister", "fmsd-13", "--jobs", "1")
+    assert code == 1 and "rendering took longer than" in output
+    assert here not in alarms
+
+
+def test_a_runaway_dossier_template_is_stopped_in_a_server_build(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # issue 28.6: in `serve` the limit was skipped (builds run in a thread): a runaway dossier
+    # template ran 23.9 s under a 5 s limit, and this one would run for hours.
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
+        from starlette.testclient import TestClient
+
+    from ijbrief.serve import create_app
+
+    monkeypatch.setattr(build_module, "RENDER_SECONDS", 1.0)
+    (project / "templates/student/dossier.html.j2").write_text(
+        '{% extends "base/dossier.html.j2" %}{% block cover %}'
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+        "{% endblock %}",
+        encoding="utf-8",
+    )
+    app = create_app(project, project / "out", watch=False, jobs=2)
+    form = {"audience": "student", "format": "pdf", "since": "2026-01-01", "topic": "ai"}
+    headers = {"origin": "http://testserver", "accept": "application/json"}
+    with TestClient(app) as client:
+        job = client.post("/build", data=form, headers=headers).json()
+        started = time.monotonic()
+        while job["state"] not in ("done", "error"):
+            assert time.monotonic() - started < 60, "the runaway template was not stopped"
+            time.sleep(0.1)
+            job = client.get(f"/build/{job['id']}", headers=headers).json()
+    assert job["state"] == "error"
+    assert any("rendering took longer than 1 s" in p for p in job["problems"]), job

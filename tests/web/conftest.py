@@ -38,6 +38,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+SAME_ORIGIN = {"origin": "http://testserver"}
 DECOY = "decoy: this file is outside out/ and must never be served\n"
 
 
@@ -122,7 +123,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def client(built: Path) -> Iterator[TestClient]:
     app = create_app(built, built / "out", watch=False)
-    with TestClient(app) as test_client:
+    # As a browser sends a form from the server's own page.
+    with TestClient(app, headers=SAME_ORIGIN) as test_client:
         yield test_client
 
 

@@ -156,3 +156,51 @@ def test_cross_site_form_posts_are_refused(client: TestClient) -> None:
         headers={"origin": "http://evil.example"},
     )
     assert response.status_code == 403
+
+
+FORM = {"audience": "analyst", "format": "pdf"}
+
+
+def page_token(client: TestClient) -> str:
+    found = re.search(r'name="token" value="([^"]+)"', client.get("/").text)
+    assert found, "the page's form carries no token"
+    return found[1]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},  # no Origin and no token: a form or script on another site, an old client
+        {"origin": "null"},  # a sandboxed iframe on another site
+        {"referer": "http://evil.example/page"},
+        {"sec-fetch-site": "cross-site"},
+        {"sec-fetch-site": "same-site"},
+        {"origin": "http://testserver.evil.example"},
+    ],
+)
+def test_build_requests_from_elsewhere_are_refused(built: Path, headers: dict[str, str]) -> None:
+    # issue 28.4: each of these was accepted.
+    with TestClient(create_app(built, built / "out", watch=False)) as bare:
+        response = bare.post("/build", data=FORM, headers={"accept": "application/json", **headers})
+        assert response.status_code == 403
+        assert response.json()["problems"][0].startswith("Refused:")
+        assert bare.app.state.service.jobs == {}  # type: ignore[attr-defined]
+
+
+def test_a_forged_token_is_refused_and_the_pages_accepted(built: Path) -> None:
+    with TestClient(create_app(built, built / "out", watch=False)) as bare:
+        forged = bare.post("/build", data={**FORM, "token": "x" * 32})
+        assert forged.status_code == 403
+        # A client that sends no Origin (curl) but the page's token is the page's own.
+        token = page_token(bare)
+        with_token = bare.post(
+            "/build", data={**FORM, "token": token}, headers={"accept": "application/json"}
+        )
+        assert with_token.status_code == 202
+        # With a foreign Referer the token does not help.
+        foreign = bare.post(
+            "/build",
+            data={**FORM, "token": token},
+            headers={"referer": "http://evil.example/", "accept": "application/json"},
+        )
+        assert foreign.status_code == 403

@@ -17,6 +17,7 @@ from ijbrief.outputs import locked
 from ijbrief.serve import create_app
 
 JSON = {"accept": "application/json"}
+SAME_ORIGIN = {"origin": "http://testserver"}  # as a browser sends the page's form
 REQUEST = {"audience": "student", "format": "html", "since": "2026-01-01", "topic": "ai"}
 FAILED = '<span id="rebuild-status"><strong class="bad">Last rebuild failed</strong>'
 LOCATED = re.compile(r"^briefs/meetings/2022-09-08-two-plus-two-2\.yaml:\d+(:\d+)?: ")
@@ -50,7 +51,9 @@ def rebuilt_since(client: TestClient, generation: int) -> dict[str, Any] | None:
 
 
 def test_build_on_demand_then_download(project: Path) -> None:
-    with TestClient(create_app(project, project / "out", watch=False)) as client:
+    with TestClient(
+        create_app(project, project / "out", watch=False), headers=SAME_ORIGIN
+    ) as client:
         response = client.post("/build", data=REQUEST, headers=JSON)
         assert response.status_code == 202
         job = response.json()
@@ -87,7 +90,7 @@ def test_build_on_demand_then_download(project: Path) -> None:
 
 def test_identical_requests_share_one_build(project: Path) -> None:
     out = project / "out"
-    with TestClient(create_app(project, out, watch=False)) as client:
+    with TestClient(create_app(project, out, watch=False), headers=SAME_ORIGIN) as client:
         with locked(out):  # holds every build at its lock, as another build would
             first = client.post("/build", data=REQUEST, headers=JSON).json()
             second = client.post("/build", data=REQUEST, headers=JSON).json()
@@ -110,7 +113,9 @@ def test_errors_are_shown_with_their_location(project: Path) -> None:
     meeting = project / "briefs" / "meetings" / "2022-09-08-two-plus-two-2.yaml"
     text = meeting.read_text(encoding="utf-8")
     meeting.write_text(text.replace("date: 2022-09-08", "date: 2022-09-31", 1), encoding="utf-8")
-    with TestClient(create_app(project, project / "out", watch=False)) as client:
+    with TestClient(
+        create_app(project, project / "out", watch=False), headers=SAME_ORIGIN
+    ) as client:
         response = client.post("/build", data=REQUEST, headers=JSON)
         assert response.status_code == 202
         job = finished(client, response.json()["id"])
@@ -136,7 +141,7 @@ def test_changes_to_briefs_rebuild_what_is_in_out(
     agreement = project / "briefs" / "agreements" / "cyber-moc.yaml"
     original = agreement.read_text(encoding="utf-8")
     app = create_app(project, out, poll_interval=0.05)
-    with TestClient(app) as client:
+    with TestClient(app, headers=SAME_ORIGIN) as client:
         assert client.get("/status").json()["watching"] is True
 
         def rebuilt(generation: int) -> dict[str, Any] | None:
@@ -177,7 +182,9 @@ def test_changes_to_briefs_rebuild_what_is_in_out(
 
 def test_successive_builds_do_not_reuse_the_last_builds_filters(project: Path) -> None:
     # One job renders in the server's own process, where build() keeps state between calls.
-    with TestClient(create_app(project, project / "out", watch=False, jobs=1)) as client:
+    with TestClient(
+        create_app(project, project / "out", watch=False, jobs=1), headers=SAME_ORIGIN
+    ) as client:
         first = {"audience": "student", "format": "html", "since": "2026-01-01"}
         second = {"audience": "student", "format": "html", "until": "2020-12-31"}
         for data in (first, second):
@@ -233,7 +240,9 @@ def test_a_watching_server_keeps_workers_for_its_rebuilds_and_lets_them_go(
     where = str(project.resolve())
     dossier = project / "out" / "analyst" / "analyst-dossier.pdf"
     meeting = project / "briefs" / "meetings" / "2020-10-07-fmsd-13.yaml"
-    with TestClient(create_app(project, project / "out", poll_interval=0.05, jobs=2)) as client:
+    with TestClient(
+        create_app(project, project / "out", poll_interval=0.05, jobs=2), headers=SAME_ORIGIN
+    ) as client:
         job = client.post("/build", data={"audience": "analyst", "format": "pdf"}, headers=JSON)
         assert finished(client, job.json()["id"])["state"] == "done"
         # As build --watch does after its first build: workers of its own for the parts.
@@ -264,3 +273,68 @@ def test_a_watching_server_keeps_workers_for_its_rebuilds_and_lets_them_go(
         )
     )
     assert dossier.read_bytes() == (fresh / "analyst" / "analyst-dossier.pdf").read_bytes()
+
+
+def test_the_queue_of_dossier_builds_is_bounded(project: Path) -> None:
+    # issue 28.4: 300 requests were queued in 1.4 s, each a build to run.
+    from ijbrief.serve import MAX_QUEUED
+
+    out = project / "out"
+    app = create_app(project, out, watch=False)
+    # The first build waits at the lock; the others queue behind it.
+    with TestClient(app, headers=SAME_ORIGIN) as client, locked(out):
+        codes = []
+        for day in range(1, MAX_QUEUED + 5):
+            request = {**REQUEST, "since": f"2026-01-{day:02d}"}
+            response = client.post("/build", data=request, headers=JSON)
+            codes.append(response.status_code)
+        refused = client.post("/build", data={**REQUEST, "since": "2026-02-01"}, headers=JSON)
+        assert refused.status_code == 503 and refused.headers["retry-after"]
+        assert "builds are waiting already" in refused.json()["problems"][0]
+        service = client.app.state.service  # type: ignore[attr-defined]
+        assert sum(j.state == "queued" for j in service.jobs.values()) == MAX_QUEUED
+        assert codes.count(202) == MAX_QUEUED + 1  # one running (at the lock), the rest wait
+        with service.lock:  # let the queued go: the server drops them as it stops
+            for job in service.jobs.values():
+                if job.state == "queued":
+                    job.state = "error"
+
+
+def test_the_automatic_rebuild_keeps_only_the_latest_filter_sets(project: Path) -> None:
+    # issue 28.4: every filtered dossier ever asked for was rebuilt on every edit, for ever.
+    import os
+
+    from ijbrief.serve import MAX_REBUILT_FILTER_SETS
+
+    out = project / "out"
+    (out / "student").mkdir(parents=True)
+    outputs = {}
+    count = MAX_REBUILT_FILTER_SETS + 4
+    for day in range(1, count + 1):
+        since = f"2025-01-{day:02d}"
+        relpath = f"student/student-dossier-since-{since}.html"
+        (out / relpath).write_text("x", encoding="utf-8")
+        os.utime(out / relpath, ns=(day * 10**9, day * 10**9))  # built in this order
+        filters = {"only": [], "since": since, "until": None, "topics": []}
+        outputs[relpath] = {
+            "audience": "student",
+            "format": "html",
+            "kind": "dossier",
+            "filters": filters,
+        }
+    outputs["student/student-dossier.html"] = {
+        "audience": "student",
+        "format": "html",
+        "kind": "dossier",
+        "filters": {"only": [], "since": None, "until": None, "topics": []},
+    }
+    (out / "student/student-dossier.html").write_text("x", encoding="utf-8")
+    manifest = {"generator": "test", "prepared": "2026-01-01", "outputs": outputs}
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    service = create_app(project, out, watch=False).state.service
+    plan = service.rebuild_plan()
+    kept = sorted(str(options.since) for options in plan if options.since)
+    assert len(plan) == MAX_REBUILT_FILTER_SETS + 1  # the whole dossier, and the latest sets
+    first_kept = count - MAX_REBUILT_FILTER_SETS + 1
+    assert kept == [f"2025-01-{day:02d}" for day in range(first_kept, count + 1)]
+    assert any(not options.filters.active for options in plan)
