@@ -12,8 +12,10 @@ import multiprocessing
 import os
 import resource
 import signal
+import sys
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import (
     BrokenExecutor,
@@ -24,6 +26,7 @@ from concurrent.futures import (
     wait,
 )
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -180,7 +183,10 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
                 report.skipped += paths
             else:
                 todo.append(task)
+        # --force: nothing laid out before is used, not even a dossier's parts.
         layouts: dict[str, Any] = cache.pop("layouts", None) or {}
+        if options.force:
+            layouts = {}
         contents: dict[str, str] = cache.pop("contents", None) or {}
         parts_used = _parts_used(cache.pop("parts", None))
         _STATE.clear()  # a long-lived process (serve, tests) builds several projects
@@ -192,8 +198,9 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
             audiences=audiences,
             layouts=layouts,
             parts_used=parts_used,
-            parts=PartStore(out / PARTS_DIR),
+            parts=PartStore(out / PARTS_DIR, fresh=options.force),
             out=out,
+            force=options.force,
             salt=_engine_digest(),
             whole_up_to=0 if options.warm else options.whole_up_to,
             chapters_per_part=max(1, options.chapters_per_part),
@@ -588,9 +595,53 @@ def _dossier_stem(audience: str, filters: Filters) -> Path:
 
 
 def _engine_digest() -> str:
-    """What renders: the package's rendering modules and its version."""
+    """What renders: the package's rendering modules and its version, the engines' versions
+    and the fonts they can choose from."""
+    from ijbrief.writers import syslibs
+
     package = Path(__file__).resolve().parent
-    return _digest(p for p in package.rglob("*.py") if p.name not in _NOT_RENDERING) + __version__
+    own = _digest(p for p in package.rglob("*.py") if p.name not in _NOT_RENDERING)
+    engines = json.dumps([__version__, engine_versions(), syslibs.font_files()])
+    return own + hashlib.sha256(engines.encode()).hexdigest()
+
+
+# Distributions whose code lays out, writes or converts a document (WeasyPrint and what it
+# parses, shapes and draws with; the PDF merge's and the DOCX writer's libraries; templating and
+# Markdown): an upgrade of any can change an output while ijbrief stays the same.
+ENGINES = (
+    "weasyprint",
+    "pydyf",
+    "tinycss2",
+    "cssselect2",
+    "tinyhtml5",
+    "pyphen",
+    "cffi",
+    "pillow",
+    "fonttools",
+    "pikepdf",
+    "python-docx",
+    "lxml",
+    "jinja2",
+    "markupsafe",
+    "markdown",
+)
+
+
+@functools.cache
+def engine_versions() -> tuple[tuple[str, str], ...]:
+    """The installed version of each engine, of each system library that lays out text, and of
+    Python and zlib (which compresses every PDF and DOCX), read once per process."""
+    from ijbrief.writers import syslibs
+
+    versions = []
+    for name in ENGINES:
+        try:
+            versions.append((name, metadata.version(name)))
+        except metadata.PackageNotFoundError:
+            versions.append((name, "missing"))
+    versions += syslibs.library_versions()
+    versions += [("python", sys.version), ("zlib", zlib.ZLIB_RUNTIME_VERSION)]
+    return tuple(versions)
 
 
 def _key(base: str, root: Path, files: Iterable[str]) -> str:
@@ -790,7 +841,7 @@ def _assembled(task: Task, assembly: Assembly, layout_part: LayoutPart) -> Rende
         last = _STATE["out"] / task.stem.with_suffix(".pdf")
         previous = _STATE["parts_used"].get(str(task.stem), {})
         same = all(previous.get(k) == result.kept[k] for k in ("parts", "footer", "ahead"))
-        if same and last.is_file():
+        if same and last.is_file() and not _STATE.get("force"):
             pdf = last.read_bytes()  # the same parts as last time: the same merged file
             result.kept["fonts"] = list(previous.get("fonts", []))
         else:
