@@ -81,9 +81,7 @@ class Composer:
         self.stamp = stamp
         self.filters = filters
         self.reuse = reuse
-        self.env = make_environment(
-            project, audience, {"md": md_inline, "css": css_string}, trusted=(Citations,)
-        )
+        self.env = make_environment(project, audience, {"md": md_inline, "css": css_string})
         self.edition = Edition(audience)
         meetings = [m for m in corpus.meetings.values() if filters.meeting(m)]
         self.meetings = (
