@@ -1,5 +1,5 @@
-"""WeasyPrint's libraries are found in the linker's cache alone, and found the same; the arrays
-it hands them are typed once."""
+"""The system libraries WeasyPrint loads are found as Python finds them, and report their versions;
+fontconfig's fonts are listed; the engine loads without a change to Python's own search."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ import ctypes.util
 import subprocess
 import sys
 
-import pytest
-
-from ijbrief.writers.syslibs import found_in_linker_cache
+from ijbrief.writers.syslibs import TEXT_LIBRARIES, font_files, in_linker_cache, library_versions
 
 LIBRARIES = (
     "pango-1.0",
@@ -21,32 +19,35 @@ LIBRARIES = (
 )
 
 
-def test_the_libraries_weasyprint_loads_are_found_as_the_full_search_finds_them() -> None:
-    stock = ctypes.util.find_library
-    expected = {name: stock(name) for name in LIBRARIES}
+def test_the_linker_cache_finds_each_library_as_pythons_own_search_does() -> None:
+    expected = {name: ctypes.util.find_library(name) for name in LIBRARIES}
     assert all(expected.values()), expected  # the set-up installs every one of them
-    with found_in_linker_cache():
-        assert ctypes.util.find_library is not stock
-        assert {name: ctypes.util.find_library(name) for name in LIBRARIES} == expected
-        # The Windows-style names WeasyPrint tries first are not found, as before, only sooner.
-        assert ctypes.util.find_library("libpango-1.0-0") is None
-    assert ctypes.util.find_library is stock
+    assert {name: in_linker_cache(name) for name in LIBRARIES} == expected
+    assert in_linker_cache("libpango-1.0-0") is None
 
 
-def test_with_ld_library_path_the_full_search_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LD_LIBRARY_PATH", "/opt/somewhere")
-    stock = ctypes.util.find_library
-    with found_in_linker_cache():
-        assert ctypes.util.find_library is stock
+def test_each_text_library_reports_its_version() -> None:
+    versions = dict(library_versions())
+    assert set(versions) == set(TEXT_LIBRARIES)
+    for name in ("pango-1.0", "harfbuzz", "fontconfig", "freetype"):
+        assert versions[name].count(".") == 2 and versions[name][0].isdigit(), versions
+    assert tuple(map(int, versions["pango-1.0"].split("."))) >= (1, 44)
+
+
+def test_the_font_files_are_the_ones_fontconfig_lists() -> None:
+    fonts = font_files()
+    assert any("NotoSansCJK" in path for path, _, _ in fonts)
+    assert all(size > 0 and mtime > 0 for _, size, mtime in fonts)
 
 
 def test_the_pdf_writer_loads_weasyprint_with_harfbuzz_subsetting() -> None:
     """In a new process, as a worker would: the engine loads, with hb-subset (about 3x faster
-    font subsetting), and Python's own search is back in place afterwards."""
+    font subsetting), and Python's own library search untouched."""
     script = (
-        "import ctypes.util, ijbrief.writers.pdf, weasyprint.text.ffi as ffi;"
+        "import ctypes.util; stock = ctypes.util.find_library;"
+        "import ijbrief.writers.pdf, weasyprint.text.ffi as ffi;"
         "assert ffi.harfbuzz_subset is not None;"
-        "assert ctypes.util.find_library.__name__ == 'find_library'"
+        "assert ctypes.util.find_library is stock"
     )
     subprocess.run([sys.executable, "-c", script], check=True)
 

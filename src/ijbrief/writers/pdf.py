@@ -11,15 +11,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from weasyprint import HTML
+from weasyprint.text.ffi import ffi
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
 from ijbrief.errors import RenderError
 from ijbrief.parts import PartLayout
-from ijbrief.writers.syslibs import found_in_linker_cache
-
-with found_in_linker_cache():
-    from weasyprint import HTML
-    from weasyprint.text.ffi import ffi
-    from weasyprint.text.fonts import FontConfiguration
-    from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 MAX_RESOURCE_BYTES = 8 * 1024 * 1024
 _SIZED_ARRAY = re.compile(r"(\w+)\[(\d+)\]")
