@@ -4,8 +4,10 @@ fontconfig's fonts are listed; the engine loads without a change to Python's own
 from __future__ import annotations
 
 import ctypes.util
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 from ijbrief.writers.syslibs import TEXT_LIBRARIES, font_files, in_linker_cache, library_versions
 
@@ -40,27 +42,22 @@ def test_the_font_files_are_the_ones_fontconfig_lists() -> None:
     assert all(size > 0 and mtime > 0 for _, size, mtime in fonts)
 
 
-def test_the_pdf_writer_loads_weasyprint_with_harfbuzz_subsetting() -> None:
+def test_the_writers_load_weasyprint_and_leave_every_library_as_it_was() -> None:
     """In a new process, as a worker would: the engine loads, with hb-subset (about 3x faster
-    font subsetting), and Python's own library search untouched."""
+    font subsetting); importing the writers patches nothing of Python's, cffi's or WeasyPrint's
+    (``ffi.new`` was replaced at import, ``ctypes.util.find_library`` swapped while it loaded)."""
     script = (
-        "import ctypes.util; stock = ctypes.util.find_library;"
-        "import ijbrief.writers.pdf, weasyprint.text.ffi as ffi;"
-        "assert ffi.harfbuzz_subset is not None;"
-        "assert ctypes.util.find_library is stock"
+        "import ctypes.util, gc; stock = ctypes.util.find_library;"
+        "from weasyprint.text.ffi import ffi; before = dict(vars(ffi));"
+        "state = (gc.isenabled(), gc.get_threshold(), gc.get_freeze_count());"
+        "import ijbrief.writers.pdf, ijbrief.writers.docx, ijbrief.writers.pdf_merge;"
+        "import weasyprint.text.ffi as engine;"
+        "assert engine.harfbuzz_subset is not None;"
+        "assert ctypes.util.find_library is stock;"
+        "assert dict(vars(ffi)) == before, set(vars(ffi)) ^ set(before);"
+        "assert (gc.isenabled(), gc.get_threshold(), gc.get_freeze_count()) == state"
     )
-    subprocess.run([sys.executable, "-c", script], check=True)
-
-
-def test_an_array_made_from_its_items_is_typed_once_whatever_its_length() -> None:
-    from ijbrief.writers.pdf import ffi
-
-    for items in ([3, 1, 2], (7,) * 40, list(range(1000))):
-        array = ffi.new(f"hb_codepoint_t[{len(items)}]", items)
-        assert ffi.typeof(array) is ffi.typeof("hb_codepoint_t[]")
-        assert list(array) == list(items)
-    # An array longer than its items (the rest zeroed), or of a length alone, is left as asked.
-    padded = ffi.new("hb_codepoint_t[4]", [9])
-    assert ffi.typeof(padded) is ffi.typeof("hb_codepoint_t[4]")
-    assert list(padded) == [9, 0, 0, 0]
-    assert len(ffi.new("hb_codepoint_t[5]")) == 5
+    source = Path(__file__).resolve().parents[2] / "src"  # this tree's, whatever is installed
+    subprocess.run(
+        [sys.executable, "-c", script], check=True, env={**os.environ, "PYTHONPATH": str(source)}
+    )
