@@ -36,11 +36,10 @@ from ijbrief.audiences import Audience, discover, load_audience, template_roots
 from ijbrief.compose import Composer, Stamp
 from ijbrief.corpus import CATALOGUE, GLOSSARY, PEOPLE, TOPICS, Corpus, load_corpus
 from ijbrief.errors import IjbriefError, RenderError
-from ijbrief.heap import collector_paused, collector_running, frozen
+from ijbrief.heap import collector_paused, collector_running, freeze
 from ijbrief.outputs import Staging, locked
 from ijbrief.parts import ROWS_PER_PART, PartLayout, cut
 from ijbrief.progress import Progress
-from ijbrief.reuse import ChapterReuse
 from ijbrief.select import Filters, KeptViews, prepared_date
 from ijbrief.textfmt import iso_prefix
 
@@ -171,7 +170,7 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
     out = options.out_dir.resolve()
     progress = progress or Progress(quiet=options.quiet)
     report = BuildReport()
-    with locked(out), frozen():
+    with locked(out):
         cache = _read_json(out / CACHE_NAME)
         manifest = _read_json(out / "manifest.json").get("outputs", {})
         tasks = _plan(root, corpus, audiences, options, stamp)
@@ -363,7 +362,7 @@ def warm_up(options: BuildOptions) -> None:
     left for that build to report."""
     root = options.root.resolve()
     out = options.out_dir.resolve()
-    with contextlib.suppress(IjbriefError):
+    with contextlib.suppress(IjbriefError), collector_paused():
         corpus = load_corpus(root, remember=True)
         audiences = _audiences(root, options.audiences)
         _STATE.clear()
@@ -466,7 +465,7 @@ def _settle_merger() -> None:
     off what it holds (the parts and their open PDFs)."""
     _release_merges()
     gc.collect()
-    gc.freeze()
+    freeze()
 
 
 def _audiences(root: Path, names: Iterable[str]) -> list[Audience]:
@@ -664,7 +663,6 @@ def _run(tasks: list[Task], jobs: int, progress: Progress) -> Iterator[Rendered]
     parallel = jobs > 1 and (len(tasks) > 1 or any(plans.values()))
     if parallel and _STATE["warm"] and any("pdf" in task.formats for task in tasks):
         _warm_engine()
-    gc.freeze()  # the views, now made: the workers inherit them
     # In parallel, dossiers are the longest tasks: start them first to overlap with the briefs.
     ordered = sorted(tasks, key=lambda t: t.kind != "dossier") if parallel else tasks
     # In parallel, this process assembles and merges a dossier as soon as its parts are laid
@@ -788,7 +786,7 @@ def _not_waited_for(pool: ProcessPoolExecutor) -> Iterator[ProcessPoolExecutor]:
 def _start_worker(yielding: bool) -> None:
     _limit_worker_memory()
     gc.enable()  # it lays out documents, and may be forked from a build that runs without
-    gc.freeze()  # what it inherits: a collection would walk it all, and copy every page it is on
+    freeze()  # what it inherits: a collection would walk it all, and copy every page it is on
     if yielding:
         os.nice(YIELDING_NICENESS)
 
@@ -1007,10 +1005,8 @@ def _limit_worker_memory() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-# A long-lived process's meeting views and dossier chapters, by project and audience, for its
-# next build.
+# A long-lived process's meeting views, by project and audience, for its next build.
 _KEPT_VIEWS: dict[tuple[str, str], KeptViews] = {}
-_KEPT_CHAPTERS: dict[tuple[str, str], ChapterReuse] = {}
 
 
 def _composer(audience_name: str) -> Composer:
@@ -1025,7 +1021,6 @@ def _composer(audience_name: str) -> Composer:
             _STATE["stamp"],
             _STATE["filters"],
             _KEPT_VIEWS.setdefault(where, KeptViews()) if warm else None,
-            _KEPT_CHAPTERS.setdefault(where, ChapterReuse()) if warm else None,
         )
     return composers[audience_name]
 

@@ -68,6 +68,11 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--force", action="store_true", help="rebuild even what is up to date")
     build.add_argument("--quiet", action="store_true", help="print nothing but errors")
     build.add_argument(
+        "--no-accel",
+        action="store_true",
+        help="turn the speed layer off, as IJBRIEF_ACCEL=0 does (the outputs are the same)",
+    )
+    build.add_argument(
         "--watch",
         action="store_true",
         help="stay running and rebuild when briefs/, templates/ or seeds/ change (Ctrl+C stops)",
@@ -179,8 +184,10 @@ def _run(args: argparse.Namespace, root: Path) -> int:
     command = args.command
     if command == "check":
         from ijbrief.corpus import load_corpus
+        from ijbrief.heap import collector_paused
 
-        corpus = load_corpus(root)
+        with collector_paused():
+            corpus = load_corpus(root)
         for warning in corpus.warnings:
             print(warning, file=sys.stderr)
         print(
@@ -202,8 +209,11 @@ def _run(args: argparse.Namespace, root: Path) -> int:
             print(f"wrote {path.relative_to(root)}")
         return 0
     if command == "build":
+        from ijbrief import accel
         from ijbrief.build import BuildOptions, build
 
+        if args.no_accel:
+            accel.turn_off()
         options = BuildOptions(
             root=root,
             formats=("html", "pdf", "docx") if args.format == "all" else (args.format,),

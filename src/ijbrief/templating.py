@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,6 @@ from ijbrief.audiences import (
     template_roots,
 )
 from ijbrief.errors import Location, Problem, TemplateError, relative
-from ijbrief.reuse import BlockRender
 
 BUILTIN_PREFIX = "builtin:"
 MAX_OUTPUT_CHARS = 20_000_000
@@ -173,10 +172,8 @@ def render(
     name: str,
     context: Mapping[str, Any],
     project: Path,
-    blocks: Mapping[str, Callable[[BlockRender], BlockRender]] | None = None,
 ) -> str:
-    """Render a template; turn every template fault into a TemplateError at its file and line.
-    ``blocks``: wrappers of the named blocks, given how each renders (see ``reuse``)."""
+    """Render a template; turn every template fault into a TemplateError at its file and line."""
     try:
         checked: set[str] = env.globals.setdefault("_ijbrief_checked", set())  # type: ignore[assignment]
         if name not in checked:
@@ -185,7 +182,7 @@ def render(
         template = env.get_template(name)
         pieces: list[str] = []
         size = 0
-        for piece in _generate(template, context, blocks or {}):
+        for piece in template.generate(context):
             size += len(piece)
             if size > MAX_OUTPUT_CHARS:
                 raise TemplateError(
@@ -221,22 +218,6 @@ def render(
         raise TemplateError(
             _at_template_line(exc, project, f"{type(exc).__name__}: {exc}")
         ) from None
-
-
-def _generate(
-    template: jinja2.Template,
-    context: Mapping[str, Any],
-    blocks: Mapping[str, Callable[[BlockRender], BlockRender]],
-) -> Iterator[str]:
-    """``template.generate``, with the named blocks wrapped."""
-    ctx = template.new_context(dict(context))
-    for block, wrap in blocks.items():
-        if ctx.blocks.get(block):
-            ctx.blocks[block][0] = wrap(ctx.blocks[block][0])
-    try:
-        yield from template.root_render_func(ctx)
-    except Exception:
-        yield template.environment.handle_exception()
 
 
 def _display(filename: str, project: Path) -> str:

@@ -16,7 +16,6 @@ from ijbrief.assemble import Placeholders
 from ijbrief.compose import Composer, Stamp
 from ijbrief.corpus import load_corpus
 from ijbrief.errors import TemplateError
-from ijbrief.reuse import ChapterReuse
 from ijbrief.select import Filters
 from ijbrief.templating import render
 
@@ -87,8 +86,7 @@ CASES = _cases()
 @pytest.fixture(scope="module")
 def probe(tmp_path_factory: pytest.TempPathFactory) -> tuple[Composer, Path, dict[str, Any]]:
     """A derived audience holding one template per case, with the real contexts of a meeting
-    brief and of the dossier as a long-lived process composes it (its facts watched, its page
-    numbers placeholders)."""
+    brief and of the dossier as it is composed for its parts (its page numbers placeholders)."""
     root = copy_project(tmp_path_factory.mktemp("sandbox"))
     folder = audiences.create(root, "probe", "analyst")
     for index, (_, expression, _) in enumerate(CASES):
@@ -105,14 +103,13 @@ def probe(tmp_path_factory: pytest.TempPathFactory) -> tuple[Composer, Path, dic
         audiences.load_audience(root, "probe"),
         stamp,
         Filters((), None, None, ()),
-        reuse=ChapterReuse(),
     )
     contexts: dict[str, Any] = {}
     stock = compose.render
 
-    def capture(env: Any, name: str, context: Any, project: Path, blocks: Any = None) -> str:
+    def capture(env: Any, name: str, context: Any, project: Path) -> str:
         contexts[name] = dict(context)
-        return str(stock(env, name, context, project, blocks))
+        return str(stock(env, name, context, project))
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(compose, "render", capture)
@@ -120,7 +117,6 @@ def probe(tmp_path_factory: pytest.TempPathFactory) -> tuple[Composer, Path, dic
         composer.brief_html(view, composer.sections(view), 1.0)
         composer.dossier_html(Placeholders(), literal_pages=True)
     context = {**contexts["brief-meeting.html.j2"], **contexts["dossier.html.j2"]}
-    assert type(context["dossier"]).__name__ == "Watched"
     assert isinstance(context["toc_pages"], Placeholders)
     return composer, root, context
 
