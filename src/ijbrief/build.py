@@ -57,6 +57,7 @@ _NOT_RENDERING = {
     "authoring.py",
     "watching.py",
     "heap.py",
+    "accel.py",
     "__main__.py",
 }
 FORMAT_ORDER = ("html", "pdf", "docx")
