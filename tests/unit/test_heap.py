@@ -151,3 +151,20 @@ def test_a_pause_within_a_layout_within_a_build_gives_the_layout_its_collector_b
             assert gc.isenabled()
         assert not gc.isenabled()
     assert gc.isenabled()
+
+
+def test_reading_and_composing_do_not_import_the_speed_layer() -> None:
+    """The corpus, the views, their composition and the templates work the same whatever the
+    speed layer does: none of them imports it."""
+    import ast
+
+    source = Path(__file__).resolve().parents[2] / "src" / "ijbrief"
+    for name in ("corpus.py", "compose.py", "select.py", "templating.py", "yamlio.py"):
+        tree = ast.parse((source / name).read_text(encoding="utf-8"))
+        imported = {
+            node.module if isinstance(node, ast.ImportFrom) else alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import | ast.ImportFrom)
+            for alias in node.names
+        }
+        assert not imported & {"ijbrief.heap", "ijbrief.accel", "ijbrief.reuse"}, name
