@@ -32,13 +32,20 @@ _LOADED: dict[Path, dict[str, PartLayout]] = {}
 class PartStore:
     """Laid-out parts by content key, kept in ``out/.ijbrief-parts`` between builds."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, fresh: bool = False) -> None:
+        """``fresh``: use nothing laid out before (``build --force``), only what is put now."""
         self.folder = folder
+        if fresh:
+            _LOADED[folder] = {}
         self.loaded = _LOADED.setdefault(folder, {})
+        self.put_now: set[str] | None = set() if fresh else None
+
+    def _kept_before(self, key: str) -> bool:
+        return self.put_now is None or key in self.put_now
 
     def get(self, key: str) -> PartLayout | None:
         known = self.loaded.get(key)
-        if known is None:
+        if known is None and self._kept_before(key):
             known = self._read(key)
             if known is not None:
                 self.loaded[key] = known
@@ -74,6 +81,8 @@ class PartStore:
         self._write(self.folder / f"{key}.pdf", layout.pdf)
         self._write(self.folder / f"{key}.json", json.dumps(facts).encode())
         self.loaded[key] = layout
+        if self.put_now is not None:
+            self.put_now.add(key)
 
     @staticmethod
     def _write(path: Path, data: bytes) -> None:
@@ -83,6 +92,8 @@ class PartStore:
 
     def get_blob(self, key: str) -> bytes | None:
         """Something else kept beside the parts (a joined font program), by key."""
+        if not self._kept_before(key):
+            return None
         try:
             return (self.folder / f"{key}.bin").read_bytes()
         except OSError:
@@ -91,6 +102,8 @@ class PartStore:
     def put_blob(self, key: str, data: bytes) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         self._write(self.folder / f"{key}.bin", data)
+        if self.put_now is not None:
+            self.put_now.add(key)
 
     def keep_loaded(self, keys: set[str]) -> None:
         """Hold in memory only these parts (the rest stay on disk)."""

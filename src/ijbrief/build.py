@@ -12,8 +12,10 @@ import json
 import os
 import resource
 import signal
+import sys
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import (
     BrokenExecutor,
@@ -23,6 +25,7 @@ from concurrent.futures import (
     wait,
 )
 from dataclasses import dataclass, field
+from importlib import metadata
 from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,11 +42,10 @@ from ijbrief.audiences import (
 from ijbrief.compose import Composer, Stamp
 from ijbrief.corpus import CATALOGUE, GLOSSARY, PEOPLE, TOPICS, Corpus, load_corpus
 from ijbrief.errors import IjbriefError, RenderError
-from ijbrief.heap import collector_paused, collector_running, frozen
+from ijbrief.heap import collector_paused, collector_running, freeze
 from ijbrief.outputs import Staging, locked
 from ijbrief.parts import ROWS_PER_PART, PartLayout, cut
 from ijbrief.progress import Progress
-from ijbrief.reuse import ChapterReuse
 from ijbrief.select import Filters, KeptViews, Omission, omission_key
 from ijbrief.textfmt import iso_prefix
 
@@ -61,6 +63,7 @@ _NOT_RENDERING = {
     "authoring.py",
     "watching.py",
     "heap.py",
+    "accel.py",
     "__main__.py",
 }
 FORMAT_ORDER = ("html", "pdf", "docx")
@@ -185,7 +188,7 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
         if set(a.spec.admits) - {"public"}
     }
     progress.admits(report.admits)
-    with locked(out), frozen():
+    with locked(out):
         cache = _read_json(out / CACHE_NAME)
         manifest = _read_json(out / "manifest.json").get("outputs", {})
         tasks = _plan(root, corpus, audiences, options, stamp)
@@ -200,7 +203,10 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
                 report.skipped += paths
             else:
                 todo.append(task)
+        # --force: nothing laid out before is used, not even a dossier's parts.
         layouts: dict[str, Any] = cache.pop("layouts", None) or {}
+        if options.force:
+            layouts = {}
         contents: dict[str, str] = cache.pop("contents", None) or {}
         parts_used = _parts_used(cache.pop("parts", None))
         _STATE.clear()  # a long-lived process (serve, tests) builds several projects
@@ -212,8 +218,9 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
             audiences=audiences,
             layouts=layouts,
             parts_used=parts_used,
-            parts=PartStore(out / PARTS_DIR),
+            parts=PartStore(out / PARTS_DIR, fresh=options.force),
             out=out,
+            force=options.force,
             salt=_engine_digest(),
             whole_up_to=0 if options.warm else options.whole_up_to,
             chapters_per_part=max(1, options.chapters_per_part),
@@ -406,7 +413,7 @@ def warm_up(options: BuildOptions) -> None:
     left for that build to report."""
     root = options.root.resolve()
     out = options.out_dir.resolve()
-    with contextlib.suppress(IjbriefError):
+    with contextlib.suppress(IjbriefError), collector_paused():
         corpus = load_corpus(root, remember=True)
         audiences = _audiences(root, options.audiences)
         _STATE.clear()
@@ -518,7 +525,7 @@ def _settle_merger() -> None:
     off what it holds (the parts and their open PDFs)."""
     _release_merges()
     gc.collect()
-    gc.freeze()
+    freeze()
 
 
 def _audiences(root: Path, names: Iterable[str]) -> list[Audience]:
@@ -729,9 +736,53 @@ def _dossier_stem(audience: str, filters: Filters) -> Path:
 
 
 def _engine_digest() -> str:
-    """What renders: the package's rendering modules and its version."""
+    """What renders: the package's rendering modules and its version, the engines' versions
+    and the fonts they can choose from."""
+    from ijbrief.writers import syslibs
+
     package = Path(__file__).resolve().parent
-    return _digest(p for p in package.rglob("*.py") if p.name not in _NOT_RENDERING) + __version__
+    own = _digest(p for p in package.rglob("*.py") if p.name not in _NOT_RENDERING)
+    engines = json.dumps([__version__, engine_versions(), syslibs.font_files()])
+    return own + hashlib.sha256(engines.encode()).hexdigest()
+
+
+# Distributions whose code lays out, writes or converts a document (WeasyPrint and what it
+# parses, shapes and draws with; the PDF merge's and the DOCX writer's libraries; templating and
+# Markdown): an upgrade of any can change an output while ijbrief stays the same.
+ENGINES = (
+    "weasyprint",
+    "pydyf",
+    "tinycss2",
+    "cssselect2",
+    "tinyhtml5",
+    "pyphen",
+    "cffi",
+    "pillow",
+    "fonttools",
+    "pikepdf",
+    "python-docx",
+    "lxml",
+    "jinja2",
+    "markupsafe",
+    "markdown",
+)
+
+
+@functools.cache
+def engine_versions() -> tuple[tuple[str, str], ...]:
+    """The installed version of each engine, of each system library that lays out text, and of
+    Python and zlib (which compresses every PDF and DOCX), read once per process."""
+    from ijbrief.writers import syslibs
+
+    versions = []
+    for name in ENGINES:
+        try:
+            versions.append((name, metadata.version(name)))
+        except metadata.PackageNotFoundError:
+            versions.append((name, "missing"))
+    versions += syslibs.library_versions()
+    versions += [("python", sys.version), ("zlib", zlib.ZLIB_RUNTIME_VERSION)]
+    return tuple(versions)
 
 
 def _key(base: str, root: Path, files: Iterable[str]) -> str:
@@ -757,7 +808,6 @@ def _run(tasks: list[Task], jobs: int, progress: Progress) -> Iterator[Rendered]
     parallel = jobs > 1 and (len(tasks) > 1 or any(plans.values()))
     if _STATE["warm"] and any("pdf" in task.formats for task in tasks):
         _warm_engine()  # here, once: the workers forked for each build start with it
-    gc.freeze()  # the views, now made: the workers inherit them
     # In parallel, dossiers are the longest tasks: start them first to overlap with the briefs.
     ordered = sorted(tasks, key=lambda t: t.kind != "dossier") if parallel else tasks
     # This process assembles and merges a dossier as soon as its parts are laid out, while the
@@ -873,7 +923,7 @@ def _not_waited_for(pool: ProcessPoolExecutor) -> Iterator[ProcessPoolExecutor]:
 def _start_worker(yielding: bool) -> None:
     _limit_worker_memory()
     gc.enable()  # it lays out documents, and may be forked from a build that runs without
-    gc.freeze()  # what it inherits: a collection would walk it all, and copy every page it is on
+    freeze()  # what it inherits: a collection would walk it all, and copy every page it is on
     if yielding:
         os.nice(YIELDING_NICENESS)
 
@@ -942,7 +992,7 @@ def _assembled(task: Task, assembly: Assembly, layout_part: LayoutPart) -> Rende
         last = _STATE["out"] / task.stem.with_suffix(".pdf")
         previous = _STATE["parts_used"].get(str(task.stem), {})
         same = all(previous.get(k) == result.kept[k] for k in ("parts", "footer", "ahead"))
-        if same and last.is_file():
+        if same and last.is_file() and not _STATE.get("force"):
             pdf = last.read_bytes()  # the same parts as last time: the same merged file
             result.kept["fonts"] = list(previous.get("fonts", []))
         else:
@@ -1156,10 +1206,8 @@ def _limit_worker_memory() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-# A long-lived process's meeting views and dossier chapters, by project and audience, for its
-# next build.
+# A long-lived process's meeting views, by project and audience, for its next build.
 _KEPT_VIEWS: dict[tuple[str, str], KeptViews] = {}
-_KEPT_CHAPTERS: dict[tuple[str, str], ChapterReuse] = {}
 
 
 def _composer(audience_name: str) -> Composer:
@@ -1174,7 +1222,6 @@ def _composer(audience_name: str) -> Composer:
             _STATE["stamp"],
             _STATE["filters"],
             _KEPT_VIEWS.setdefault(where, KeptViews()) if warm else None,
-            _KEPT_CHAPTERS.setdefault(where, ChapterReuse()) if warm else None,
         )
     return composers[audience_name]
 

@@ -142,6 +142,11 @@ def _parser() -> argparse.ArgumentParser:
         "--quiet", action="store_true", help="print nothing but errors (default: off)"
     )
     build.add_argument(
+        "--no-accel",
+        action="store_true",
+        help="turn the speed layer off, as IJBRIEF_ACCEL=0 does (the outputs are the same)",
+    )
+    build.add_argument(
         "--watch",
         action="store_true",
         help="stay running and rebuild when briefs/, templates/ or seeds/ change "
@@ -301,12 +306,14 @@ def _run(args: argparse.Namespace, root: Path) -> int:
         from ijbrief.corpus import Corpus, load_corpus
         from ijbrief.errors import InputError, TemplateError
         from ijbrief.fidelity import check
+        from ijbrief.heap import collector_paused
         from ijbrief.template_check import check_templates
 
         corpus: Corpus | None = None
         failed: InputError | None = None
         try:
-            corpus = load_corpus(root)
+            with collector_paused():
+                corpus = load_corpus(root)
         except InputError as exc:
             failed = exc
         found = check_templates(root, corpus)
@@ -355,8 +362,11 @@ def _run(args: argparse.Namespace, root: Path) -> int:
             print(f"wrote {path.relative_to(root)}")
         return 0
     if command == "build":
+        from ijbrief import accel
         from ijbrief.build import BuildOptions, build
 
+        if args.no_accel:
+            accel.turn_off()
         options = BuildOptions(
             root=root,
             formats=("html", "pdf", "docx") if args.format == "all" else (args.format,),

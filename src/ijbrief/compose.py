@@ -14,7 +14,6 @@ from ijbrief import __version__
 from ijbrief.audiences import Audience, Section
 from ijbrief.corpus import Corpus
 from ijbrief.errors import InputError, TemplateError
-from ijbrief.reuse import ChapterReuse
 from ijbrief.select import (
     BASIS_MARKS,
     Citations,
@@ -167,19 +166,14 @@ class Composer:
         stamp: Stamp,
         filters: Filters,
         kept_views: KeptViews | None = None,
-        reuse: ChapterReuse | None = None,
     ) -> None:
         self.project = project
         self.corpus = corpus
         self.audience = audience
         self.stamp = stamp
         self.filters = filters
-        self.reuse = reuse
         self.env = make_environment(
-            project,
-            audience,
-            {"md": md_inline, "css": css_string, "count": count_of},
-            trusted=(Citations,),
+            project, audience, {"md": md_inline, "css": css_string, "count": count_of}
         )
         self.edition = Edition(audience)
         meetings = [m for m in corpus.meetings.values() if filters.meeting(m)]
@@ -377,14 +371,7 @@ class Composer:
             1.0,
         )
         context.update(dossier=dossier, toc_pages=toc_pages, literal_pages=literal_pages)
-        if self.reuse is None or not literal_pages:
-            return render(self.env, "dossier.html.j2", context, self.project)
-        # Composed for its parts, as a long-lived process does after each edit: the chapters it
-        # composed last time that would come out the same are not composed again.
-        blocks = self.reuse.blocks(self.env, context, list(zip(meetings, views, strict=True)))
-        html = render(self.env, "dossier.html.j2", context, self.project, blocks)
-        self.reuse.done()
-        return html
+        return render(self.env, "dossier.html.j2", context, self.project)
 
     def timeline_events(self) -> list[Event]:
         return [

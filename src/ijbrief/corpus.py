@@ -16,7 +16,6 @@ from typing import Any, TypeVar, cast
 from pydantic import BaseModel, ValidationError
 
 from ijbrief.errors import InputError, Location, Problem
-from ijbrief.heap import collector_paused
 from ijbrief.model import (
     Agreement,
     Catalogue,
@@ -427,8 +426,7 @@ def load_corpus(root: Path, *, remember: bool = False) -> Corpus:
     """Load and validate the whole corpus under ``root``; raise InputError listing every problem.
     With ``remember``, keep the parsed files for the next load in this process (a long-lived
     process); a short one would only pay for freeing them at exit."""
-    with collector_paused():
-        return _load(root.resolve(), remember)
+    return _load(root.resolve(), remember)
 
 
 def _load(root: Path, remember: bool) -> Corpus:

@@ -234,12 +234,14 @@ class Service:
     def _load(self, signature: Signature) -> Snapshot:
         from ijbrief.audiences import discover
         from ijbrief.corpus import load_corpus
+        from ijbrief.heap import collector_paused
 
         problems: list[str] = []
         corpus: Corpus | None = None
         audiences: tuple[site.AudienceInfo, ...] = ()
         try:
-            corpus = load_corpus(self.root, remember=True)
+            with collector_paused():
+                corpus = load_corpus(self.root, remember=True)
         except IjbriefError as exc:
             problems += [str(p) for p in exc.problems]
         except Exception as exc:  # a bug, not the user's: keep serving

@@ -128,12 +128,11 @@ def _shown(path: Path, project: Path) -> str:
 
 
 def _check_audience(project: Path, audience: Audience, corpus: Corpus | None) -> list[Problem]:
-    from ijbrief.select import Citations
     from ijbrief.templating import make_environment
-    from ijbrief.textfmt import css_string, md_inline
+    from ijbrief.textfmt import count_of, css_string, md_inline
 
     env = make_environment(
-        project, audience, {"md": md_inline, "css": css_string}, trusted=(Citations,)
+        project, audience, {"md": md_inline, "css": css_string, "count": count_of}
     )
     problems: list[Problem] = []
     names = list(RENDERED)

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import os
 import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from jinja2 import nodes
-from jinja2.environment import TemplateModule
 from jinja2.exceptions import SecurityError
-from jinja2.runtime import Context, LoopContext, Macro
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from pydantic import BaseModel
 
 from ijbrief.audiences import (
     BASE,
@@ -25,7 +22,6 @@ from ijbrief.audiences import (
     template_roots,
 )
 from ijbrief.errors import InputError, Location, Problem, TemplateError, relative
-from ijbrief.reuse import BlockRender, Watched
 from ijbrief.yamlio import os_reason, read_text
 
 BUILTIN_PREFIX = "builtin:"
@@ -106,49 +102,6 @@ def _unchanged(path: Path, mtime: float) -> Callable[[], bool]:
     return unchanged
 
 
-# A plain dict has no attributes but these: any other name after a dot is one of its keys.
-_DICT_ATTRIBUTES = frozenset(dir(dict))
-
-
-# Jinja's own objects whose every public attribute the sandbox allows.
-_JINJA_OBJECTS = (LoopContext, TemplateModule)
-
-
-class _Sandbox(ImmutableSandboxedEnvironment):
-    """The sandbox, with shortcuts that give the same answers: ``view.key`` (every view is a
-    plain dict) without Jinja's failed attribute lookup first, ``section.title`` (a field of a
-    frozen settings model) and ``toc_pages.get`` (a mapping's lookup) without its checks,
-    ``loop.last`` or a macro of an imported template likewise, and calls of macros and of the
-    context's own ``trusted`` callables without checking them again each time."""
-
-    trusted: tuple[type, ...] = (Macro,)
-
-    def getattr(self, obj: Any, attribute: str) -> Any:
-        kind = type(obj)
-        if (
-            (kind is dict or kind is Watched)
-            and attribute not in _DICT_ATTRIBUTES
-            and attribute in obj
-        ):
-            return obj[attribute]
-        if (
-            isinstance(obj, BaseModel)
-            and attribute in kind.model_fields
-            and obj.model_config.get("frozen")
-        ):
-            return getattr(obj, attribute)
-        if attribute == "get" and isinstance(obj, Mapping):
-            return obj.get
-        if kind in _JINJA_OBJECTS and not attribute.startswith("_") and hasattr(obj, attribute):
-            return getattr(obj, attribute)
-        return super().getattr(obj, attribute)
-
-    def call(self, context: Context, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
-        if type(obj) in self.trusted:
-            return context.call(obj, *args, **kwargs)
-        return super().call(context, obj, *args, **kwargs)
-
-
 # The last environment made for each project and audience, with the state of the templates it
 # was made from: a long-lived process (build --watch, serve) compiles each template once.
 _ENVIRONMENTS: dict[tuple[str, str], tuple[tuple[Any, ...], jinja2.Environment]] = {}
@@ -158,15 +111,15 @@ def make_environment(
     project: Path,
     audience: Audience,
     filters: Mapping[str, Any],
-    trusted: tuple[type, ...] = (),
 ) -> jinja2.Environment:
     """A sandboxed environment for one audience: autoescape on, undefined variables are errors.
-    ``trusted``: types of the context's callables (their instances are safe to call)."""
-    made_from = (audience, tuple(filters.items()), trusted, _templates_state(project))
+    Templates are anyone's to edit (a derived audience is a folder dropped in), so every
+    attribute and call goes through the sandbox's own checks, as Jinja's fixes to it have them."""
+    made_from = (audience, tuple(filters.items()), _templates_state(project))
     known = _ENVIRONMENTS.get((str(project), audience.name))
     if known is not None and known[0] == made_from:
         return known[1]
-    env = _Sandbox(
+    env = ImmutableSandboxedEnvironment(
         loader=ChainLoader(project, audience),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -176,7 +129,6 @@ def make_environment(
         auto_reload=False,
     )
     env.filters.update(filters)
-    env.trusted = (Macro, *trusted)
     _ENVIRONMENTS[(str(project), audience.name)] = (made_from, env)
     return env
 
@@ -258,10 +210,8 @@ def render(
     name: str,
     context: Mapping[str, Any],
     project: Path,
-    blocks: Mapping[str, Callable[[BlockRender], BlockRender]] | None = None,
 ) -> str:
-    """Render a template; turn every template fault into a TemplateError at its file and line.
-    ``blocks``: wrappers of the named blocks, given how each renders (see ``reuse``)."""
+    """Render a template; turn every template fault into a TemplateError at its file and line."""
     try:
         checked: set[str] = env.globals.setdefault("_ijbrief_checked", set())  # type: ignore[assignment]
         if name not in checked:
@@ -270,7 +220,7 @@ def render(
         template = env.get_template(name)
         pieces: list[str] = []
         size = 0
-        for piece in _generate(template, context, blocks or {}):
+        for piece in template.generate(context):
             size += len(piece)
             if size > MAX_OUTPUT_CHARS:
                 raise TemplateError(
@@ -305,22 +255,6 @@ def render(
         raise TemplateError(
             _at_template_line(exc, project, f"{type(exc).__name__}: {exc}")
         ) from None
-
-
-def _generate(
-    template: jinja2.Template,
-    context: Mapping[str, Any],
-    blocks: Mapping[str, Callable[[BlockRender], BlockRender]],
-) -> Iterator[str]:
-    """``template.generate``, with the named blocks wrapped."""
-    ctx = template.new_context(dict(context))
-    for block, wrap in blocks.items():
-        if ctx.blocks.get(block):
-            ctx.blocks[block][0] = wrap(ctx.blocks[block][0])
-    try:
-        yield from template.root_render_func(ctx)
-    except Exception:
-        yield template.environment.handle_exception()
 
 
 def _display(filename: str, project: Path) -> str:

@@ -60,17 +60,49 @@ def one_brief(project: Path, tmp_path: Path) -> BuildOptions:
     )
 
 
-def test_reading_a_corpus_runs_no_collection(project: Path, collections: list[str]) -> None:
+def test_checking_a_corpus_runs_no_collection(project: Path, collections: list[str]) -> None:
+    from ijbrief.cli import main
+
     gc.collect()
     collections.clear()
     thresholds = gc.get_threshold()
     gc.set_threshold(1)  # a collection at every allocation, were the collector running
     try:
-        load_corpus(project)
+        assert main(["-C", str(project), "check"]) == 0
     finally:
         gc.set_threshold(*thresholds)
     assert "load" not in collections
     assert gc.isenabled()
+
+
+def test_reading_a_corpus_leaves_the_collector_to_the_caller(project: Path) -> None:
+    """corpus.py knows nothing of the speed layer: whoever reads a corpus decides."""
+    gc.disable()
+    try:
+        load_corpus(project)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    load_corpus(project)
+    assert gc.isenabled()
+
+
+def test_with_the_speed_layer_off_the_collector_runs_as_python_runs_it(
+    project: Path, tmp_path: Path, collections: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ijbrief.heap import freeze
+
+    monkeypatch.setenv("IJBRIEF_ACCEL", "0")
+    thresholds = gc.get_threshold()
+    gc.set_threshold(1)
+    try:
+        build(one_brief(project, tmp_path))
+    finally:
+        gc.set_threshold(*thresholds)
+    assert "load" in collections  # not paused while the corpus was read
+    frozen = gc.get_freeze_count()
+    freeze()
+    assert gc.get_freeze_count() == frozen
 
 
 def test_a_build_collects_only_while_laying_out(
@@ -121,11 +153,18 @@ def test_a_pause_within_a_layout_within_a_build_gives_the_layout_its_collector_b
     assert gc.isenabled()
 
 
-def test_a_layout_collects_less_often_and_leaves_the_thresholds_as_it_found_them() -> None:
-    from ijbrief.heap import LAYOUT_THRESHOLD, collector_paused, collector_running
+def test_reading_and_composing_do_not_import_the_speed_layer() -> None:
+    """The corpus, the views, their composition and the templates work the same whatever the
+    speed layer does: none of them imports it."""
+    import ast
 
-    found = gc.get_threshold()
-    assert found != LAYOUT_THRESHOLD
-    with collector_paused(), collector_running():
-        assert gc.get_threshold() == LAYOUT_THRESHOLD
-    assert gc.get_threshold() == found
+    source = Path(__file__).resolve().parents[2] / "src" / "ijbrief"
+    for name in ("corpus.py", "compose.py", "select.py", "templating.py", "yamlio.py"):
+        tree = ast.parse((source / name).read_text(encoding="utf-8"))
+        imported = {
+            node.module if isinstance(node, ast.ImportFrom) else alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import | ast.ImportFrom)
+            for alias in node.names
+        }
+        assert not imported & {"ijbrief.heap", "ijbrief.accel", "ijbrief.reuse"}, name

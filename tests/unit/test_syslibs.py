@@ -1,15 +1,15 @@
-"""WeasyPrint's libraries are found in the linker's cache alone, and found the same; the arrays
-it hands them are typed once."""
+"""The system libraries WeasyPrint loads are found as Python finds them, and report their versions;
+fontconfig's fonts are listed; the engine loads without a change to Python's own search."""
 
 from __future__ import annotations
 
 import ctypes.util
+import os
 import subprocess
 import sys
+from pathlib import Path
 
-import pytest
-
-from ijbrief.writers.syslibs import found_in_linker_cache
+from ijbrief.writers.syslibs import TEXT_LIBRARIES, font_files, in_linker_cache, library_versions
 
 LIBRARIES = (
     "pango-1.0",
@@ -21,45 +21,43 @@ LIBRARIES = (
 )
 
 
-def test_the_libraries_weasyprint_loads_are_found_as_the_full_search_finds_them() -> None:
-    stock = ctypes.util.find_library
-    expected = {name: stock(name) for name in LIBRARIES}
+def test_the_linker_cache_finds_each_library_as_pythons_own_search_does() -> None:
+    expected = {name: ctypes.util.find_library(name) for name in LIBRARIES}
     assert all(expected.values()), expected  # the set-up installs every one of them
-    with found_in_linker_cache():
-        assert ctypes.util.find_library is not stock
-        assert {name: ctypes.util.find_library(name) for name in LIBRARIES} == expected
-        # The Windows-style names WeasyPrint tries first are not found, as before, only sooner.
-        assert ctypes.util.find_library("libpango-1.0-0") is None
-    assert ctypes.util.find_library is stock
+    assert {name: in_linker_cache(name) for name in LIBRARIES} == expected
+    assert in_linker_cache("libpango-1.0-0") is None
 
 
-def test_with_ld_library_path_the_full_search_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LD_LIBRARY_PATH", "/opt/somewhere")
-    stock = ctypes.util.find_library
-    with found_in_linker_cache():
-        assert ctypes.util.find_library is stock
+def test_each_text_library_reports_its_version() -> None:
+    versions = dict(library_versions())
+    assert set(versions) == set(TEXT_LIBRARIES)
+    for name in ("pango-1.0", "harfbuzz", "fontconfig", "freetype"):
+        assert versions[name].count(".") == 2 and versions[name][0].isdigit(), versions
+    assert tuple(map(int, versions["pango-1.0"].split("."))) >= (1, 44)
 
 
-def test_the_pdf_writer_loads_weasyprint_with_harfbuzz_subsetting() -> None:
+def test_the_font_files_are_the_ones_fontconfig_lists() -> None:
+    fonts = font_files()
+    assert any("NotoSansCJK" in path for path, _, _ in fonts)
+    assert all(size > 0 and mtime > 0 for _, size, mtime in fonts)
+
+
+def test_the_writers_load_weasyprint_and_leave_every_library_as_it_was() -> None:
     """In a new process, as a worker would: the engine loads, with hb-subset (about 3x faster
-    font subsetting), and Python's own search is back in place afterwards."""
+    font subsetting); importing the writers patches nothing of Python's, cffi's or WeasyPrint's
+    (``ffi.new`` was replaced at import, ``ctypes.util.find_library`` swapped while it loaded)."""
     script = (
-        "import ctypes.util, ijbrief.writers.pdf, weasyprint.text.ffi as ffi;"
-        "assert ffi.harfbuzz_subset is not None;"
-        "assert ctypes.util.find_library.__name__ == 'find_library'"
+        "import ctypes.util, gc; stock = ctypes.util.find_library;"
+        "from weasyprint.text.ffi import ffi; before = dict(vars(ffi));"
+        "state = (gc.isenabled(), gc.get_threshold(), gc.get_freeze_count());"
+        "import ijbrief.writers.pdf, ijbrief.writers.docx, ijbrief.writers.pdf_merge;"
+        "import weasyprint.text.ffi as engine;"
+        "assert engine.harfbuzz_subset is not None;"
+        "assert ctypes.util.find_library is stock;"
+        "assert dict(vars(ffi)) == before, set(vars(ffi)) ^ set(before);"
+        "assert (gc.isenabled(), gc.get_threshold(), gc.get_freeze_count()) == state"
     )
-    subprocess.run([sys.executable, "-c", script], check=True)
-
-
-def test_an_array_made_from_its_items_is_typed_once_whatever_its_length() -> None:
-    from ijbrief.writers.pdf import ffi
-
-    for items in ([3, 1, 2], (7,) * 40, list(range(1000))):
-        array = ffi.new(f"hb_codepoint_t[{len(items)}]", items)
-        assert ffi.typeof(array) is ffi.typeof("hb_codepoint_t[]")
-        assert list(array) == list(items)
-    # An array longer than its items (the rest zeroed), or of a length alone, is left as asked.
-    padded = ffi.new("hb_codepoint_t[4]", [9])
-    assert ffi.typeof(padded) is ffi.typeof("hb_codepoint_t[4]")
-    assert list(padded) == [9, 0, 0, 0]
-    assert len(ffi.new("hb_codepoint_t[5]")) == 5
+    source = Path(__file__).resolve().parents[2] / "src"  # this tree's, whatever is installed
+    subprocess.run(
+        [sys.executable, "-c", script], check=True, env={**os.environ, "PYTHONPATH": str(source)}
+    )

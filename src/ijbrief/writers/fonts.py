@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import fontTools
 import pikepdf
 from fontTools.ttLib import TTFont
 
@@ -48,7 +49,9 @@ def share_fonts(pdf: pikepdf.Pdf, kept: JoinedFonts | None = None) -> list[str]:
         if len(programs) == 1:
             shared = next(iter(programs.values()))
         else:
-            blob_key = "font-" + hashlib.sha256("".join(sorted(programs)).encode()).hexdigest()
+            # fontTools joins them: another version may join them otherwise.
+            joined_by = fontTools.version + "".join(sorted(programs))
+            blob_key = "font-" + hashlib.sha256(joined_by.encode()).hexdigest()
             data = kept.get_blob(blob_key) if kept else None
             if data is None:
                 data = (

@@ -4,44 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
 from ijbrief.errors import RenderError
 from ijbrief.parts import PartLayout
-from ijbrief.writers.syslibs import found_in_linker_cache
-
-with found_in_linker_cache():
-    from weasyprint import HTML
-    from weasyprint.text.ffi import ffi
-    from weasyprint.text.fonts import FontConfiguration
-    from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 MAX_RESOURCE_BYTES = 8 * 1024 * 1024
-_SIZED_ARRAY = re.compile(r"(\w+)\[(\d+)\]")
-
-
-def _array_types_parsed_once(stock: Any) -> Any:
-    """``ffi.new`` that makes an array of as many items as it is given as ``T[]`` rather than
-    ``T[n]``: WeasyPrint asks for ``hb_codepoint_t[<glyph count>]`` for every font it embeds,
-    and cffi parses every type it has not seen with pycparser (2 ms each: 75 times, 0.15 s, in
-    a 23-document build). The array is the same, its type parsed once."""
-
-    def new(cdecl: Any, init: Any = None) -> Any:
-        if isinstance(cdecl, str) and isinstance(init, list | tuple):
-            sized = _SIZED_ARRAY.fullmatch(cdecl)
-            if sized and int(sized[2]) == len(init):
-                cdecl = f"{sized[1]}[]"
-        return stock(cdecl, init)
-
-    return new
-
-
-ffi.new = _array_types_parsed_once(ffi.new)
 
 
 class RefusedFetch(FatalURLFetchingError):  # type: ignore[misc]
