@@ -39,7 +39,7 @@ from ijbrief.parts import ROWS_PER_PART, PartLayout, cut
 from ijbrief.progress import Progress
 from ijbrief.reuse import ChapterReuse
 from ijbrief.select import Filters, KeptViews, prepared_date
-from ijbrief.textfmt import iso_prefix
+from ijbrief.textfmt import format_date, iso_prefix
 
 if TYPE_CHECKING:  # the writers import the engines: only when a merge is made
     from ijbrief.writers.pdf_merge import Merging
@@ -1102,15 +1102,23 @@ def _docx(composer: Composer, task: Task, html: str, scale: float) -> bytes:
 
         figures["timeline"] = png(composer.timeline_events(), accent=audience.spec.branding.accent)
     title = audience.spec.dossier.title if is_dossier else _title_of(composer, task)
+    prepared = format_date(composer.stamp.prepared)
     meta = DocxMeta(
         title=title,
         subject=f"{audience.spec.label}: {title}",
         author=f"ijbrief — {audience.spec.label}",
         keywords=["India", "Japan", audience.name, task.kind],
         created=composer.stamp.timestamp.replace(tzinfo=None),
-        header_text=audience.spec.dossier.title if is_dossier else None,
+        header_text=audience.spec.classification.upper(),
         page_x_of_y=is_dossier,
         cover=is_dossier,
+        # the PDF's page furniture: what it is and when it was prepared, and the marking
+        footer_text=(
+            f"{audience.spec.dossier.title} · Prepared {prepared}"
+            if is_dossier
+            else f"Prepared {prepared} · ijbrief · {audience.spec.label}"
+        ),
+        classification=audience.spec.classification,
         # Word and LibreOffice set type a little looser than WeasyPrint: err on the short side.
         scale=scale * (1.0 if is_dossier else 0.96),
     )

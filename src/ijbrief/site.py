@@ -38,6 +38,17 @@ class AudienceInfo:
     description: str = ""
     dossier_title: str = ""
     accent: str = "#1F3A5F"
+    classification: str = ""
+    restricted: bool = False  # the edition may hold more than public material
+
+
+def _marking(info: AudienceInfo | None) -> Markup:
+    """The edition's classification, beside each of its files, as on the files' every page."""
+    if info is None or not info.classification:
+        return Markup("")
+    return Markup('<span class="marking{}">{}</span>').format(
+        " restricted" if info.restricted else "", info.classification
+    )
 
 
 @dataclass
@@ -68,7 +79,13 @@ def audience_info(root: Path, names: Iterable[str]) -> dict[str, AudienceInfo]:
             continue
         spec = audience.spec
         info[name] = AudienceInfo(
-            name, spec.label, spec.description, spec.dossier.title, spec.branding.accent
+            name,
+            spec.label,
+            spec.description,
+            spec.dossier.title,
+            spec.branding.accent,
+            spec.classification,
+            any(level != "public" for level in spec.admits),
         )
     return info
 
@@ -526,12 +543,13 @@ def _dossiers_card(
         rows.append(
             Markup(
                 '<tr><td class="who"><span class="dot" style="background:{}"></span>{}</td>'
-                '<td><strong>{}</strong><div class="sub">{}</div></td>'
+                '<td><strong>{}</strong> {}<div class="sub">{}</div></td>'
                 '<td class="sub">{}</td>{}</tr>'
             ).format(
                 info.accent if info else "#1F3A5F",
                 info.label if info else doc.audience,
                 doc.title,
+                _marking(info),
                 doc.note,
                 doc.date_text,
                 _files(doc, corpus, links),
@@ -555,14 +573,15 @@ def _audience_card(
     ordered = sorted(
         briefs, key=lambda d: (d.day or dt.date.min, d.kind == "meeting", d.ident), reverse=True
     )
-    rows = [_brief_row(name, doc, corpus, links) for doc in ordered]
+    marking = _marking(info)
+    rows = [_brief_row(name, doc, corpus, links, marking) for doc in ordered]
     label = info.label if info else name.title()
     description = info.description if info else ""
     accent = info.accent if info else "#1F3A5F"
     count = len(briefs)
     return Markup(
         '<section class="card audience" id="aud-{}" style="--aud:{}">'
-        '<h2>{} <span class="count">{} brief{}</span></h2><p class="lede">{}</p>'
+        '<h2>{} <span class="count">{} brief{}</span> {}</h2><p class="lede">{}</p>'
         "<table>{}<tbody>{}</tbody></table></section>"
     ).format(
         name,
@@ -570,26 +589,29 @@ def _audience_card(
         label,
         count,
         "s" * (count != 1),
+        _marking(info),
         description,
         _head(links, "Date", "Brief", "Files"),
         Markup("").join(rows),
     )
 
 
-def _brief_row(name: str, doc: Document, corpus: Corpus | None, links: Links) -> Markup:
+def _brief_row(
+    name: str, doc: Document, corpus: Corpus | None, links: Links, marking: Markup = Markup("")
+) -> Markup:
     """A brief's row, as made last time it showed the same: a long-lived process (serve, build
     --watch) makes again only the rows of what a build wrote."""
     files = tuple(
         (fmt, relpath, entry.get("bytes"), entry.get("pages"), entry.get("audience"))
         for fmt, (relpath, entry) in sorted(doc.files.items())
     )
-    key = (name, doc.kind, doc.ident, doc.title, doc.date_text, doc.note, files, links)
+    key = (name, doc.kind, doc.ident, doc.title, doc.date_text, doc.note, files, links, marking)
     row = _ROWS.get(key)
     if row is None:
         tag = "Meeting" if doc.kind == "meeting" else "Agreement" if doc.kind == "agreement" else ""
         row = Markup(
             '<tr id="{}"><td class="date">{}</td><td><strong>{}</strong>'
-            '<div class="sub"><span class="tag {}">{}</span> {}</div></td>{}</tr>'
+            '<div class="sub"><span class="tag {}">{}</span> {} {}</div></td>{}</tr>'
         ).format(
             f"{name}-{doc.ident}",
             doc.date_text,
@@ -597,6 +619,7 @@ def _brief_row(name: str, doc: Document, corpus: Corpus | None, links: Links) ->
             doc.kind,
             tag,
             doc.note,
+            marking,
             _files(doc, corpus, links),
         )
         if len(_ROWS) > MAX_ROWS_KEPT:
@@ -790,6 +813,10 @@ td.who { white-space: nowrap; width: 11rem; }
 .tag { display: inline-block; font-size: .68rem; font-weight: 600; letter-spacing: .03em;
   padding: 0 .4rem; border-radius: 4px; background: #e8eef6; color: #2b4a72; margin-right: .2rem; }
 .tag.agreement { background: #eef3ea; color: #3c5a2b; }
+.marking { display: inline-block; font-size: .66rem; font-weight: 600; letter-spacing: .06em;
+  text-transform: uppercase; padding: 0 .4rem; border-radius: 4px; border: 1px solid #b9c3cf;
+  color: var(--muted); vertical-align: middle; }
+.marking.restricted { border-color: #a12626; color: #a12626; background: #fff5f5; }
 .chips { display: flex; flex-wrap: wrap; gap: .35rem .45rem; align-items: center; }
 a.file { display: inline-flex; align-items: center; gap: .4rem; text-decoration: none;
   border: 1px solid var(--line); border-radius: 6px; padding: .12rem .5rem .12rem .25rem;

@@ -96,7 +96,8 @@ def test_dossier_has_cover_header_footer_fields_and_properties(built: Path) -> N
     document = docx.Document(str(path))
     section = document.sections[0]
     assert section.different_first_page_header_footer
-    assert "India–Japan: ministerial dossier" in section.header.paragraphs[0].text
+    assert "RESTRICTED — FOR MINISTERIAL USE" in section.header.paragraphs[0].text
+    assert "India–Japan: ministerial dossier" in section.footer.paragraphs[-1].text
     with zipfile.ZipFile(path) as archive:
         footers = " ".join(
             archive.read(n).decode() for n in archive.namelist() if n.startswith("word/footer")

@@ -63,6 +63,10 @@ class DocxMeta:
     page_x_of_y: bool
     cover: bool
     scale: float = 1.0
+    # The footer: this text at the left, "Page X of Y" (if asked) in the middle and the
+    # classification at the right, as the PDF's page margins show them.
+    footer_text: str | None = None
+    classification: str | None = None
 
 
 def normalise_zip(data: bytes) -> bytes:
@@ -91,6 +95,8 @@ def html_to_docx(html: str, reference: Path, meta: DocxMeta, figures: Mapping[st
         ("subject", meta.subject),
         ("author", meta.author),
         ("header text", meta.header_text or ""),
+        ("footer text", meta.footer_text or ""),
+        ("classification", meta.classification or ""),
         *(("keyword", k) for k in meta.keywords),
     ):
         _check_text(value, label)
@@ -1346,7 +1352,7 @@ def _apply_header_footer(document: Any, meta: DocxMeta, converter: _Converter) -
             anchor.addnext(run)
             anchor = run
 
-    if meta.page_x_of_y:
+    if meta.page_x_of_y or meta.footer_text or meta.classification:
         footer = section.footer
         footer.is_linked_to_previous = False
         ftr = footer._element
@@ -1354,12 +1360,27 @@ def _apply_header_footer(document: Any, meta: DocxMeta, converter: _Converter) -
             if _is_blank_paragraph(p):
                 ftr.remove(p)
         p = etree.SubElement(ftr, W_P)
+        ppr = etree.SubElement(p, W_PPR)
         if footer_style:
-            etree.SubElement(etree.SubElement(p, W_PPR), W_PSTYLE).set(W_VAL, footer_style)
-        converter._run(p, "Page ", _PLAIN, "")
-        _field(p, "PAGE", "1")
-        converter._run(p, " of ", _PLAIN, "")
-        _field(p, "NUMPAGES", "1")
+            etree.SubElement(ppr, W_PSTYLE).set(W_VAL, footer_style)
+        width = int(section.page_width - section.left_margin - section.right_margin) // 635
+        tabs = etree.SubElement(ppr, _w("tabs"))
+        for kind, position in (("center", width // 2), ("right", width)):
+            tab = etree.SubElement(tabs, _w("tab"))
+            tab.set(W_VAL, kind)
+            tab.set(_w("pos"), str(position))
+        etree.SubElement(ppr, _w("jc")).set(W_VAL, "left")
+        if meta.footer_text:
+            _plain_run(p, meta.footer_text, converter)
+        etree.SubElement(etree.SubElement(p, W_R), _w("tab"))
+        if meta.page_x_of_y:
+            converter._run(p, "Page ", _PLAIN, "")
+            _field(p, "PAGE", "1")
+            converter._run(p, " of ", _PLAIN, "")
+            _field(p, "NUMPAGES", "1")
+        etree.SubElement(etree.SubElement(p, W_R), _w("tab"))
+        if meta.classification:
+            _plain_run(p, meta.classification.upper(), converter)
 
     section.different_first_page_header_footer = meta.cover
     if meta.cover:  # the cover page gets an empty header and footer

@@ -1,0 +1,103 @@
+"""What a professional reader checks in the documents: markings on every page, furniture in
+Word as on paper, a text layer that says what the page shows."""
+
+from __future__ import annotations
+
+import subprocess
+import zipfile
+from pathlib import Path
+
+import docx
+import pytest
+import yaml
+from pypdf import PdfReader
+
+AUDIENCES = ("analyst", "minister", "student")
+CLASSIFICATION = {
+    "analyst": "FOR OFFICIAL USE — ANALYSIS",
+    "minister": "RESTRICTED — FOR MINISTERIAL USE",
+    "student": "PUBLIC — STUDY NOTES",
+}
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _band(pdf: Path, page: int, top: bool) -> str:
+    """The text in the top or bottom 16 mm of a page (the page margins), as poppler reads it."""
+    height = 45  # points
+    y = 0 if top else 842 - height
+    result = subprocess.run(
+        ["pdftotext", "-f", str(page), "-l", str(page), "-x", "0", "-y", str(y), "-W", "595",
+         "-H", str(height), "-layout", str(pdf), "-"],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return " ".join(result.stdout.split())
+
+
+@pytest.mark.parametrize("audience", AUDIENCES)
+def test_every_dossier_page_but_the_cover_is_marked_top_and_bottom(
+    built: Path, audience: str
+) -> None:
+    pdf = built / "out" / audience / f"{audience}-dossier.pdf"
+    total = len(PdfReader(pdf).pages)
+    marking = CLASSIFICATION[audience]
+    for page in range(2, total + 1):
+        assert marking in _band(pdf, page, top=True).upper(), (audience, page, "header")
+        bottom = _band(pdf, page, top=False)
+        assert marking in bottom.upper(), (audience, page, "footer")
+        assert f"Page {page} of {total}" in bottom
+        assert "Prepared 16 January 2026" in bottom
+
+
+@pytest.mark.parametrize("audience", AUDIENCES)
+def test_every_brief_is_marked_top_and_bottom(built: Path, audience: str) -> None:
+    marking = CLASSIFICATION[audience]
+    for pdf in sorted((built / "out" / audience / "briefs").glob("*.pdf")):
+        assert marking in _band(pdf, 1, top=False).upper(), pdf.name
+        # the banner, the first line of the page
+        assert marking in PdfReader(pdf).pages[0].extract_text().upper().split("\n")[0], pdf.name
+
+
+def _footer_and_header(path: Path) -> tuple[str, str]:
+    with zipfile.ZipFile(path) as archive:
+        document = docx.Document(str(path))
+        section = document.sections[0]
+        header = "".join(t.text or "" for t in section.header._element.iter(f"{W}t"))
+        footer = "".join(t.text or "" for t in section.footer._element.iter(f"{W}t"))
+        assert any(n.startswith("word/footer") for n in archive.namelist())
+    return header, footer
+
+
+@pytest.mark.parametrize("audience", AUDIENCES)
+def test_word_dossiers_and_briefs_carry_the_marking_and_prepared_date(
+    built: Path, audience: str
+) -> None:
+    marking = CLASSIFICATION[audience]
+    files = [built / "out" / audience / f"{audience}-dossier.docx"]
+    files += sorted((built / "out" / audience / "briefs").glob("*.docx"))
+    assert len(files) == 17
+    for path in files:
+        header, footer = _footer_and_header(path)
+        assert marking in header.upper(), path.name
+        assert marking in footer.upper(), path.name
+        assert "Prepared 16 January 2026" in footer, path.name
+
+
+def _native_names() -> set[str]:
+    people = yaml.safe_load((Path(__file__).parents[2] / "briefs" / "people.yaml").read_text())
+    return {p["native_name"] for p in people["people"] if p.get("native_name")}
+
+
+def test_the_index_marks_each_restricted_file(built: Path) -> None:
+    import lxml.html
+
+    page = lxml.html.fromstring((built / "out" / "index.html").read_bytes())
+    rows = [row for row in page.iter("tr") if row.xpath(".//a[contains(@class, 'file')]")]
+    assert rows
+    for row in rows:
+        href = row.xpath(".//a[contains(@class, 'file')]/@href")[0]
+        audience = href.split("/")[0]
+        marks = row.xpath(".//*[contains(@class, 'marking')]")
+        assert len(marks) == 1, href
+        assert marks[0].text_content().upper() == CLASSIFICATION[audience], href
+        restricted = "restricted" in marks[0].get("class", "").split()
+        assert restricted == (audience != "student"), href
