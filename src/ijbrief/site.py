@@ -597,7 +597,7 @@ def _audience_card(
 
 
 def _brief_row(
-    name: str, doc: Document, corpus: Corpus | None, links: Links, marking: Markup = Markup("")
+    name: str, doc: Document, corpus: Corpus | None, links: Links, marking: Markup
 ) -> Markup:
     """A brief's row, as made last time it showed the same: a long-lived process (serve, build
     --watch) makes again only the rows of what a build wrote."""
