@@ -3,6 +3,7 @@ Word as on paper, a text layer that says what the page shows."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import zipfile
 from pathlib import Path
@@ -85,6 +86,39 @@ def test_word_dossiers_and_briefs_carry_the_marking_and_prepared_date(
 def _native_names() -> set[str]:
     people = yaml.safe_load((Path(__file__).parents[2] / "briefs" / "people.yaml").read_text())
     return {p["native_name"] for p in people["people"] if p.get("native_name")}
+
+
+# A name in Devanagari or in Japanese script, with the spaces inside it.
+_NATIVE = re.compile(
+    "[\u0900-\u097f]+(?: [\u0900-\u097f]+)*|[\u3040-\u30ff\u3400-\u9fff]+(?: [\u3040-\u30ff\u3400-\u9fff]+)*"
+)
+
+
+def _pdftotext(pdf: Path) -> str:
+    return subprocess.run(
+        ["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+
+
+def test_every_native_name_extracts_from_every_pdf_as_the_yaml_spells_it(built: Path) -> None:
+    names = _native_names()
+    pdfs = sorted((built / "out").rglob("*.pdf"))
+    assert len(pdfs) == 51
+    seen: set[str] = set()
+    shown_anywhere: set[str] = set()
+    for pdf in pdfs:
+        html = pdf.with_suffix(".html").read_text()
+        shown = {n for n in names if n in html}
+        shown_anywhere |= shown
+        for reader, content in (
+            ("pypdf", "\n".join(p.extract_text() for p in PdfReader(pdf).pages)),
+            ("pdftotext", _pdftotext(pdf)),
+        ):
+            found = set(_NATIVE.findall(content))
+            assert found <= names, (pdf.name, reader, found - names)
+            assert shown <= found, (pdf.name, reader, shown - found)
+            seen |= found
+    assert "राजनाथ सिंह" in seen and seen == shown_anywhere
 
 
 def test_the_index_marks_each_restricted_file(built: Path) -> None:

@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 from ijbrief.errors import RenderError
 from ijbrief.parts import PartLayout
 from ijbrief.writers.syslibs import found_in_linker_cache
+from ijbrief.writers.textlayer import exact_text_layer
 
 with found_in_linker_cache():
     from weasyprint import HTML
@@ -130,7 +131,7 @@ class PdfEngine:
             data: bytes = document.write_pdf(pdf_identifier=identifier)
         except FatalURLFetchingError as exc:
             raise RenderError(f"{key}: {exc.__cause__ or exc}") from None
-        return data
+        return exact_text_layer(document, data)
 
     @staticmethod
     def anchors(document: Any) -> dict[str, int]:
