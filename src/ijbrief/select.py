@@ -64,8 +64,10 @@ class Citations:
 
     def __call__(self, sources: Iterable[str]) -> Markup:
         numbers = {self.numbers.setdefault(source, len(self.numbers) + 1) for source in sources}
-        # Digits and commas only: nothing to escape.
-        return Markup(f'<sup class="citation">[{",".join(map(str, sorted(numbers)))}]</sup>')
+        # Each number links to its entry in the sources list. The word joiner keeps the marker
+        # on the line of the word before it. Digits and commas only: nothing to escape.
+        links = ",".join(f'<a href="#source-{n}">{n}</a>' for n in sorted(numbers))
+        return Markup(f'\u2060<sup class="citation">[{links}]</sup>')
 
     def listing(self) -> list[dict[str, Any]]:
         """The cited sources, numbered, for the sources section."""
@@ -82,6 +84,7 @@ def source_view(corpus: Corpus, source_id: str) -> dict[str, Any]:
         "title": source.title,
         "outlet": source.outlet or "",
         "published": format_date(source.published) if source.published else "",
+        "url": source.url or "",
         "translation": source.translation or "",
         "kind": source.kind,
         "file": source.file,

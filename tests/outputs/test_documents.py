@@ -135,3 +135,71 @@ def test_the_index_marks_each_restricted_file(built: Path) -> None:
         assert marks[0].text_content().upper() == CLASSIFICATION[audience], href
         restricted = "restricted" in marks[0].get("class", "").split()
         assert restricted == (audience != "student"), href
+
+
+def _internal_links(pdf: Path) -> list[tuple[int, int]]:
+    """(page with the link, page it lands on) of every internal link annotation."""
+    reader = PdfReader(pdf)
+    names = reader.named_destinations
+    found = []
+    for number, page in enumerate(reader.pages):
+        for annotation in page.get("/Annots") or []:
+            annotation = annotation.get_object()
+            if annotation.get("/Subtype") != "/Link" or "/URI" in annotation.get("/A", {}):
+                continue
+            destination = annotation.get("/Dest") or annotation["/A"]["/D"]
+            if isinstance(destination, str):
+                target = reader.get_destination_page_number(names[destination])
+            else:
+                target = reader.get_page_number(destination[0].get_object())
+            found.append((number, target))
+    return found
+
+
+@pytest.mark.parametrize("audience", AUDIENCES)
+def test_every_citation_marker_links_to_its_source_entry(built: Path, audience: str) -> None:
+    import lxml.html
+
+    folder = built / "out" / audience
+    for html in [folder / f"{audience}-dossier.html", *sorted((folder / "briefs").glob("*.html"))]:
+        page = lxml.html.fromstring(html.read_bytes())
+        markers = page.xpath("//sup[contains(@class, 'citation')]")
+        assert markers, html.name
+        count = 0
+        for marker in markers:
+            numbers = re.findall(r"\d+", marker.text_content())
+            links = marker.xpath("./a")
+            assert [a.text for a in links] == numbers, (html.name, marker.text_content())
+            for link in links:
+                target = page.get_element_by_id(link.get("href")[1:])
+                assert target.tag == "li" and target.xpath("ancestor::ol[@class='sources']")
+                count += 1
+        # the PDF has a link annotation for each, landing on the sources list's page
+        pdf = html.with_suffix(".pdf")
+        reader = PdfReader(pdf)
+        sources_page = max(
+            i for i, p in enumerate(reader.pages) if "SOURCES" in p.extract_text().upper()
+        )
+        landing = [t for _, t in _internal_links(pdf) if t == sources_page]
+        assert len(landing) >= count, (pdf.name, len(landing), count)
+
+
+def test_every_source_entry_gives_title_outlet_and_date_or_undated(built: Path) -> None:
+    import lxml.html
+
+    catalogue = yaml.safe_load((built / "seeds" / "catalogue.yaml").read_text())["sources"]
+    page = lxml.html.fromstring((built / "out/analyst/analyst-dossier.html").read_bytes())
+    entries = [li.text_content() for li in page.xpath("//section[@id='sources']//ol/li")]
+    assert len(entries) == len(catalogue)
+    for source in catalogue:
+        entry = next(e for e in entries if e.startswith(source["title"]))
+        if source.get("outlet"):
+            assert source["outlet"] in entry
+        assert ("undated" in entry) == ("published" not in source), entry
+
+
+def test_no_citation_marker_starts_a_line(built: Path) -> None:
+    for pdf in sorted((built / "out").rglob("*.pdf")):
+        lines = _pdftotext(pdf).splitlines()
+        alone = [line for line in lines if re.match(r"\s*\[\d+(,\d+)*\]", line)]
+        assert not alone, (pdf.name, alone)
