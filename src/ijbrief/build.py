@@ -38,6 +38,7 @@ from ijbrief.outputs import Staging, locked
 from ijbrief.parts import ROWS_PER_PART, PartLayout, cut
 from ijbrief.progress import Progress
 from ijbrief.reuse import ChapterReuse
+from ijbrief.screen import with_screen_bar
 from ijbrief.select import Filters, KeptViews, prepared_date
 from ijbrief.textfmt import format_date, iso_prefix
 
@@ -1077,7 +1078,8 @@ def _finish(
     for fmt in task.formats:
         path = str(task.stem.with_suffix(f".{fmt}"))
         if fmt == "html":
-            result.files[path] = html.encode("utf-8")
+            screen = with_screen_bar(html, str(task.stem), task.formats)
+            result.files[path] = screen.encode("utf-8")
         elif fmt == "pdf":
             result.files[path] = pdf if pdf is not None else _pdf_engine().write(document, path)
         elif fmt == "docx":

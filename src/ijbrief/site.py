@@ -484,14 +484,34 @@ def _files(doc: Document, corpus: Corpus | None, links: Links) -> Markup:
             facts.append(f"{pages} p.")
         elif fmt == "docx" and pages:
             facts.append(f"≈{pages} p.")  # as the PDF lays it out; Word paginates on its own
+        name = download_name(relpath, entry, corpus)
+        if fmt == "docx":  # a browser cannot show it: the chip downloads
+            out.append(
+                Markup(
+                    '<a class="file {fmt}" href="{href}" download="{name}" title="Download {label}">'
+                    "<b>{short}</b><span>{facts}</span></a>"
+                ).format(
+                    fmt=fmt,
+                    href=links.file(relpath),
+                    name=name,
+                    label=FORMAT_LABELS[fmt],
+                    short=fmt.upper(),
+                    facts=" · ".join(facts),
+                )
+            )
+            continue
+        # PDF and HTML open in the browser; the arrow beside downloads
         out.append(
             Markup(
-                '<a class="file {fmt}" href="{href}" download="{name}" title="Download {label}">'
+                '<span class="pair"><a class="file {fmt}" href="{open}" title="Open {label}">'
                 "<b>{short}</b><span>{facts}</span></a>"
+                '<a class="dl" href="{href}" download="{name}" title="Download {label}" '
+                'aria-label="Download {label}">↓</a></span>'
             ).format(
                 fmt=fmt,
+                open=links.previewing(relpath) or links.file(relpath),
                 href=links.file(relpath),
-                name=download_name(relpath, entry, corpus),
+                name=name,
                 label=FORMAT_LABELS[fmt],
                 short=fmt.upper(),
                 facts=" · ".join(facts),
@@ -824,6 +844,12 @@ a.file { display: inline-flex; align-items: center; gap: .4rem; text-decoration:
 a.file:hover { border-color: var(--accent); box-shadow: 0 0 0 2px rgba(31,58,95,.08); }
 a.file b { font-size: .66rem; letter-spacing: .05em; color: #fff; background: #9b2c2c;
   border-radius: 3px; padding: .05rem .3rem; }
+.pair { display: inline-flex; align-items: stretch; }
+.pair a.file { border-top-right-radius: 0; border-bottom-right-radius: 0; }
+a.dl { display: inline-flex; align-items: center; padding: 0 .4rem; border: 1px solid var(--line);
+  border-left: 0; border-radius: 0 6px 6px 0; text-decoration: none; color: var(--ink);
+  background: #fff; font-size: .8rem; }
+a.dl:hover { border-color: var(--accent); }
 a.file.docx b { background: #2B579A; } a.file.html b { background: #4d5866; }
 a.file span { color: var(--muted); }
 td.files { width: 18rem; }

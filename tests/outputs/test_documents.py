@@ -203,3 +203,80 @@ def test_no_citation_marker_starts_a_line(built: Path) -> None:
         lines = _pdftotext(pdf).splitlines()
         alone = [line for line in lines if re.match(r"\s*\[\d+(,\d+)*\]", line)]
         assert not alone, (pdf.name, alone)
+
+
+def _smallest_type(pdf: Path) -> float:
+    """The smallest size, in points, at which any text of the PDF is set."""
+    smallest = 100.0
+    for page in PdfReader(pdf).pages:
+
+        def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
+            nonlocal smallest
+            if text.strip():
+                a, b, c, d = (
+                    tm[0] * cm[0] + tm[1] * cm[2],
+                    tm[0] * cm[1] + tm[1] * cm[3],
+                    tm[2] * cm[0] + tm[3] * cm[2],
+                    tm[2] * cm[1] + tm[3] * cm[3],
+                )
+                smallest = min(smallest, size * abs(a * d - b * c) ** 0.5)
+
+        page.extract_text(visitor_text=visit)
+    return smallest
+
+
+def test_no_text_is_set_below_7_pt(built: Path) -> None:
+    for pdf in sorted((built / "out").rglob("*.pdf")):
+        assert _smallest_type(pdf) >= 6.99, (pdf.name, round(_smallest_type(pdf), 2))
+
+
+@pytest.mark.parametrize("audience", ["analyst", "minister"])  # serif bodies (students: no names)
+def test_native_names_take_the_face_of_the_body(built: Path, audience: str) -> None:
+    face = "Serif"
+    pdf = built / "out" / audience / f"{audience}-dossier.pdf"
+    fonts = {
+        str(f.get_object()["/BaseFont"]).partition("+")[2]
+        for page in PdfReader(pdf).pages
+        for f in page["/Resources"]["/Font"].values()
+    }
+    assert f"Noto-{face}-CJK-JP" in fonts and f"Noto-{face}-Devanagari" in fonts, fonts
+
+
+def test_html_documents_are_made_for_the_screen(built: Path) -> None:
+    import lxml.html
+
+    pages = sorted((built / "out").glob("*/*.html")) + sorted(
+        (built / "out").glob("*/briefs/*.html")
+    )
+    assert len(pages) == 51
+    for path in pages:
+        page = lxml.html.fromstring(path.read_bytes())
+        assert page.xpath("//meta[@name='viewport']/@content") == [
+            "width=device-width, initial-scale=1"
+        ]
+        screen = page.xpath("//style[@media='screen']")
+        assert screen and "max-width" in screen[0].text_content()
+        bar = page.xpath("//body/*[1][contains(@class, 'screen-bar')]")
+        assert bar, path.name
+        back = bar[0].xpath(".//a[contains(@class, 'back')]/@href")[0]
+        assert (path.parent / back).resolve() == (built / "out" / "index.html").resolve()
+        targets = bar[0].xpath(".//span[@class='downloads']/a/@href")
+        assert sorted(Path(t).suffix for t in targets) == [".docx", ".pdf"], path.name
+        assert all((path.parent / t).is_file() for t in targets)
+
+
+def test_the_index_opens_pdf_and_html_in_the_browser_with_a_download_beside(built: Path) -> None:
+    import lxml.html
+
+    page = lxml.html.fromstring((built / "out" / "index.html").read_bytes())
+    chips = page.xpath("//a[contains(@class, 'file')]")
+    assert chips
+    for chip in chips:
+        href = chip.get("href")
+        if href.endswith(".docx"):
+            assert chip.get("download"), href
+            continue
+        assert chip.get("download") is None, href  # opens in the browser
+        button = chip.getnext()
+        assert button is not None and button.get("class") == "dl", href
+        assert button.get("href") == href and button.get("download"), href

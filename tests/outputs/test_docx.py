@@ -134,10 +134,8 @@ def _sentences(text: str) -> list[str]:
 
 
 def _squash(text: str) -> str:
-    """Compare text as both engines lay it out: no whitespace, citation marks, list markers or case.
-    PDF extraction drops reordered Devanagari vowel signs (सिंह → संह), so those go on both sides."""
+    """Compare text as both engines lay it out: no whitespace, citation marks, list markers or case."""
     text = re.sub(r"(?:^|\s)(?:•|\d+\.)(?=\s|$)", " ", text)
-    text = re.sub(r"[\u093e-\u094c]", "", text)
     return re.sub(r"\[\d+(,\d+)*\]|\s+", "", text).casefold()
 
 

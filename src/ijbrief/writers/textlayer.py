@@ -83,6 +83,7 @@ def _shaped(box: Any) -> Glyphs | None:
         line, _ = layout.get_first_line()
         utf8 = layout.text.encode()
         out: Glyphs = []
+        carrier: int | None = None  # the last glyph that advances, in this run
         run = line.runs[0] if line.runs != ffi.NULL else ffi.NULL
         while run != ffi.NULL:
             item = run.data
@@ -91,9 +92,11 @@ def _shaped(box: Any) -> Glyphs | None:
             count = strings.num_glyphs
             clusters = [strings.log_clusters[i] for i in range(count)]
             ids = [strings.glyphs[i].glyph for i in range(count)]
+            advances = [strings.glyphs[i].geometry.width for i in range(count)]
             if item.item.analysis.level % 2:  # right to left: not a script this handles
                 return None
             offset, length = item.item.offset, item.item.length
+            carrier = None
             index = 0
             while index < count:
                 end = index
@@ -101,23 +104,41 @@ def _shaped(box: Any) -> Glyphs | None:
                     end += 1
                 stop = clusters[end] if end < count else length
                 text = utf8[offset + clusters[index] : offset + stop].decode()
-                members = [g for g in ids[index:end] if g != pango.PANGO_GLYPH_EMPTY]
-                if any(g & pango.PANGO_GLYPH_UNKNOWN_FLAG for g in members):
+                members = [
+                    (g, a)
+                    for g, a in zip(ids[index:end], advances[index:end], strict=True)
+                    if g != pango.PANGO_GLYPH_EMPTY
+                ]
+                if any(g & pango.PANGO_GLYPH_UNKNOWN_FLAG for g, _ in members):
                     return None
-                out.extend(zip(members, _spread(text, len(members)), strict=True))
+                if members and carrier is not None and not any(a > 0 for _, a in members):
+                    # a cluster of marks alone reads with the letter before it
+                    out[carrier] = (out[carrier][0], out[carrier][1] + text)
+                    out.extend((g, "") for g, _ in members)
+                else:
+                    start = len(out)
+                    out.extend(_spread(text, members))
+                    advancing = [start + i for i, (_, a) in enumerate(members) if a > 0]
+                    carrier = advancing[-1] if advancing else carrier
                 index = end
         return out
     finally:
         layout.deactivate()
 
 
-def _spread(text: str, glyphs: int) -> list[str]:
-    """A cluster's text over its glyphs: one character each, the last glyph the rest (a glyph
-    beyond the text gets none), so that read in drawing order they give the text."""
-    if glyphs == 0:
-        return []
-    shares = [text[i] if i < len(text) else "" for i in range(glyphs - 1)]
-    return [*shares, text[glyphs - 1 :] if glyphs <= len(text) else ""]
+def _spread(text: str, members: list[tuple[int, int]]) -> Glyphs:
+    """A cluster's text over its glyphs (id, advance), so that read in drawing order they give
+    the text: one character to each glyph that advances, the rest to the last of them. A mark
+    drawn without advance (an anusvara over its consonant) reads as nothing: given a letter, it
+    would sit apart from its neighbours and text extraction would see a word space."""
+    carriers = [i for i, (_, advance) in enumerate(members) if advance > 0] or list(
+        range(len(members))
+    )
+    shares = dict.fromkeys(range(len(members)), "")
+    for order, i in enumerate(carriers):
+        last = order == len(carriers) - 1
+        shares[i] = text[order:] if last else text[order : order + 1]
+    return [(glyph, shares[i]) for i, (glyph, _) in enumerate(members)]
 
 
 class _Font:
