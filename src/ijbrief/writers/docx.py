@@ -28,7 +28,9 @@ RT_HYPERLINK = "http://schemas.openxmlformats.org/officeDocument/2006/relationsh
 JA_FONT = "Noto Sans CJK JP"
 HI_FONT = "Noto Sans Devanagari"
 
-TOC_INSTRUCTION = ' TOC \\o "1-2" \\h \\z \\u '
+# From the heading styles only: a class-styled heading (a section label) has an outline level of
+# its own for the navigation pane, but the contents list chapters and tracker entries, as the PDF.
+TOC_INSTRUCTION = ' TOC \\o "1-2" \\h \\z '
 
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 _EMU_PER_TWIP = 635
@@ -552,7 +554,11 @@ class _Converter:
         if tag in _HEADINGS:
             level = _HEADINGS[tag]
             style = own or self._heading_style(level)
+            start = len(self.out)
             self._children(el, replace(ctx, pstyle=style, item=None))
+            if own and "cover-title" not in classes:  # a real heading, at its level
+                for p in self.out[start:]:
+                    _set_outline_level(p, level - 1)
         elif tag in ("p", "li", "summary"):
             self._children(el, replace(ctx, pstyle=own or ctx.pstyle))
         elif tag in ("ul", "ol"):
@@ -772,6 +778,11 @@ class _Converter:
             elif kind == "be" and value in open_inline:
                 end = etree.SubElement(parent, W_BM_END)
                 end.set(_w("id"), open_inline.pop(value))
+            elif kind == "pageref":  # " (p. N)", N a field the office suite fills in
+                bookmark, _, cached = value.partition("|")
+                self._run(parent, " (p. ", fmt, "")
+                _field(parent, f"PAGEREF {bookmark} \\h", cached or "?")
+                self._run(parent, ")", fmt, "")
         for bookmark_id in open_inline.values():
             etree.SubElement(p, W_BM_END).set(_w("id"), bookmark_id)
 
@@ -847,6 +858,10 @@ class _Converter:
         self._inline_children(el, fmt, segs)
         if tag == "q":
             segs.append(("t", "\u201d", fmt))
+        if tag == "a" and "pageref" in _classes(el):  # the page the PDF shows after the link
+            target = self.bookmarks.get((el.get("href") or "").lstrip("#"))
+            if target is not None:
+                segs.append(("pageref", f"{target}|{el.get('data-page') or ''}", fmt))
         if name:
             segs.append(("be", name, fmt))
 
@@ -955,6 +970,8 @@ class _Converter:
 
         if self.out is self.body and self._break_pending:
             self._break_before_table()
+        elif self.out is self.body and self._last_body_block is not None:
+            _keep_with_next(self._last_body_block)  # what introduces a table stays with it
         own = self.styles.for_classes("table", _classes(el))
         tbl = etree.SubElement(self.out, _w("tbl"))
         tbl_pr = etree.SubElement(tbl, _w("tblPr"))
@@ -1223,6 +1240,8 @@ def _column_widths(
             if cell is None or span != 1:
                 continue
             words = "".join(cell.itertext()).split()
+            if "date" in _classes(cell):  # "7 October 2020" on one line: a word of its own
+                words = [" ".join(words)]
             lengths[col].append(sum(len(w) + 1 for w in words))
             longest[col] = max([longest[col], *(min(len(w), 30) for w in words)])
     weights = [  # x1.4: bold or small-caps words (headers, statuses) set wider
@@ -1232,6 +1251,41 @@ def _column_widths(
     widths = [int(total * w / sum(weights)) for w in weights]
     widths[-1] += total - sum(widths)  # columns fill the text width exactly
     return widths
+
+
+def _keep_with_next(p: Element) -> None:
+    if p.tag != W_P:
+        return
+    ppr = p.find(W_PPR)
+    if ppr is None:
+        ppr = etree.Element(W_PPR)
+        p.insert(0, ppr)
+    if ppr.find(_w("keepNext")) is None:
+        keep = etree.Element(_w("keepNext"))
+        style = ppr.find(W_PSTYLE)
+        if style is None:
+            ppr.insert(0, keep)
+        else:
+            style.addnext(keep)
+
+
+def _set_outline_level(p: Element, level: int) -> None:
+    """Give paragraph ``p`` an outline level (0 for level 1) after its other properties."""
+    if p.tag != W_P:
+        return
+    ppr = p.find(W_PPR)
+    if ppr is None:
+        ppr = etree.Element(W_PPR)
+        p.insert(0, ppr)
+    # w:outlineLvl comes after spacing, indentation and alignment, before w:rPr
+    follows = {_w(n) for n in ("divId", "cnfStyle", "pPrChange", "rPr", "sectPr")}
+    outline = etree.Element(_w("outlineLvl"))
+    outline.set(W_VAL, str(level))
+    later = next((child for child in ppr if child.tag in follows), None)
+    if later is None:
+        ppr.append(outline)
+    else:
+        later.addprevious(outline)
 
 
 def _int_attr(el: Element, name: str) -> int:
