@@ -137,6 +137,8 @@ class Rendered:
     # A dossier laid out in parts: its parts and joined font programs, in out/.ijbrief-parts.
     kept: dict[str, list[str]] = field(default_factory=dict)
     content: str = ""  # a brief's content key (see _content_key)
+    # A dossier's DOCX laid out by LibreOffice (its page numbers set so): its page count there.
+    office_pages: int = 0
 
 
 @dataclass
@@ -1083,10 +1085,10 @@ def _finish(
         elif fmt == "pdf":
             result.files[path] = pdf if pdf is not None else _pdf_engine().write(document, path)
         elif fmt == "docx":
-            result.files[path] = _docx(composer, task, html, scale)
+            result.files[path] = _docx(composer, task, html, scale, result)
 
 
-def _docx(composer: Composer, task: Task, html: str, scale: float) -> bytes:
+def _docx(composer: Composer, task: Task, html: str, scale: float, result: Rendered) -> bytes:
     from ijbrief.writers.docx import DocxMeta, html_to_docx
 
     audience = composer.audience
@@ -1124,7 +1126,16 @@ def _docx(composer: Composer, task: Task, html: str, scale: float) -> bytes:
         # Word and LibreOffice set type a little looser than WeasyPrint: err on the short side.
         scale=scale * (1.0 if is_dossier else 0.96),
     )
-    return html_to_docx(html, reference, meta, figures)
+    data = html_to_docx(html, reference, meta, figures)
+    if is_dossier:
+        # The contents and index show the pages LibreOffice lays the file out on, when it is
+        # here to say; Word refreshes them itself on opening.
+        from ijbrief.writers.office import with_office_page_numbers
+
+        laid_out = with_office_page_numbers(data)
+        if laid_out is not None:
+            data, result.office_pages = laid_out
+    return data
 
 
 def _title_of(composer: Composer, task: Task) -> str:
@@ -1143,10 +1154,19 @@ def _manifest_entry(
         "format": relpath.rsplit(".", 1)[-1],
         "kind": task.kind,
         "id": task.ident,
-        "pages": rendered.pages,
         # A DOCX is paginated by Word or LibreOffice; a brief is checked to keep to one page,
-        # a dossier's count is the PDF's.
-        "pages_from": "pdf-layout" if relpath.endswith(".docx") else "pdf",
+        # a dossier's count (and its contents' page numbers) is LibreOffice's when it laid the
+        # file out, else the PDF's.
+        "pages": (
+            rendered.office_pages
+            if relpath.endswith(".docx") and rendered.office_pages
+            else rendered.pages
+        ),
+        "pages_from": (
+            ("libreoffice" if rendered.office_pages else "pdf-layout")
+            if relpath.endswith(".docx")
+            else "pdf"
+        ),
         "bytes": len(data),
         "sha256": hashlib.sha256(data).hexdigest(),
         "inputs": inputs,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import shutil
 import subprocess
@@ -252,3 +253,33 @@ def test_date_cells_keep_to_one_line_in_libreoffice(built: Path, office_pdfs: Pa
         # a cell of its own: at a line's start or 2+ spaces from the text before it, and whole
         cells = re.findall(rf"(?m)(?:^|\s{{2}})\s*{re.escape(date)}(?=\s{{2}}|\[|\u2060|$)", text)
         assert len(cells) == dates.count(date), (date, len(cells), dates.count(date))
+
+
+@pytest.mark.parametrize("audience", ["analyst", "minister", "student"])
+def test_word_contents_give_the_pages_libreoffice_lays_the_headings_on(
+    built: Path, office_pdfs: Path, audience: str
+) -> None:
+    path = built / "out" / audience / f"{audience}-dossier.docx"
+    with zipfile.ZipFile(path) as archive:
+        body = archive.read("word/document.xml").decode()
+    toc = body[body.index("TOC \\o") : body.index('w:fldCharType="end"/></w:r></w:p>')]
+    entries = re.findall(
+        r"PAGEREF (\S+) \\h.*?w:fldCharType=\"separate\"/></w:r><w:r>(?:<w:rPr>.*?</w:rPr>)?"
+        r"<w:t>(\d+)</w:t>",
+        body[body.index("TOC \\o") :],
+    )
+    assert len(entries) >= 10, toc[:200]
+    office = PdfReader(office_pdfs / audience / f"{audience}-dossier.pdf")
+    texts = [flat for flat in (" ".join(p.extract_text().split()).casefold() for p in office.pages)]
+    document = docx.Document(str(path))
+    headings = {
+        b.get(f"{W}name"): "".join(t.text or "" for t in b.getparent().iter(f"{W}t"))
+        for b in document.element.body.iter(f"{W}bookmarkStart")
+    }
+    for bookmark, number in entries[: len(re.findall("PAGEREF", toc))]:
+        title = " ".join(headings[bookmark].split()).casefold()[:25]
+        page = int(number)
+        assert title in texts[page - 1], (audience, bookmark, page, title)
+    manifest = json.loads((built / "out" / "manifest.json").read_text())["outputs"]
+    entry = manifest[f"{audience}/{audience}-dossier.docx"]
+    assert entry["pages_from"] == "libreoffice" and entry["pages"] == len(office.pages)
