@@ -280,3 +280,22 @@ def test_the_index_opens_pdf_and_html_in_the_browser_with_a_download_beside(buil
         button = chip.getnext()
         assert button is not None and button.get("class") == "dl", href
         assert button.get("href") == href and button.get("download"), href
+
+
+@pytest.mark.parametrize("audience", AUDIENCES)
+def test_no_tracker_heading_is_stranded_from_its_table(built: Path, audience: str) -> None:
+    import lxml.html
+
+    page = lxml.html.fromstring(
+        (built / "out" / audience / f"{audience}-dossier.html").read_bytes()
+    )
+    titles = [" ".join(h.text_content().split()).upper() for h in page.xpath("//h2[@class='bm']")]
+    pdf = built / "out" / audience / f"{audience}-dossier.pdf"
+    pages = [" ".join(p.extract_text().split()).upper() for p in PdfReader(pdf).pages]
+    start = next(i for i, text in enumerate(pages) if "EACH AGREEMENT OR INITIATIVE WITH" in text)
+    tracker = pages[start:]
+    for title in titles:
+        holding = [text for text in tracker if title[:40] in text]
+        assert holding, title
+        after = holding[0][holding[0].index(title[:40]) :]
+        assert "DATE STATUS" in after, (audience, title)
