@@ -319,7 +319,8 @@ def index_html(corpus: Corpus, manifest: dict[str, Any], stamp: Stamp, out: Path
         title="India–Japan briefs and dossiers",
         subtitle=_subtitle(corpus, manifest, stamp.prepared),
         nav=_nav(audiences, docs),
-        body=body,
+        body=_FILTER + body,
+        script=Markup("<script>{}</script>").format(Markup(_FILTER_SCRIPT)),
     )
     return page.encode("utf-8")
 
@@ -420,7 +421,7 @@ def _listing(
     *,
     static: bool,
 ) -> Markup:
-    parts = [_meetings_card(corpus)]
+    parts = [_meetings_card(corpus, docs, audiences)]
     dossiers = [d for d in docs if d.kind == "dossier"]
     if dossiers:
         parts.append(_dossiers_card(corpus, dossiers, audiences, links))
@@ -442,7 +443,11 @@ def _listing(
     return Markup("\n").join(parts)
 
 
-def _meetings_card(corpus: Corpus | None) -> Markup:
+def _meetings_card(
+    corpus: Corpus | None,
+    docs: Sequence[Document] = (),
+    audiences: Mapping[str, AudienceInfo] | None = None,
+) -> Markup:
     if corpus is None:
         return Markup(
             '<section class="card" id="meetings"><h2>Meetings</h2>'
@@ -453,15 +458,33 @@ def _meetings_card(corpus: Corpus | None) -> Markup:
         Event(m.date, m.short_title, format_date(m.date, m.date_precision), f"m-{m.id}")
         for m in meetings
     ]
+    # each meeting links to its brief in every edition that has one
+    editions: dict[str, list[str]] = {}
+    for doc in docs:
+        if doc.kind == "meeting":
+            editions.setdefault(doc.ident, []).append(doc.audience)
     rows = []
     for m in meetings:
         topics = sorted({o.topic for o in m.outcomes})
         labels = ", ".join(corpus.topics[t].label if t in corpus.topics else t for t in topics)
+        briefs = Markup(" · ").join(
+            Markup('<a href="#{}-{}">{}</a>').format(
+                name, m.id, (audiences or {}).get(name, AudienceInfo(name, name.title())).label
+            )
+            for name in sorted(editions.get(m.id, []))
+        )
         rows.append(
             Markup(
                 '<tr id="m-{}"><td class="date">{}</td><td><strong>{}</strong>'
-                '<div class="sub">{}</div></td><td class="sub narrow-hide">{}</td></tr>'
-            ).format(m.id, format_date(m.date, m.date_precision), m.title, m.venue, labels)
+                '<div class="sub">{}</div>{}</td><td class="sub narrow-hide">{}</td></tr>'
+            ).format(
+                m.id,
+                format_date(m.date, m.date_precision),
+                m.title,
+                m.venue,
+                Markup('<div class="sub briefs">Briefs: {}</div>').format(briefs) if briefs else "",
+                labels,
+            )
         )
     return Markup(
         '<section class="card" id="meetings"><h2>Meetings</h2>'
@@ -648,6 +671,28 @@ def _brief_row(
     return row
 
 
+# The static page's filter: rows whose text holds every word typed stay; plain script, no network.
+_FILTER = Markup(
+    '<section class="card filter"><label for="filter">Filter</label> '
+    '<input type="search" id="filter" placeholder="meeting, agreement, topic, date…" '
+    'autocomplete="off"> <span class="sub" id="filter-count"></span></section>\n'
+)
+_FILTER_SCRIPT = """
+(function () {
+  var box = document.getElementById("filter"), count = document.getElementById("filter-count");
+  if (!box) return;
+  box.addEventListener("input", function () {
+    var words = box.value.toLowerCase().split(/\\s+/).filter(Boolean), shown = 0, all = 0;
+    document.querySelectorAll("main tbody tr").forEach(function (row) {
+      var text = row.textContent.toLowerCase();
+      var keep = words.every(function (w) { return text.indexOf(w) >= 0; });
+      row.hidden = !keep; all += 1; shown += keep ? 1 : 0;
+    });
+    count.textContent = words.length ? shown + " of " + all + " rows" : "";
+  });
+})();
+"""
+
 MAX_ROWS_KEPT = 50_000
 _ROWS: dict[tuple[Any, ...], Markup] = {}
 
@@ -833,6 +878,10 @@ td.who { white-space: nowrap; width: 11rem; }
 .tag { display: inline-block; font-size: .68rem; font-weight: 600; letter-spacing: .03em;
   padding: 0 .4rem; border-radius: 4px; background: #e8eef6; color: #2b4a72; margin-right: .2rem; }
 .tag.agreement { background: #eef3ea; color: #3c5a2b; }
+.card.filter { display: flex; gap: .6rem; align-items: center; padding: .7rem 1.4rem; }
+.card.filter input { flex: 1; font: inherit; padding: .3rem .6rem; border: 1px solid var(--line);
+  border-radius: 6px; }
+.briefs a { margin: 0 .1rem; }
 .marking { display: inline-block; font-size: .66rem; font-weight: 600; letter-spacing: .06em;
   text-transform: uppercase; padding: 0 .4rem; border-radius: 4px; border: 1px solid #b9c3cf;
   color: var(--muted); vertical-align: middle; }

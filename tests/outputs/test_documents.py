@@ -299,3 +299,17 @@ def test_no_tracker_heading_is_stranded_from_its_table(built: Path, audience: st
         assert holding, title
         after = holding[0][holding[0].index(title[:40]) :]
         assert "DATE STATUS" in after, (audience, title)
+
+
+def test_the_index_links_each_meeting_to_its_briefs_and_can_be_filtered(built: Path) -> None:
+    import lxml.html
+
+    page = lxml.html.fromstring((built / "out" / "index.html").read_bytes())
+    row = page.get_element_by_id("m-fmsd-13")
+    targets = row.xpath(".//div[contains(@class, 'briefs')]/a/@href")
+    assert targets == ["#analyst-fmsd-13", "#minister-fmsd-13", "#student-fmsd-13"]
+    for target in targets:
+        assert page.get_element_by_id(target[1:]).xpath(".//a[contains(@class, 'file')]")
+    assert page.xpath("//input[@id='filter' and @type='search']")
+    script = page.xpath("//script")[0].text_content()
+    assert "main tbody tr" in script and "hidden" in script
