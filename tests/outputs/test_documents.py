@@ -313,3 +313,15 @@ def test_the_index_links_each_meeting_to_its_briefs_and_can_be_filtered(built: P
     assert page.xpath("//input[@id='filter' and @type='search']")
     script = page.xpath("//script")[0].text_content()
     assert "main tbody tr" in script and "hidden" in script
+
+
+def test_the_minister_dossier_opens_on_asks_and_open_items(built: Path) -> None:
+    reader = PdfReader(built / "out" / "minister" / "minister-dossier.pdf")
+    overview = " ".join(reader.pages[2].extract_text().split())
+    assert "ASKS AND OPEN ITEMS" in overview.upper()
+    assert "Fix a date and agenda for the critical-minerals working group" in overview
+    for pending in ("Supply Chain Resilience Initiative", "Proposed", "In progress"):
+        assert pending in overview, pending
+    for other in ("analyst", "student"):
+        page = (built / "out" / other / f"{other}-dossier.html").read_text()
+        assert "Asks and open items" not in page
