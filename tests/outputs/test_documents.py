@@ -325,3 +325,17 @@ def test_the_minister_dossier_opens_on_asks_and_open_items(built: Path) -> None:
     for other in ("analyst", "student"):
         page = (built / "out" / other / f"{other}-dossier.html").read_text()
         assert "Asks and open items" not in page
+
+
+def test_student_notes_carry_the_exam_hooks(built: Path) -> None:
+    content = " ".join(
+        p.extract_text() for p in PdfReader(built / "out/student/student-dossier.pdf").pages
+    )
+    flat = " ".join(content.split())
+    assert flat.count("GS Paper II: International Relations") == 4  # one per meeting chapter
+    assert flat.upper().count("PRELIMS FACTS") == 4
+    assert flat.count("Practice questions written from this record, not from past papers.") == 4
+    assert "When and where: 8 September 2022, Tokyo" in flat
+    for other in ("analyst", "minister"):
+        page = (built / "out" / other / f"{other}-dossier.html").read_text()
+        assert "Practice questions" not in page and "GS Paper II" not in page
