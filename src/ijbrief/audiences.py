@@ -28,7 +28,7 @@ DocKind = Literal["meeting", "agreement"]
 MEETING_SECTIONS = (
     "bottom-line", "talking-points", "to-raise", "to-avoid", "participants", "outcomes",
     "key-points", "quotes", "agreements", "changes", "background", "significance",
-    "way-forward", "glossary", "sources",
+    "way-forward", "glossary", "syllabus", "prelims", "practice", "sources",
 )  # fmt: skip
 AGREEMENT_SECTIONS = (
     "purpose", "status", "meetings", "key-points", "background", "significance",

@@ -46,8 +46,9 @@ from ijbrief.heap import collector_paused, collector_running, freeze
 from ijbrief.outputs import Staging, locked
 from ijbrief.parts import ROWS_PER_PART, PartLayout, cut
 from ijbrief.progress import Progress
+from ijbrief.screen import with_screen_bar
 from ijbrief.select import Filters, KeptViews, Omission, omission_key
-from ijbrief.textfmt import iso_prefix
+from ijbrief.textfmt import format_date, iso_prefix
 
 if TYPE_CHECKING:  # the writers import the engines: only when a merge is made
     from ijbrief.writers.pdf_merge import Merging
@@ -145,6 +146,8 @@ class Rendered:
     # A dossier laid out in parts: its parts and joined font programs, in out/.ijbrief-parts.
     kept: dict[str, list[str]] = field(default_factory=dict)
     content: str = ""  # a brief's content key (see _content_key)
+    # A dossier's DOCX laid out by LibreOffice (its page numbers set so): its page count there.
+    office_pages: int = 0
 
 
 @dataclass
@@ -1332,14 +1335,15 @@ def _finish(
     for fmt in task.formats:
         path = str(task.stem.with_suffix(f".{fmt}"))
         if fmt == "html":
-            result.files[path] = html.encode("utf-8")
+            screen = with_screen_bar(html, str(task.stem), task.formats)
+            result.files[path] = screen.encode("utf-8")
         elif fmt == "pdf":
             result.files[path] = pdf if pdf is not None else _pdf_engine().write(document, path)
         elif fmt == "docx":
-            result.files[path] = _docx(composer, task, html, scale)
+            result.files[path] = _docx(composer, task, html, scale, result)
 
 
-def _docx(composer: Composer, task: Task, html: str, scale: float) -> bytes:
+def _docx(composer: Composer, task: Task, html: str, scale: float, result: Rendered) -> bytes:
     from ijbrief.writers.docx import DocxMeta, html_to_docx
     from ijbrief.writers.docx_package import read_reference
 
@@ -1352,15 +1356,23 @@ def _docx(composer: Composer, task: Task, html: str, scale: float) -> bytes:
 
         figures["timeline"] = png(composer.timeline_events(), accent=audience.spec.branding.accent)
     title = audience.spec.dossier.title if is_dossier else _title_of(composer, task)
+    prepared = format_date(composer.stamp.prepared)
     meta = DocxMeta(
         title=title,
         subject=f"{audience.spec.label}: {title}",
         author=f"ijbrief — {audience.spec.label}",
         keywords=["India", "Japan", audience.name, task.kind],
         created=composer.stamp.timestamp.replace(tzinfo=None),
-        header_text=audience.spec.dossier.title if is_dossier else None,
+        header_text=audience.spec.classification.upper(),
         page_x_of_y=is_dossier,
         cover=is_dossier,
+        # the PDF's page furniture: what it is and when it was prepared, and the marking
+        footer_text=(
+            f"{audience.spec.dossier.title} · Prepared {prepared}"
+            if is_dossier
+            else f"Prepared {prepared} · ijbrief · {audience.spec.label}"
+        ),
+        classification=audience.spec.classification,
         # Word and LibreOffice set type a little looser than WeasyPrint: err on the short side.
         scale=scale * (1.0 if is_dossier else 0.96),
     )
@@ -1373,7 +1385,16 @@ def _docx(composer: Composer, task: Task, html: str, scale: float) -> bytes:
         if isinstance(reference, Path)
         else reference
     )
-    return html_to_docx(html, package, meta, figures)
+    data = html_to_docx(html, package, meta, figures)
+    if is_dossier:
+        # The contents and index show the pages LibreOffice lays the file out on, when it is
+        # here to say; Word refreshes them itself on opening.
+        from ijbrief.writers.office import with_office_page_numbers
+
+        laid_out = with_office_page_numbers(data)
+        if laid_out is not None:
+            data, result.office_pages = laid_out
+    return data
 
 
 def _reference(audience: Audience) -> Path | bytes:
@@ -1411,10 +1432,19 @@ def _manifest_entry(
         "format": relpath.rsplit(".", 1)[-1],
         "kind": task.kind,
         "id": task.ident,
-        "pages": rendered.pages,
         # A DOCX is paginated by Word or LibreOffice; a brief is checked to keep to one page,
-        # a dossier's count is the PDF's.
-        "pages_from": "pdf-layout" if relpath.endswith(".docx") else "pdf",
+        # a dossier's count (and its contents' page numbers) is LibreOffice's when it laid the
+        # file out, else the PDF's.
+        "pages": (
+            rendered.office_pages
+            if relpath.endswith(".docx") and rendered.office_pages
+            else rendered.pages
+        ),
+        "pages_from": (
+            ("libreoffice" if rendered.office_pages else "pdf-layout")
+            if relpath.endswith(".docx")
+            else "pdf"
+        ),
         "bytes": len(data),
         "sha256": hashlib.sha256(data).hexdigest(),
         "inputs": inputs,

@@ -130,6 +130,9 @@ class Source(Record):
     kind: Literal["news report", "explainer"]
     published: IsoDate | None = None
     published_basis: Text | None = None
+    url: (
+        Annotated[str, StringConstraints(pattern=r"^https?://[^\s\"<>]+$", max_length=2000)] | None
+    ) = Field(default=None, description="where the source was published, when known")
     language: Literal["en"] = "en"
     translation: Text | None = Field(default=None, description="set when the text is a translation")
     covers: list[Id] = Field(min_length=1, description="meeting ids")

@@ -77,9 +77,12 @@ class Citations:
 
     def __call__(self, sources: Iterable[str], basis: Any = None) -> Markup:
         numbers = {self.numbers.setdefault(source, len(self.numbers) + 1) for source in sources}
-        # Digits and commas only: nothing to escape.
-        number = Markup(f'<sup class="citation">[{",".join(map(str, sorted(numbers)))}]</sup>')
-        return self.mark(basis) + number
+        # Each number links to its entry in the sources list. The word joiner keeps the marker
+        # (and a basis mark) on the line of the word before it. Digits and commas only: nothing
+        # to escape.
+        links = ",".join(f'<a href="#source-{n}">{n}</a>' for n in sorted(numbers))
+        number = Markup(f'<sup class="citation">[{links}]</sup>')
+        return Markup("\u2060") + self.mark(basis) + number
 
     def mark(self, basis: Any) -> Markup:
         """The mark of a public-record or inferred basis (analysis is marked before the text,
@@ -116,6 +119,7 @@ def source_view(corpus: Corpus, source_id: str) -> dict[str, Any]:
         "title": source.title,
         "outlet": source.outlet or "",
         "published": format_date(source.published) if source.published else "",
+        "url": source.url or "",
         "translation": source.translation or "",
         "kind": source.kind,
         "file": source.file,

@@ -38,6 +38,17 @@ class AudienceInfo:
     description: str = ""
     dossier_title: str = ""
     accent: str = "#1F3A5F"
+    classification: str = ""
+    restricted: bool = False  # the edition may hold more than public material
+
+
+def _marking(info: AudienceInfo | None) -> Markup:
+    """The edition's classification, beside each of its files, as on the files' every page."""
+    if info is None or not info.classification:
+        return Markup("")
+    return Markup('<span class="marking{}">{}</span>').format(
+        " restricted" if info.restricted else "", info.classification
+    )
 
 
 @dataclass
@@ -68,7 +79,13 @@ def audience_info(root: Path, names: Iterable[str]) -> dict[str, AudienceInfo]:
             continue
         spec = audience.spec
         info[name] = AudienceInfo(
-            name, spec.label, spec.description, spec.dossier.title, spec.branding.accent
+            name,
+            spec.label,
+            spec.description,
+            spec.dossier.title,
+            spec.branding.accent,
+            spec.classification,
+            any(level != "public" for level in spec.admits),
         )
     return info
 
@@ -309,7 +326,8 @@ def index_html(corpus: Corpus, manifest: dict[str, Any], stamp: Stamp, out: Path
         title="India–Japan briefs and dossiers",
         subtitle=_subtitle(corpus, manifest, stamp.prepared),
         nav=_nav(audiences, docs),
-        body=body,
+        body=_FILTER + body,
+        script=Markup("<script>{}</script>").format(Markup(_FILTER_SCRIPT)),
     )
     return page.encode("utf-8")
 
@@ -412,7 +430,7 @@ def _listing(
     *,
     static: bool,
 ) -> Markup:
-    parts = [_meetings_card(corpus)]
+    parts = [_meetings_card(corpus, docs, audiences)]
     dossiers = [d for d in docs if d.kind == "dossier"]
     if dossiers:
         parts.append(_dossiers_card(corpus, dossiers, audiences, links))
@@ -434,7 +452,11 @@ def _listing(
     return Markup("\n").join(parts)
 
 
-def _meetings_card(corpus: Corpus | None) -> Markup:
+def _meetings_card(
+    corpus: Corpus | None,
+    docs: Sequence[Document] = (),
+    audiences: Mapping[str, AudienceInfo] | None = None,
+) -> Markup:
     if corpus is None:
         return Markup(
             '<section class="card" id="meetings"><h2>Meetings</h2>'
@@ -445,19 +467,31 @@ def _meetings_card(corpus: Corpus | None) -> Markup:
         Event(m.date, m.short_title, format_days(m.date, m.end_date, m.date_precision), f"m-{m.id}")
         for m in meetings
     ]
+    # each meeting links to its brief in every edition that has one
+    editions: dict[str, list[str]] = {}
+    for doc in docs:
+        if doc.kind == "meeting":
+            editions.setdefault(doc.ident, []).append(doc.audience)
     rows = []
     for m in meetings:
         topics = sorted({o.topic for o in m.outcomes})
         labels = ", ".join(corpus.topics[t].label if t in corpus.topics else t for t in topics)
+        briefs = Markup(" · ").join(
+            Markup('<a href="#{}-{}">{}</a>').format(
+                name, m.id, (audiences or {}).get(name, AudienceInfo(name, name.title())).label
+            )
+            for name in sorted(editions.get(m.id, []))
+        )
         rows.append(
             Markup(
                 '<tr id="m-{}"><td class="date">{}</td><td><strong>{}</strong>'
-                '<div class="sub">{}</div></td><td class="sub narrow-hide">{}</td></tr>'
+                '<div class="sub">{}</div>{}</td><td class="sub narrow-hide">{}</td></tr>'
             ).format(
                 m.id,
                 format_days(m.date, m.end_date, m.date_precision),
                 m.title,
                 m.venue or VENUE_NOT_REPORTED,
+                Markup('<div class="sub briefs">Briefs: {}</div>').format(briefs) if briefs else "",
                 labels,
             )
         )
@@ -482,14 +516,34 @@ def _files(doc: Document, corpus: Corpus | None, links: Links) -> Markup:
             facts.append(f"{pages} p.")
         elif fmt == "docx" and pages:
             facts.append(f"≈{pages} p.")  # as the PDF lays it out; Word paginates on its own
+        name = download_name(relpath, entry, corpus)
+        if fmt == "docx":  # a browser cannot show it: the chip downloads
+            out.append(
+                Markup(
+                    '<a class="file {fmt}" href="{href}" download="{name}" title="Download {label}">'
+                    "<b>{short}</b><span>{facts}</span></a>"
+                ).format(
+                    fmt=fmt,
+                    href=links.file(relpath),
+                    name=name,
+                    label=FORMAT_LABELS[fmt],
+                    short=fmt.upper(),
+                    facts=" · ".join(facts),
+                )
+            )
+            continue
+        # PDF and HTML open in the browser; the arrow beside downloads
         out.append(
             Markup(
-                '<a class="file {fmt}" href="{href}" download="{name}" title="Download {label}">'
+                '<span class="pair"><a class="file {fmt}" href="{open}" title="Open {label}">'
                 "<b>{short}</b><span>{facts}</span></a>"
+                '<a class="dl" href="{href}" download="{name}" title="Download {label}" '
+                'aria-label="Download {label}">↓</a></span>'
             ).format(
                 fmt=fmt,
+                open=links.previewing(relpath) or links.file(relpath),
                 href=links.file(relpath),
-                name=download_name(relpath, entry, corpus),
+                name=name,
                 label=FORMAT_LABELS[fmt],
                 short=fmt.upper(),
                 facts=" · ".join(facts),
@@ -541,12 +595,13 @@ def _dossiers_card(
         rows.append(
             Markup(
                 '<tr><td class="who"><span class="dot" style="background:{}"></span>{}</td>'
-                '<td><strong>{}</strong><div class="sub">{}</div></td>'
+                '<td><strong>{}</strong> {}<div class="sub">{}</div></td>'
                 '<td class="sub">{}</td>{}</tr>'
             ).format(
                 info.accent if info else "#1F3A5F",
                 info.label if info else doc.audience,
                 doc.title,
+                _marking(info),
                 doc.note,
                 doc.date_text,
                 _files(doc, corpus, links),
@@ -570,14 +625,15 @@ def _audience_card(
     ordered = sorted(
         briefs, key=lambda d: (d.day or dt.date.min, d.kind == "meeting", d.ident), reverse=True
     )
-    rows = [_brief_row(name, doc, corpus, links) for doc in ordered]
+    marking = _marking(info)
+    rows = [_brief_row(name, doc, corpus, links, marking) for doc in ordered]
     label = info.label if info else name.title()
     description = info.description if info else ""
     accent = info.accent if info else "#1F3A5F"
     count = len(briefs)
     return Markup(
         '<section class="card audience" id="aud-{}" style="--aud:{}">'
-        '<h2>{} <span class="count">{} brief{}</span></h2><p class="lede">{}</p>'
+        '<h2>{} <span class="count">{} brief{}</span> {}</h2><p class="lede">{}</p>'
         "<table>{}<tbody>{}</tbody></table></section>"
     ).format(
         name,
@@ -585,26 +641,29 @@ def _audience_card(
         label,
         count,
         "s" * (count != 1),
+        _marking(info),
         description,
         _head(links, "Date", "Brief", "Files"),
         Markup("").join(rows),
     )
 
 
-def _brief_row(name: str, doc: Document, corpus: Corpus | None, links: Links) -> Markup:
+def _brief_row(
+    name: str, doc: Document, corpus: Corpus | None, links: Links, marking: Markup
+) -> Markup:
     """A brief's row, as made last time it showed the same: a long-lived process (serve, build
     --watch) makes again only the rows of what a build wrote."""
     files = tuple(
         (fmt, relpath, entry.get("bytes"), entry.get("pages"), entry.get("audience"))
         for fmt, (relpath, entry) in sorted(doc.files.items())
     )
-    key = (name, doc.kind, doc.ident, doc.title, doc.date_text, doc.note, files, links)
+    key = (name, doc.kind, doc.ident, doc.title, doc.date_text, doc.note, files, links, marking)
     row = _ROWS.get(key)
     if row is None:
         tag = "Meeting" if doc.kind == "meeting" else "Agreement" if doc.kind == "agreement" else ""
         row = Markup(
             '<tr id="{}"><td class="date">{}</td><td><strong>{}</strong>'
-            '<div class="sub"><span class="tag {}">{}</span> {}</div></td>{}</tr>'
+            '<div class="sub"><span class="tag {}">{}</span> {} {}</div></td>{}</tr>'
         ).format(
             f"{name}-{doc.ident}",
             doc.date_text,
@@ -612,6 +671,7 @@ def _brief_row(name: str, doc: Document, corpus: Corpus | None, links: Links) ->
             doc.kind,
             tag,
             doc.note,
+            marking,
             _files(doc, corpus, links),
         )
         if len(_ROWS) > MAX_ROWS_KEPT:
@@ -619,6 +679,28 @@ def _brief_row(name: str, doc: Document, corpus: Corpus | None, links: Links) ->
         _ROWS[key] = row
     return row
 
+
+# The static page's filter: rows whose text holds every word typed stay; plain script, no network.
+_FILTER = Markup(
+    '<section class="card filter"><label for="filter">Filter</label> '
+    '<input type="search" id="filter" placeholder="meeting, agreement, topic, date…" '
+    'autocomplete="off"> <span class="sub" id="filter-count"></span></section>\n'
+)
+_FILTER_SCRIPT = """
+(function () {
+  var box = document.getElementById("filter"), count = document.getElementById("filter-count");
+  if (!box) return;
+  box.addEventListener("input", function () {
+    var words = box.value.toLowerCase().split(/\\s+/).filter(Boolean), shown = 0, all = 0;
+    document.querySelectorAll("main tbody tr").forEach(function (row) {
+      var text = row.textContent.toLowerCase();
+      var keep = words.every(function (w) { return text.indexOf(w) >= 0; });
+      row.hidden = !keep; all += 1; shown += keep ? 1 : 0;
+    });
+    count.textContent = words.length ? shown + " of " + all + " rows" : "";
+  });
+})();
+"""
 
 MAX_ROWS_KEPT = 50_000
 _ROWS: dict[tuple[Any, ...], Markup] = {}
@@ -806,6 +888,14 @@ td.who { white-space: nowrap; width: 11rem; }
 .tag { display: inline-block; font-size: .68rem; font-weight: 600; letter-spacing: .03em;
   padding: 0 .4rem; border-radius: 4px; background: #e8eef6; color: #2b4a72; margin-right: .2rem; }
 .tag.agreement { background: #eef3ea; color: #3c5a2b; }
+.card.filter { display: flex; gap: .6rem; align-items: center; padding: .7rem 1.4rem; }
+.card.filter input { flex: 1; font: inherit; padding: .3rem .6rem; border: 1px solid var(--line);
+  border-radius: 6px; }
+.briefs a { margin: 0 .1rem; }
+.marking { display: inline-block; font-size: .66rem; font-weight: 600; letter-spacing: .06em;
+  text-transform: uppercase; padding: 0 .4rem; border-radius: 4px; border: 1px solid #b9c3cf;
+  color: var(--muted); vertical-align: middle; }
+.marking.restricted { border-color: #a12626; color: #a12626; background: #fff5f5; }
 .chips { display: flex; flex-wrap: wrap; gap: .35rem .45rem; align-items: center; }
 a.file { display: inline-flex; align-items: center; gap: .4rem; text-decoration: none;
   border: 1px solid var(--line); border-radius: 6px; padding: .12rem .5rem .12rem .25rem;
@@ -813,6 +903,12 @@ a.file { display: inline-flex; align-items: center; gap: .4rem; text-decoration:
 a.file:hover { border-color: var(--accent); box-shadow: 0 0 0 2px rgba(31,58,95,.08); }
 a.file b { font-size: .66rem; letter-spacing: .05em; color: #fff; background: #9b2c2c;
   border-radius: 3px; padding: .05rem .3rem; }
+.pair { display: inline-flex; align-items: stretch; }
+.pair a.file { border-top-right-radius: 0; border-bottom-right-radius: 0; }
+a.dl { display: inline-flex; align-items: center; padding: 0 .4rem; border: 1px solid var(--line);
+  border-left: 0; border-radius: 0 6px 6px 0; text-decoration: none; color: var(--ink);
+  background: #fff; font-size: .8rem; }
+a.dl:hover { border-color: var(--accent); }
 a.file.docx b { background: #2B579A; } a.file.html b { background: #4d5866; }
 a.file span { color: var(--muted); }
 td.files { width: 18rem; }

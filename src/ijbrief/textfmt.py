@@ -42,6 +42,19 @@ class _NoRawHtml(Extension):
 
 
 _PARAGRAPH = re.compile(r"\A<p>(.*)</p>\Z", re.DOTALL)
+# Prose gets typographic quotes and apostrophes; dashes and dots stay as the editor typed them.
+# (Verbatim quotations are not Markdown: they keep the source's own marks.)
+_SMARTY = {
+    "smart_dashes": False,
+    "smart_ellipses": False,
+    "smart_angled_quotes": False,
+    "substitutions": {
+        "left-single-quote": "\u2018",
+        "right-single-quote": "\u2019",
+        "left-double-quote": "\u201c",
+        "right-double-quote": "\u201d",
+    },
+}
 
 
 # Large enough for every text of a large corpus: a long-lived process (build --watch, serve)
@@ -49,7 +62,11 @@ _PARAGRAPH = re.compile(r"\A<p>(.*)</p>\Z", re.DOTALL)
 @lru_cache(maxsize=65536)
 def md_inline(text: str) -> Markup:
     """Markdown to HTML with raw HTML escaped and unsafe links removed; one paragraph unwrapped."""
-    converter = markdown.Markdown(extensions=[_NoRawHtml()], output_format="html")
+    converter = markdown.Markdown(
+        extensions=[_NoRawHtml(), "smarty"],
+        extension_configs={"smarty": _SMARTY},
+        output_format="html",
+    )
     html = converter.convert(text).strip()
     single = _PARAGRAPH.match(html)
     if single and "<p>" not in single.group(1):

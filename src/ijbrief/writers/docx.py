@@ -28,7 +28,9 @@ RT_HYPERLINK = "http://schemas.openxmlformats.org/officeDocument/2006/relationsh
 JA_FONT = "Noto Sans CJK JP"
 HI_FONT = "Noto Sans Devanagari"
 
-TOC_INSTRUCTION = ' TOC \\o "1-2" \\h \\z \\u '
+# From the heading styles only: a class-styled heading (a section label) has an outline level of
+# its own for the navigation pane, but the contents list chapters and tracker entries, as the PDF.
+TOC_INSTRUCTION = ' TOC \\o "1-2" \\h \\z '
 
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 _EMU_PER_TWIP = 635
@@ -63,6 +65,10 @@ class DocxMeta:
     page_x_of_y: bool
     cover: bool
     scale: float = 1.0
+    # The footer: this text at the left, "Page X of Y" (if asked) in the middle and the
+    # classification at the right, as the PDF's page margins show them.
+    footer_text: str | None = None
+    classification: str | None = None
 
 
 def normalise_zip(data: bytes) -> bytes:
@@ -99,6 +105,8 @@ def html_to_docx(
         ("subject", meta.subject),
         ("author", meta.author),
         ("header text", meta.header_text or ""),
+        ("footer text", meta.footer_text or ""),
+        ("classification", meta.classification or ""),
         *(("keyword", k) for k in meta.keywords),
     ):
         _check_text(value, label)
@@ -554,7 +562,11 @@ class _Converter:
         if tag in _HEADINGS:
             level = _HEADINGS[tag]
             style = own or self._heading_style(level)
+            start = len(self.out)
             self._children(el, replace(ctx, pstyle=style, item=None))
+            if own and "cover-title" not in classes:  # a real heading, at its level
+                for p in self.out[start:]:
+                    _set_outline_level(p, level - 1)
         elif tag in ("p", "li", "summary"):
             self._children(el, replace(ctx, pstyle=own or ctx.pstyle))
         elif tag in ("ul", "ol"):
@@ -774,6 +786,11 @@ class _Converter:
             elif kind == "be" and value in open_inline:
                 end = etree.SubElement(parent, W_BM_END)
                 end.set(_w("id"), open_inline.pop(value))
+            elif kind == "pageref":  # " (p. N)", N a field the office suite fills in
+                bookmark, _, cached = value.partition("|")
+                self._run(parent, " (p. ", fmt, "")
+                _field(parent, f"PAGEREF {bookmark} \\h", cached or "?")
+                self._run(parent, ")", fmt, "")
         for bookmark_id in open_inline.values():
             etree.SubElement(p, W_BM_END).set(_w("id"), bookmark_id)
 
@@ -849,6 +866,10 @@ class _Converter:
         self._inline_children(el, fmt, segs)
         if tag == "q":
             segs.append(("t", "\u201d", fmt))
+        if tag == "a" and "pageref" in _classes(el):  # the page the PDF shows after the link
+            target = self.bookmarks.get((el.get("href") or "").lstrip("#"))
+            if target is not None:
+                segs.append(("pageref", f"{target}|{el.get('data-page') or ''}", fmt))
         if name:
             segs.append(("be", name, fmt))
 
@@ -957,6 +978,8 @@ class _Converter:
 
         if self.out is self.body and self._break_pending:
             self._break_before_table()
+        elif self.out is self.body and self._last_body_block is not None:
+            _keep_with_next(self._last_body_block)  # what introduces a table stays with it
         own = self.styles.for_classes("table", _classes(el))
         tbl = etree.SubElement(self.out, _w("tbl"))
         tbl_pr = etree.SubElement(tbl, _w("tblPr"))
@@ -1225,6 +1248,8 @@ def _column_widths(
             if cell is None or span != 1:
                 continue
             words = "".join(cell.itertext()).split()
+            if "date" in _classes(cell):  # "7 October 2020" on one line: a word of its own
+                words = [" ".join(words)]
             lengths[col].append(sum(len(w) + 1 for w in words))
             longest[col] = max([longest[col], *(min(len(w), 30) for w in words)])
     weights = [  # x1.4: bold or small-caps words (headers, statuses) set wider
@@ -1234,6 +1259,41 @@ def _column_widths(
     widths = [int(total * w / sum(weights)) for w in weights]
     widths[-1] += total - sum(widths)  # columns fill the text width exactly
     return widths
+
+
+def _keep_with_next(p: Element) -> None:
+    if p.tag != W_P:
+        return
+    ppr = p.find(W_PPR)
+    if ppr is None:
+        ppr = etree.Element(W_PPR)
+        p.insert(0, ppr)
+    if ppr.find(_w("keepNext")) is None:
+        keep = etree.Element(_w("keepNext"))
+        style = ppr.find(W_PSTYLE)
+        if style is None:
+            ppr.insert(0, keep)
+        else:
+            style.addnext(keep)
+
+
+def _set_outline_level(p: Element, level: int) -> None:
+    """Give paragraph ``p`` an outline level (0 for level 1) after its other properties."""
+    if p.tag != W_P:
+        return
+    ppr = p.find(W_PPR)
+    if ppr is None:
+        ppr = etree.Element(W_PPR)
+        p.insert(0, ppr)
+    # w:outlineLvl comes after spacing, indentation and alignment, before w:rPr
+    follows = {_w(n) for n in ("divId", "cnfStyle", "pPrChange", "rPr", "sectPr")}
+    outline = etree.Element(_w("outlineLvl"))
+    outline.set(W_VAL, str(level))
+    later = next((child for child in ppr if child.tag in follows), None)
+    if later is None:
+        ppr.append(outline)
+    else:
+        later.addprevious(outline)
 
 
 def _int_attr(el: Element, name: str) -> int:
@@ -1354,7 +1414,7 @@ def _apply_header_footer(document: Any, meta: DocxMeta, converter: _Converter) -
             anchor.addnext(run)
             anchor = run
 
-    if meta.page_x_of_y:
+    if meta.page_x_of_y or meta.footer_text or meta.classification:
         footer = section.footer
         footer.is_linked_to_previous = False
         ftr = footer._element
@@ -1362,12 +1422,27 @@ def _apply_header_footer(document: Any, meta: DocxMeta, converter: _Converter) -
             if _is_blank_paragraph(p):
                 ftr.remove(p)
         p = etree.SubElement(ftr, W_P)
+        ppr = etree.SubElement(p, W_PPR)
         if footer_style:
-            etree.SubElement(etree.SubElement(p, W_PPR), W_PSTYLE).set(W_VAL, footer_style)
-        converter._run(p, "Page ", _PLAIN, "")
-        _field(p, "PAGE", "1")
-        converter._run(p, " of ", _PLAIN, "")
-        _field(p, "NUMPAGES", "1")
+            etree.SubElement(ppr, W_PSTYLE).set(W_VAL, footer_style)
+        width = int(section.page_width - section.left_margin - section.right_margin) // 635
+        tabs = etree.SubElement(ppr, _w("tabs"))
+        for kind, position in (("center", width // 2), ("right", width)):
+            tab = etree.SubElement(tabs, _w("tab"))
+            tab.set(W_VAL, kind)
+            tab.set(_w("pos"), str(position))
+        etree.SubElement(ppr, _w("jc")).set(W_VAL, "left")
+        if meta.footer_text:
+            _plain_run(p, meta.footer_text, converter)
+        etree.SubElement(etree.SubElement(p, W_R), _w("tab"))
+        if meta.page_x_of_y:
+            converter._run(p, "Page ", _PLAIN, "")
+            _field(p, "PAGE", "1")
+            converter._run(p, " of ", _PLAIN, "")
+            _field(p, "NUMPAGES", "1")
+        etree.SubElement(etree.SubElement(p, W_R), _w("tab"))
+        if meta.classification:
+            _plain_run(p, meta.classification.upper(), converter)
 
     section.different_first_page_header_footer = meta.cover
     if meta.cover:  # the cover page gets an empty header and footer

@@ -16,6 +16,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 
 from ijbrief.errors import RenderError
 from ijbrief.parts import PartLayout
+from ijbrief.writers.textlayer import exact_text_layer
 
 MAX_RESOURCE_BYTES = 8 * 1024 * 1024
 
@@ -106,7 +107,7 @@ class PdfEngine:
             data: bytes = document.write_pdf(pdf_identifier=identifier)
         except FatalURLFetchingError as exc:
             raise RenderError(f"{key}: {exc.__cause__ or exc}") from None
-        return data
+        return exact_text_layer(document, data)
 
     @staticmethod
     def anchors(document: Any) -> dict[str, int]:

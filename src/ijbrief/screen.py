@@ -1,0 +1,41 @@
+"""What an HTML brief or dossier shows on screen only: a bar with the way back to the index and
+the same document's other formats. Written into the .html file, never into the HTML that the PDF
+and DOCX are made from."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import PurePosixPath
+
+from markupsafe import Markup
+
+FORMAT_LINKS = {"pdf": ("PDF", False), "docx": ("Word (DOCX)", True)}  # label, download?
+_BODY = re.compile(r"<body\b[^>]*>")
+
+
+def with_screen_bar(html: str, stem: str, formats: Sequence[str]) -> str:
+    """``html`` with the bar placed first in its body; ``stem`` is the output's path, relative to
+    out/, without suffix (its depth gives the way back to out/index.html)."""
+    path = PurePosixPath(stem)
+    back = "../" * (len(path.parts) - 1) + "index.html"
+    links = [
+        Markup('<a href="{}"{}>{}</a>').format(
+            f"{path.name}.{fmt}", Markup(" download") if download else "", label
+        )
+        for fmt, (label, download) in FORMAT_LINKS.items()
+        if fmt in formats
+    ]
+    bar = Markup(
+        '<nav class="screen-bar" aria-label="Document"><a class="back" href="{}">'
+        "← All briefs and dossiers</a>{}</nav>"
+    ).format(
+        back,
+        Markup('<span class="downloads">{}</span>').format(Markup(" ").join(links))
+        if links
+        else "",
+    )
+    found = _BODY.search(html)
+    if found is None:
+        return html
+    return f"{html[: found.end()]}\n{bar}{html[found.end() :]}"
