@@ -32,7 +32,7 @@ venue: ""
 participants:
   - person: ""             # id from briefs/people.yaml
     office: ""             # the office held on the date above, as in people.yaml
-    side: India            # India | Japan | Australia | United States
+    side: {side}            # a country of briefs/countries.yaml: {sides}
     sources: []
 summary:                   # the bottom line, one or two sentences
   text: ""
@@ -64,7 +64,7 @@ title: {title}
 short_title: {title}
 # acronym: ""
 kind: agreement  # agreement | initiative | partnership | project | mechanism | procurement
-parties: [India, Japan]
+parties: [{parties}]
 topics: []                 # ids from briefs/topics.yaml
 purpose:
   text: ""
@@ -85,7 +85,7 @@ way_forward: []
 
 def slugify(text: str) -> str:
     """A file- and id-safe form of ``text``: lower-case ASCII words joined by hyphens."""
-    # Punctuation and symbols (an en dash in "India–Japan") separate words before non-ASCII
+    # Punctuation and symbols (an en dash in "Ruritania–Freedonia") separate words before non-ASCII
     # characters are dropped, so that words are not run together ("indiajapan").
     spaced = "".join(
         ch if unicodedata.category(ch)[0] in "LNM" else " "
@@ -101,12 +101,20 @@ def new_file(root: Path, kind: str, title: str, date: dt.date, ident: str | None
     ident = ident or slugify(title)
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", ident):
         raise IjbriefError(f"id {ident!r} must be lower-case letters, digits and hyphens")
+    from ijbrief.project import party_names, read_project
+
+    parties = party_names(read_project(root))
     if kind == "meeting":
         path = root / "briefs" / "meetings" / f"{date.isoformat()}-{ident}.yaml"
-        text = _MEETING.format(id=ident, title=_quoted(title), series=ident, date=date)
+        text = _MEETING.format(
+            id=ident, title=_quoted(title), series=ident, date=date, side=parties[0],
+            sides=" | ".join(parties),
+        )  # fmt: skip
     else:
         path = root / "briefs" / "agreements" / f"{ident}.yaml"
-        text = _AGREEMENT.format(id=ident, title=_quoted(title), date=date)
+        text = _AGREEMENT.format(
+            id=ident, title=_quoted(title), date=date, parties=", ".join(parties)
+        )
     # Meeting files are named `<date>-<id>` (the date may be YYYY, YYYY-MM or YYYY-MM-DD);
     # a bare suffix match would wrongly refuse `moc` because `cyber-moc.yaml` exists.
     # Meetings and agreements share one id space, so both folders are searched.

@@ -37,6 +37,7 @@ from ijbrief.heap import collector_paused, collector_running, frozen
 from ijbrief.outputs import Staging, locked
 from ijbrief.parts import ROWS_PER_PART, PartLayout, cut
 from ijbrief.progress import Progress
+from ijbrief.project import COUNTRIES, PROJECT, party_names, read_project
 from ijbrief.reuse import ChapterReuse
 from ijbrief.select import Filters, KeptViews, prepared_date
 from ijbrief.textfmt import iso_prefix
@@ -463,7 +464,7 @@ def _settle_merger() -> None:
 
 
 def _audiences(root: Path, names: Iterable[str]) -> list[Audience]:
-    names = list(names)
+    names = list(names) or list(read_project(root).audiences or ())
     if not names:
         return discover(root)
     return [load_audience(root, name) for name in names]
@@ -524,7 +525,7 @@ def _plan(
 ) -> list[Task]:
     formats = tuple(f for f in FORMAT_ORDER if f in options.formats)
     filters = options.filters
-    shared = [root / p for p in (CATALOGUE, PEOPLE, TOPICS, GLOSSARY)]
+    shared = [root / p for p in (CATALOGUE, PEOPLE, TOPICS, GLOSSARY, PROJECT, COUNTRIES)]
     shared += [root / "seeds" / s.file for s in corpus.sources.values()]
     setting = f"{stamp.prepared}|{stamp.timestamp}|{_engine_digest()}"
     tasks: list[Task] = []
@@ -600,7 +601,7 @@ def _key(base: str, root: Path, files: Iterable[str]) -> str:
 def _warm_engine() -> None:
     root = str(_STATE["root"])
     if root not in _WARMED:
-        _pdf_engine().layout("<p>India–Japan 日本 भारत</p>", "warm-up")  # loads fonts, shapers
+        _pdf_engine().layout("<p>Aa 漢字かな देवनागरी</p>", "warm-up")  # loads fonts, shapers
         import ijbrief.writers.pdf_merge  # noqa: F401  (pikepdf and fontTools, for the merge)
 
         _WARMED.add(root)
@@ -1106,13 +1107,14 @@ def _docx(composer: Composer, task: Task, html: str, scale: float) -> bytes:
         title=title,
         subject=f"{audience.spec.label}: {title}",
         author=f"ijbrief — {audience.spec.label}",
-        keywords=["India", "Japan", audience.name, task.kind],
+        keywords=[*party_names(read_project(composer.project)), audience.name, task.kind],
         created=composer.stamp.timestamp.replace(tzinfo=None),
         header_text=audience.spec.dossier.title if is_dossier else None,
         page_x_of_y=is_dossier,
         cover=is_dossier,
         # Word and LibreOffice set type a little looser than WeasyPrint: err on the short side.
         scale=scale * (1.0 if is_dossier else 0.96),
+        project=read_project(composer.project).title,
     )
     return html_to_docx(html, reference, meta, figures)
 

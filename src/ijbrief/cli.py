@@ -30,7 +30,7 @@ def _date(text: str) -> dt.date:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ijbrief",
-        description="Dated one-page briefs and a consolidated dossier on India–Japan meetings.",
+        description="Dated one-page briefs and a consolidated dossier on a bilateral relationship's meetings.",
     )
     parser.add_argument("--version", action="version", version=f"ijbrief {__version__}")
     parser.add_argument(

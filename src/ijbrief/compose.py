@@ -13,6 +13,7 @@ from ijbrief import __version__
 from ijbrief.audiences import Audience, Section
 from ijbrief.corpus import Corpus
 from ijbrief.errors import TemplateError
+from ijbrief.project import party_names, read_project
 from ijbrief.reuse import ChapterReuse
 from ijbrief.select import (
     Citations,
@@ -149,6 +150,10 @@ class Composer:
             "cite": Citations(self.corpus),
             "logo": self.logo,
             "dossier_title": spec.dossier.title,
+            "project": {
+                "title": read_project(self.project).title,
+                "parties": party_names(read_project(self.project)),
+            },
             "toc_pages": {},
             "literal_pages": False,
         }
@@ -159,7 +164,7 @@ class Composer:
             "brief",
             view["title"],
             f"{self.audience.spec.label}: {view['title']}, {view['date_display']}",
-            ["India", "Japan", *view["topics"]],
+            [*party_names(read_project(self.project)), *view["topics"]],
             scale,
         )
         context.update(brief={**view, "in_dossier": False}, sections=list(sections))
@@ -225,8 +230,8 @@ class Composer:
         context = self._base(
             "dossier",
             spec.dossier.title,
-            f"{spec.label}: India–Japan meetings, {span}",
-            ["India", "Japan", "dossier", *self.filters.topics],
+            f"{spec.label}: {read_project(self.project).title} meetings, {span}",
+            [*party_names(read_project(self.project)), "dossier", *self.filters.topics],
             1.0,
         )
         context.update(dossier=dossier, toc_pages=toc_pages, literal_pages=literal_pages)

@@ -95,13 +95,18 @@ class Source(Record):
     file: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+\.txt$")]
     title: ShortText
     outlet: ShortText | None = Field(default=None, description="as the text itself shows it")
-    kind: Literal["news report", "explainer"]
+    kind: Literal["news report", "explainer", "statement", "document"]
     published: IsoDate | None = None
     published_basis: Text | None = None
     language: Literal["en"] = "en"
     translation: Text | None = Field(default=None, description="set when the text is a translation")
-    covers: list[Id] = Field(min_length=1, description="meeting ids")
+    covers: list[Id] = Field(default_factory=list, description="meeting ids")
     notes: Text | None = None
+    original: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+$")] | None = Field(
+        default=None, description="the file the text was extracted from, kept in seeds/"
+    )
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = None
+    added: IsoDate | None = Field(default=None, description="the day it was added")
 
 
 class Office(Record):
@@ -125,7 +130,7 @@ class Person(Record):
     native_name: ShortText | None = None
     native_script: Script | None = None
     romanised: ShortText | None = Field(default=None, description="name in native order")
-    country: Literal["India", "Japan", "Australia", "United States"]
+    country: ShortText = Field(description="a country of briefs/countries.yaml (id or name)")
     offices: list[Office] = Field(min_length=1)
 
 
@@ -152,7 +157,7 @@ class Participant(Record):
 
     person: Id
     office: ShortText
-    side: Literal["India", "Japan", "Australia", "United States"]
+    side: ShortText = Field(description="a country of briefs/countries.yaml (id or name)")
     role: ShortText | None = None
     sources: SourceIds
 
@@ -178,9 +183,12 @@ class Quote(Visibility):
 
 
 class Meeting(Record):
-    """A dated India–Japan meeting and what came of it."""
+    """A dated meeting between the parties and what came of it."""
 
     id: Id
+    status: Literal["draft"] | None = Field(
+        default=None, description="draft: pre-filled, not reviewed; out of the dossier"
+    )
     title: ShortText
     short_title: ShortText
     series: Id
@@ -259,6 +267,42 @@ class Glossary(Record):
     terms: list[Term] = Field(min_length=1)
 
 
+class Country(Record):
+    """A country of the project: participants' ``side`` and people's ``country`` name one."""
+
+    id: Id
+    name: ShortText
+    short_name: ShortText | None = None
+    native_name: ShortText | None = None
+
+
+class Countries(Record):
+    """``briefs/countries.yaml``."""
+
+    countries: list[Country] = Field(min_length=1)
+
+
+class Party(Record):
+    """One side of the relationship, as titles and document metadata name it."""
+
+    id: Id = Field(description="a country id from briefs/countries.yaml")
+    name: ShortText
+
+
+class ProjectSpec(Record):
+    """``project.yaml``: the relationship a project briefs on."""
+
+    title: ShortText = Field(description="the relationship, as titles show it")
+    parties: list[Party] = Field(min_length=2)
+    scripts: list[Script] = Field(
+        default_factory=list, description="native scripts the documents render (doctor checks fonts)"
+    )
+    audiences: list[Id] | None = Field(default=None, description="built by default (default: all)")
+    dossier_title: ShortText | None = Field(
+        default=None, description="fills {project} in the audiences' dossier titles (default: title)"
+    )
+
+
 SCHEMAS: dict[str, type[Record]] = {
     "meeting": Meeting,
     "agreement": Agreement,
@@ -266,4 +310,6 @@ SCHEMAS: dict[str, type[Record]] = {
     "people": People,
     "topics": Topics,
     "glossary": Glossary,
+    "countries": Countries,
+    "project": ProjectSpec,
 }

@@ -63,6 +63,7 @@ class DocxMeta:
     page_x_of_y: bool
     cover: bool
     scale: float = 1.0
+    project: str = ""  # fills {project} in the reference document's header banner
 
 
 def normalise_zip(data: bytes) -> bytes:
@@ -1345,6 +1346,9 @@ def _apply_header_footer(document: Any, meta: DocxMeta, converter: _Converter) -
         for run in list(holder):
             anchor.addnext(run)
             anchor = run
+        for text in hdr.iter(W_T):
+            if text.text and "{project}" in text.text:
+                text.text = text.text.replace("{project}", meta.project)
 
     if meta.page_x_of_y:
         footer = section.footer
