@@ -53,6 +53,27 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser = add_parser  # type: ignore[method-assign]
 
+    init = commands.add_parser("init", help="start a new project in DIR (default: .)")
+    init.add_argument("dir", nargs="?", type=Path, default=Path("."), metavar="DIR")
+    init.add_argument(
+        "--parties",
+        nargs="+",
+        metavar="NAME",
+        default=["Party A", "Party B"],
+        help="the two (or more) sides, e.g. --parties India Australia",
+    )
+    init.add_argument("--title", help="the relationship as titles show it (default: A–B)")
+    init.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a non-empty folder (existing files are kept)",
+    )
+    init.add_argument(
+        "--bare",
+        action="store_true",
+        help="empty registries, without the example meeting and source",
+    )
+
     commands.add_parser("check", help="validate seeds/ and briefs/, reporting every problem")
 
     build = commands.add_parser("build", help="build briefs and dossiers into out/")
@@ -177,6 +198,15 @@ def _build_and_watch(options: BuildOptions) -> int:
 
 def _run(args: argparse.Namespace, root: Path) -> int:
     command = args.command
+    if command == "init":
+        from ijbrief.starter import init_project
+
+        folder = root / args.dir
+        written = init_project(
+            folder, args.parties, args.title, force=args.force, example=not args.bare
+        )
+        print(f"wrote {len(written)} files into {folder}; next steps are in {folder / 'README.md'}")
+        return 0
     if command == "check":
         from ijbrief.corpus import load_corpus
 

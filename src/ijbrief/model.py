@@ -140,6 +140,9 @@ class Topic(Record):
     id: Id
     label: ShortText
     description: Text
+    keywords: list[ShortText] = Field(
+        default_factory=list, description="words and aliases that suggest the topic in a source"
+    )
 
 
 class Term(Record):
@@ -246,25 +249,25 @@ class Agreement(Record):
 class Catalogue(Record):
     """``seeds/catalogue.yaml``."""
 
-    sources: list[Source] = Field(min_length=1)
+    sources: list[Source]
 
 
 class People(Record):
     """``briefs/people.yaml``."""
 
-    people: list[Person] = Field(min_length=1)
+    people: list[Person]
 
 
 class Topics(Record):
     """``briefs/topics.yaml``."""
 
-    topics: list[Topic] = Field(min_length=1)
+    topics: list[Topic]
 
 
 class Glossary(Record):
     """``briefs/glossary.yaml``."""
 
-    terms: list[Term] = Field(min_length=1)
+    terms: list[Term]
 
 
 class Country(Record):
@@ -279,7 +282,7 @@ class Country(Record):
 class Countries(Record):
     """``briefs/countries.yaml``."""
 
-    countries: list[Country] = Field(min_length=1)
+    countries: list[Country]
 
 
 class Party(Record):
