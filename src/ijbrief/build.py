@@ -96,12 +96,17 @@ class BuildOptions:
     # and warm the PDF engine here, once, so that the workers forked for each build start with it
     # instead of importing and loading fonts again.
     warm: bool = False
+    drafts: bool = False  # put meetings marked `status: draft` in the dossiers too
 
     @property
     def filters(self) -> Filters:
         # Sorted, so that `--topic 5g cybersecurity` and `--topic cybersecurity 5g` are one dossier.
         return Filters(
-            tuple(sorted(set(self.only))), self.since, self.until, tuple(sorted(set(self.topics)))
+            tuple(sorted(set(self.only))),
+            self.since,
+            self.until,
+            tuple(sorted(set(self.topics))),
+            self.drafts,
         )
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import os
 import sys
@@ -74,7 +75,23 @@ def _parser() -> argparse.ArgumentParser:
         help="empty registries, without the example meeting and source",
     )
 
-    commands.add_parser("check", help="validate seeds/ and briefs/, reporting every problem")
+    check = commands.add_parser(
+        "check", help="validate seeds/ and briefs/, reporting every problem"
+    )
+    check.add_argument(
+        "--strict", action="store_true", help="fail (exit 1) while meetings are still drafts"
+    )
+
+    source = commands.add_parser("source", help="bring sources into seeds/, list them")
+    ssub = source.add_subparsers(dest="action", required=True, metavar="ACTION")
+    sadd = ssub.add_parser("add", help="extract a .txt, .html, .pdf or .docx file into seeds/")
+    sadd.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    sadd.add_argument("--id", dest="ident", help="default: the next src-NNN")
+    sadd.add_argument("--title", help="default: the file's own title")
+    sadd.add_argument("--outlet", help="default: the page's site name, if it gives one")
+    sadd.add_argument("--published", type=_date, metavar="DATE", help="default: from the file")
+    sadd.add_argument("--kind", choices=("news report", "explainer", "statement", "document"))
+    ssub.add_parser("list", help="each source, what cites it, how many of its quotations are used")
 
     build = commands.add_parser("build", help="build briefs and dossiers into out/")
     build.add_argument("--format", choices=FORMATS, default="pdf")
@@ -89,6 +106,9 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--force", action="store_true", help="rebuild even what is up to date")
     build.add_argument("--quiet", action="store_true", help="print nothing but errors")
     build.add_argument(
+        "--drafts", action="store_true", help="put meetings marked `status: draft` in dossiers"
+    )
+    build.add_argument(
         "--watch",
         action="store_true",
         help="stay running and rebuild when briefs/, templates/ or seeds/ change (Ctrl+C stops)",
@@ -99,6 +119,15 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("--title", default=None)
     new.add_argument("--date", type=_date, default=None, help="default: today")
     new.add_argument("--id", dest="ident", default=None, help="default: from the title")
+    new.add_argument(
+        "--from", dest="source", metavar="SRC-ID", help="draft the meeting from this source"
+    )
+    new.add_argument(
+        "--published",
+        type=_date,
+        metavar="DATE",
+        help="with --from: the source's date, for 'on Friday' (default: the catalogue's)",
+    )
 
     commands.add_parser("schema", help="write JSON Schema for the YAML files to briefs/schema/")
 
@@ -209,14 +238,51 @@ def _run(args: argparse.Namespace, root: Path) -> int:
         return 0
     if command == "check":
         from ijbrief.corpus import load_corpus
+        from ijbrief.drafting import draft_problems
 
         corpus = load_corpus(root)
-        for warning in corpus.warnings:
+        drafts = draft_problems(corpus)
+        if args.strict and drafts:
+            _print_problems(
+                [*corpus.warnings, *(dataclasses.replace(p, warning=False) for p in drafts)]
+            )
+            return 1
+        for warning in sorted([*corpus.warnings, *drafts]):
             print(warning, file=sys.stderr)
         print(
             f"ok: {len(corpus.meetings)} meetings, {len(corpus.agreements)} agreements, "
             f"{len(corpus.sources)} sources, {corpus.quotations_verified} quotations verified"
         )
+        return 0
+    if command == "new" and args.source:
+        from ijbrief.drafting import new_draft
+
+        if args.kind != "meeting":
+            raise IjbriefError("--from drafts meetings only")
+        path = new_draft(
+            root, args.source, title=args.title, ident=args.ident, published=args.published
+        )
+        print(f"wrote {path.relative_to(root)}: a draft; review every REVIEW mark against "
+              f"{args.source}, then run `ijbrief check`")  # fmt: skip
+        return 0
+    if command == "source":
+        from ijbrief import sources
+
+        if args.action == "add":
+            added = sources.add_sources(
+                root, args.files, ident=args.ident, title=args.title, outlet=args.outlet,
+                published=args.published, kind=args.kind,
+            )  # fmt: skip
+            for ident in added:
+                print(f"added {ident}: seeds/{ident}.txt; draft a meeting with "
+                      f"`ijbrief new meeting --from {ident}`")  # fmt: skip
+            return 0
+        from ijbrief.corpus import load_corpus
+
+        for use in sources.list_sources(load_corpus(root)):
+            cited = ", ".join(use.cited_by) or "nothing yet"
+            print(f"{use.id:<10} {use.title}\n{'':<10} cited by: {cited}; "
+                  f"quotations used: {use.used} of {use.passages}")  # fmt: skip
         return 0
     if command == "new":
         from ijbrief.authoring import new_file
@@ -248,6 +314,7 @@ def _run(args: argparse.Namespace, root: Path) -> int:
             force=args.force,
             quiet=args.quiet,
             warm=args.watch,
+            drafts=args.drafts,
         )
         if args.watch:
             return _build_and_watch(options)

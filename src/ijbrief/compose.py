@@ -177,7 +177,7 @@ class Composer:
         """The audience's dossier; ``toc_pages`` fills the page numbers written into the HTML,
         which the PDF shows instead of counting pages itself when ``literal_pages`` is set."""
         spec = self.audience.spec
-        views = list(self.meetings.values())
+        views = self.dossier_meetings()
         meetings = [
             {
                 **view,
@@ -244,10 +244,14 @@ class Composer:
         self.reuse.done()
         return html
 
+    def dossier_meetings(self) -> list[dict[str, Any]]:
+        """The meetings of the dossier: drafts only when the filters take them in."""
+        return [m for m in self.meetings.values() if self.filters.drafts or not m["draft"]]
+
     def timeline_events(self) -> list[Event]:
         return [
             Event(m["date"], m["short_title"], m["date_display"], f"ch-{m['id']}")
-            for m in self.meetings.values()
+            for m in self.dossier_meetings()
         ]
 
     def describe_filters(self) -> str:
