@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
         nargs="+",
         metavar="NAME",
         default=["Party A", "Party B"],
-        help="the two (or more) sides, e.g. --parties India Australia",
+        help="the two (or more) sides, e.g. --parties Ruritania Freedonia",
     )
     init.add_argument("--title", help="the relationship as titles show it (default: A–B)")
     init.add_argument(

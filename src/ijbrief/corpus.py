@@ -517,6 +517,16 @@ def _load_project(c: _Collector, root: Path) -> tuple[ProjectSpec, Countries | N
         _, spec = c.load(PROJECT, ProjectSpec)
         if spec is None:
             spec = default_spec()
+    elif not (root / "briefs").exists() and not (root / "seeds").exists():
+        raise InputError(
+            [
+                Problem(
+                    Location(str(root)),
+                    "not an ijbrief project (no project.yaml, briefs/ or "
+                    "seeds/); start one with `ijbrief init`",
+                )
+            ]
+        )
     else:
         spec = default_spec()
         c.add(Location(str(PROJECT)), NO_PROJECT_NOTE.format(title=spec.title), warning=True)

@@ -42,8 +42,9 @@ _STATED = [
 _WEEKDAY = re.compile(r"\b(?:on|last|this) (" + "|".join(WEEKDAYS) + r")\b", re.I)
 # "today" alone is too often not a day ("today's global landscape", "we have today").
 _RELATIVE = re.compile(r"\b(yesterday|earlier today|later today)\b", re.I)
-# Quoted passages: typographic pairs, or straight double quotes.
-_QUOTED = re.compile(r"“([^”]{3,1500})”|\"([^\"\n]{3,1500})\"")
+# Quoted passages: typographic pairs, or straight double quotes. An opening “ closed by a single
+# quote before a space is taken too: copied and translated texts have them ("…projects. ‘ Last").
+_QUOTED = re.compile(r"“([^”\"]{3,1500}?)(?:[”\"]|[‘’](?=\s|$))|\"([^\"\n]{3,1500})\"")
 _PLACE = re.compile(
     r"\b(?:in|at) ((?:[A-Z][a-z]+(?:-[A-Z][a-z]+)?)(?: [A-Z][a-z]+){0,2})(?= on\b|,|\.)"
 )
@@ -238,7 +239,7 @@ def _sentences(text: str) -> list[str]:
                 found.append(item)
             continue
         for sentence in _END.split(" ".join(block.split())):
-            if len(sentence.split()) >= 5 and sentence[-1] in ".!?\"”":
+            if len(sentence.split()) >= 5 and sentence[-1] in '.!?"”':
                 found.append(sentence)
     return found
 
@@ -261,7 +262,7 @@ def _agreement_names(agreement: Agreement, parties: list[str]) -> list[str]:
     names = []
     for name in (agreement.title, agreement.short_title):
         plain = re.sub(r"\s*\([^)]*\)", "", name).strip()
-        for party in parties:  # "India–Japan Joint Working Group…" is named without its parties
+        for party in parties:  # "A–B Joint Working Group…" is named without its parties
             plain = re.sub(rf"^(?:{re.escape(party)}[–-])+\w+\s+", "", plain)
         names += [name, plain]
     return [n for n in dict.fromkeys(names) if len(n) >= 6]

@@ -298,11 +298,13 @@ class ProjectSpec(Record):
     title: ShortText = Field(description="the relationship, as titles show it")
     parties: list[Party] = Field(min_length=2)
     scripts: list[Script] = Field(
-        default_factory=list, description="native scripts the documents render (doctor checks fonts)"
+        default_factory=list,
+        description="native scripts the documents render (doctor checks fonts)",
     )
     audiences: list[Id] | None = Field(default=None, description="built by default (default: all)")
     dossier_title: ShortText | None = Field(
-        default=None, description="fills {project} in the audiences' dossier titles (default: title)"
+        default=None,
+        description="fills {project} in the audiences' dossier titles (default: title)",
     )
 
 

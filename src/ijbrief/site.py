@@ -300,7 +300,9 @@ def index_html(corpus: Corpus, manifest: dict[str, Any], stamp: Stamp, out: Path
     docs = documents(corpus, manifest, audiences)
     body = _listing(corpus, docs, audiences, Links(), static=True)
     page = _page(
-        title=f"{read_project(corpus.root).title} briefs and dossiers" if corpus else "Briefs and dossiers",
+        title=f"{read_project(corpus.root).title} briefs and dossiers"
+        if corpus
+        else "Briefs and dossiers",
         subtitle=_subtitle(corpus, manifest, stamp.prepared),
         nav=_nav(audiences, docs),
         body=body,
@@ -332,7 +334,9 @@ def live_html(
     docs = documents(corpus, manifest, known)
     parts.append(_listing(corpus, docs, known, Links("/files/", "/preview/"), static=False))
     page = _page(
-        title=f"{read_project(corpus.root).title} briefs and dossiers" if corpus else "Briefs and dossiers",
+        title=f"{read_project(corpus.root).title} briefs and dossiers"
+        if corpus
+        else "Briefs and dossiers",
         subtitle=_subtitle(corpus, manifest, prepared),
         nav=_nav(known, docs, live=True),
         body=Markup("\n").join(parts),

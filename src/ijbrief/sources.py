@@ -100,6 +100,9 @@ def _from_html(path: Path, raw: bytes) -> Extracted:
     )
     if not text or _letters(text) < MIN_LETTERS:
         raise IjbriefError(f"{path}: no main text found in the page (an index or empty page?)")
+    # trafilatura gives one paragraph a line; a blank line between them, as in the other
+    # sources, lets a reader (and the drafting) tell paragraphs apart.
+    text = "\n\n".join(line for line in text.splitlines() if line.strip())
     meta = trafilatura.extract_metadata(raw.decode("utf-8", "replace"))
     published = _date_of(getattr(meta, "date", None)) if meta else None
     return Extracted(
@@ -126,7 +129,7 @@ def _from_pdf(path: Path, raw: bytes) -> Extracted:
         raise IjbriefError(f"{path}: cannot be read as a PDF ({exc})") from None
     text = "\n\n".join(p.strip("\n") for p in pages)
     # A word broken at a line end ("co-\noperation") is joined; a hyphen before a capital or a
-    # digit is kept, as it is more likely a real one ("India-\nJapan").
+    # digit is kept, as it is more likely a real one ("Indo-\nPacific").
     text = re.sub(r"(?<=[a-z])[-\u00ad]\n(?=[a-z])", "", text)
     if _letters(text) < MIN_LETTERS:
         raise IjbriefError(
@@ -170,6 +173,11 @@ def extract(path: Path, raw: bytes) -> Extracted:
     found = reader(path, raw)
     if _letters(found.text) < MIN_LETTERS:
         raise IjbriefError(f"{path}: no text in it to bring in")
+    if not found.title:
+        first = next(line.strip() for line in found.text.splitlines() if line.strip())
+        found = Extracted(
+            found.text, first[:300], found.outlet, found.published, found.published_basis
+        )
     if found.published is None:
         dated = _text_date(found.text)
         if dated is not None:

@@ -192,7 +192,9 @@ def init_project(
     """Write a new project into ``folder``; return the files written. A non-empty folder is
     refused unless ``force``, and even then no existing file is overwritten."""
     if len(parties) < 2:
-        raise IjbriefError("--parties: name at least two parties, e.g. --parties India Australia")
+        raise IjbriefError(
+            "--parties: name at least two parties, e.g. --parties Ruritania Freedonia"
+        )
     ids = [slugify(name) for name in parties]
     if len(set(ids)) != len(ids):
         raise IjbriefError(f"--parties: {', '.join(parties)} are not distinct")
