@@ -548,11 +548,11 @@ def _check_countries(
     country of the registry."""
     if "country" in c.unavailable:
         return
-    known = sorted(corpus.countries)
+    known = sorted({country.name for country in corpus.countries.values()})
 
     def check(doc: Document | None, path: YamlPath, name: str) -> None:
         if doc is not None and name not in corpus.countries:
-            hint = _suggest(name, known) or f" (known: {', '.join(known)})"
+            hint = _suggest(name, sorted(corpus.countries)) or f" (known: {', '.join(known)})"
             c.add(doc.locate(path), f"unknown country {name!r}{hint}")
 
     project_doc = c.documents.get(str(PROJECT))
