@@ -382,3 +382,12 @@ def test_no_country_is_named_in_the_code() -> None:
         if names.search(line)
     ]
     assert hits == []
+
+
+def test_a_watched_build_notices_project_yaml(project: Path) -> None:
+    from ijbrief.watching import signature
+
+    before = signature(project, project / "out")
+    spec = project / "project.yaml"
+    spec.write_text(spec.read_text(encoding="utf-8").replace("India–Japan", "India–Nippon"))
+    assert signature(project, project / "out") != before
