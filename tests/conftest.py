@@ -21,6 +21,7 @@ def copy_project(target: Path) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     for part in PROJECT_PARTS:
         shutil.copytree(REPO / part, target / part)
+    shutil.copy2(REPO / "project.yaml", target / "project.yaml")
     return target
 
 

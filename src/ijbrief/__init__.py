@@ -1,3 +1,3 @@
-"""ijbrief: curated India–Japan meeting summaries into dated briefs and dossiers."""
+"""ijbrief: curated summaries of a bilateral relationship's meetings into dated briefs and dossiers."""
 
 __version__ = "0.1.0"

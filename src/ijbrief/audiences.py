@@ -17,10 +17,19 @@ from ijbrief.errors import Location, Problem, TemplateError, relative
 from ijbrief.model import Sensitivity
 from ijbrief.yamlio import Document, load, os_reason
 
-BUILTIN_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-# The audiences ijbrief ships; any other folder in templates/ is the project's own, even when the
-# project is this repository (whose templates/ is the built-in folder).
 BUILTIN_AUDIENCES = ("analyst", "minister", "student")
+
+
+def _builtin_templates() -> Path:
+    """The built-in audiences: inside the installed package (a wheel carries them as
+    ``ijbrief/templates``), else the source checkout's top-level templates/ where they are edited."""
+    packaged = Path(__file__).resolve().parent / "templates"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "templates"
+
+
+# Any other folder in templates/ is the project's own, even when the project is this repository
+# (whose templates/ is the built-in folder).
+BUILTIN_TEMPLATES = _builtin_templates()
 BASE = "base"
 AUDIENCE_FILE = "audience.yaml"
 
@@ -314,6 +323,11 @@ def load_audience(project: Path, name: str) -> Audience:
         raise TemplateError(_located(exc, docs)) from None
     if found := spec.problems():
         raise TemplateError([Problem(_where(docs, loc), message) for loc, message in found])
+    from ijbrief.project import dossier_title, read_project
+
+    title = dossier_title(spec.dossier.title, read_project(project))
+    if title != spec.dossier.title:
+        spec = spec.model_copy(update={"dossier": spec.dossier.model_copy(update={"title": title})})
     folders_chain = tuple(f for audience in chain for f in _folders(project, audience))
     base_folders = tuple(_folders(project, BASE))
     return Audience(name, spec, folders_chain + base_folders, _origin(project, name))
@@ -447,7 +461,7 @@ admits: [{admits}]{admits_pad}# what it may see; never inherited (unsaid: [publi
 #     - {{id: talking-points, title: Talking points, priority: 90, limit: 5}}
 #     - {{id: sources, title: Sources, priority: 100}}
 # fit: {{min_scale: 0.86, step: 0.07}}      # how far the one-page fit may tighten type
-# dossier: {{title: "India–Japan: {name} dossier"}}
+# dossier: {{title: "{{project}}: {name} dossier"}}  # {{project}}: project.yaml's dossier_title
 """
 
 _TEMPLATE_NOTE = """\

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import re
 import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
 
 from ijbrief.errors import IjbriefError
@@ -33,7 +34,7 @@ venue: ""
 participants:
   - person: ""             # id from briefs/people.yaml
     office: ""             # the office held on the date above, as in people.yaml
-    side: India            # India | Japan | Australia | United States
+    side: {side}            # a country of briefs/countries.yaml: {sides}
     sources: []
 summary:                   # the bottom line, one or two sentences
   text: ""
@@ -65,7 +66,7 @@ title: {title}
 short_title: {title}
 # acronym: ""
 kind: agreement  # agreement | initiative | partnership | project | mechanism | procurement
-parties: [India, Japan]
+parties: [{parties}]
 topics: []                 # ids from briefs/topics.yaml
 purpose:
   text: ""
@@ -86,7 +87,7 @@ way_forward: []
 
 def slugify(text: str) -> str:
     """A file- and id-safe form of ``text``: lower-case ASCII words joined by hyphens."""
-    # Punctuation and symbols (an en dash in "India–Japan") separate words before non-ASCII
+    # Punctuation and symbols (an en dash in "Ruritania–Freedonia") separate words before non-ASCII
     # characters are dropped, so that words are not run together ("indiajapan").
     spaced = "".join(
         ch if unicodedata.category(ch)[0] in "LNM" else " "
@@ -103,19 +104,20 @@ _ORDINAL_WORDS = (
     "seventeenth", "eighteenth", "nineteenth", "twentieth",
 )  # fmt: skip
 _ORDINALS = {word: n for n, word in enumerate(_ORDINAL_WORDS, start=1)}
-_PARTIES = {"india", "japan", "indian", "japanese"}
 
 
-def _series_and_number(title: str) -> tuple[str, int | None]:
+def _series_and_number(title: str, parties: Iterable[str] = ()) -> tuple[str, int | None]:
     """What a meeting's title says of its series and its place in it: "15th India–Japan Annual
-    Summit" is the 15th of ``annual-summit`` (the parties are in every title, so left out)."""
+    Summit" is the 15th of ``annual-summit`` (the parties, ``parties``' words, are in every
+    title, so left out)."""
+    party_words = {w for party in parties for w in slugify(party).split("-")}
     number: int | None = None
     words = []
     for word in slugify(title).split("-"):
         ordinal = re.fullmatch(r"(\d+)(?:st|nd|rd|th)", word)
         if number is None and (ordinal or word in _ORDINALS):
             number = int(ordinal.group(1)) if ordinal else _ORDINALS[word]
-        elif word not in _PARTIES:
+        elif word not in party_words:
             words.append(word)
     return "-".join(words) or "meeting", number
 
@@ -125,9 +127,11 @@ def suggest_meeting(root: Path, title: str) -> tuple[str, str, int | None]:
     corpus already has (the 19th of the meetings whose titles say "Strategic Dialogue" like the
     18th's) keeps its name and its ids' form (``sd-18`` → ``sd-19``); a new one is named from
     the title (``annual-summit``, the 15th ``annual-summit-15``)."""
+    from ijbrief.project import party_names, read_project
     from ijbrief.yamlio import load
 
-    series, number = _series_and_number(title)
+    parties = party_names(read_project(root))
+    series, number = _series_and_number(title, parties)
     for path in sorted((root / "briefs" / "meetings").glob("*.yaml"), reverse=True):  # latest
         try:
             data = load(path, path.name).data
@@ -135,7 +139,7 @@ def suggest_meeting(root: Path, title: str) -> tuple[str, str, int | None]:
             continue
         if not isinstance(data, dict) or not isinstance(data.get("title"), str):
             continue
-        if _series_and_number(data["title"])[0] != series:
+        if _series_and_number(data["title"], parties)[0] != series:
             continue
         known, ident = data.get("series"), data.get("id")
         if isinstance(known, str) and isinstance(ident, str):
@@ -156,6 +160,9 @@ def new_file(root: Path, kind: str, title: str, date: dt.date, ident: str | None
     ident = ident or slugify(title)
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", ident):
         raise IjbriefError(f"id {ident!r} must be lower-case letters, digits and hyphens")
+    from ijbrief.project import party_names, read_project
+
+    parties = party_names(read_project(root))
     if kind == "meeting":
         path = root / "briefs" / "meetings" / f"{date.isoformat()}-{ident}.yaml"
         number_line = (
@@ -164,11 +171,14 @@ def new_file(root: Path, kind: str, title: str, date: dt.date, ident: str | None
             else "# number: 19               # ordinal within the series, if it has one"
         )
         text = _MEETING.format(
-            id=ident, title=_quoted(title), series=series, number=number_line, date=date
-        )
+            id=ident, title=_quoted(title), series=series, number=number_line, date=date,
+            side=parties[0], sides=" | ".join(parties),
+        )  # fmt: skip
     else:
         path = root / "briefs" / "agreements" / f"{ident}.yaml"
-        text = _AGREEMENT.format(id=ident, title=_quoted(title), date=date)
+        text = _AGREEMENT.format(
+            id=ident, title=_quoted(title), date=date, parties=", ".join(parties)
+        )
     # Meeting files are named `<date>-<id>` (the date may be YYYY, YYYY-MM or YYYY-MM-DD);
     # a bare suffix match would wrongly refuse `moc` because `cyber-moc.yaml` exists.
     # Meetings and agreements share one id space, so both folders are searched.

@@ -46,6 +46,7 @@ from ijbrief.heap import collector_paused, collector_running, freeze
 from ijbrief.outputs import Staging, locked
 from ijbrief.parts import ROWS_PER_PART, PartLayout, cut
 from ijbrief.progress import Progress
+from ijbrief.project import COUNTRIES, PROJECT, party_names, read_project
 from ijbrief.screen import with_screen_bar
 from ijbrief.select import Filters, KeptViews, Omission, omission_key
 from ijbrief.textfmt import format_date, iso_prefix
@@ -105,12 +106,17 @@ class BuildOptions:
     # and warm the PDF engine here, once, so that the workers forked for each build start with it
     # instead of importing and loading fonts again.
     warm: bool = False
+    drafts: bool = False  # put meetings marked `status: draft` in the dossiers too
 
     @property
     def filters(self) -> Filters:
         # Sorted, so that `--topic 5g cybersecurity` and `--topic cybersecurity 5g` are one dossier.
         return Filters(
-            tuple(sorted(set(self.only))), self.since, self.until, tuple(sorted(set(self.topics)))
+            tuple(sorted(set(self.only))),
+            self.since,
+            self.until,
+            tuple(sorted(set(self.topics))),
+            self.drafts,
         )
 
     @property
@@ -532,7 +538,7 @@ def _settle_merger() -> None:
 
 
 def _audiences(root: Path, names: Iterable[str]) -> list[Audience]:
-    names = list(names)
+    names = list(names) or list(read_project(root).audiences or ())
     if not names:
         return discover(root)
     return [load_audience(root, name) for name in names]
@@ -673,7 +679,7 @@ def _plan(
 def _audience_base(root: Path, corpus: Corpus, audience: Audience, stamp: Stamp) -> str:
     """What every document of an audience depends on: registries, seeds, its templates, the
     date and the engine."""
-    shared = [root / p for p in (CATALOGUE, PEOPLE, TOPICS, GLOSSARY)]
+    shared = [root / p for p in (CATALOGUE, PEOPLE, TOPICS, GLOSSARY, PROJECT, COUNTRIES)]
     shared += [root / "seeds" / s.file for s in corpus.sources.values()]
     templates = [p for folder in audience.folders for p in folder.rglob("*") if p.is_file()]
     setting = f"{stamp.prepared}|{stamp.timestamp}|{_engine_digest()}"
@@ -795,7 +801,7 @@ def _key(base: str, root: Path, files: Iterable[str]) -> str:
 def _warm_engine() -> None:
     root = str(_STATE["root"])
     if root not in _WARMED:
-        _pdf_engine().layout("<p>India–Japan 日本 भारत</p>", "warm-up")  # loads fonts, shapers
+        _pdf_engine().layout("<p>Aa 漢字かな देवनागरी</p>", "warm-up")  # loads fonts, shapers
         import ijbrief.writers.pdf_merge  # noqa: F401  (pikepdf and fontTools, for the merge)
 
         _WARMED.add(root)
@@ -1361,7 +1367,7 @@ def _docx(composer: Composer, task: Task, html: str, scale: float, result: Rende
         title=title,
         subject=f"{audience.spec.label}: {title}",
         author=f"ijbrief — {audience.spec.label}",
-        keywords=["India", "Japan", audience.name, task.kind],
+        keywords=[*party_names(read_project(composer.project)), audience.name, task.kind],
         created=composer.stamp.timestamp.replace(tzinfo=None),
         header_text=audience.spec.classification.upper(),
         page_x_of_y=is_dossier,
@@ -1375,6 +1381,7 @@ def _docx(composer: Composer, task: Task, html: str, scale: float, result: Rende
         classification=audience.spec.classification,
         # Word and LibreOffice set type a little looser than WeasyPrint: err on the short side.
         scale=scale * (1.0 if is_dossier else 0.96),
+        project=read_project(composer.project).title,
     )
     package = (
         read_reference(

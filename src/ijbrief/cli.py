@@ -31,7 +31,7 @@ def _date(text: str) -> dt.date:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ijbrief",
-        description="Dated one-page briefs and a consolidated dossier on India–Japan meetings.",
+        description="Dated one-page briefs and a consolidated dossier on a bilateral relationship's meetings.",
     )
     parser.add_argument("--version", action="version", version=f"ijbrief {__version__}")
     parser.add_argument(
@@ -54,6 +54,27 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser = add_parser  # type: ignore[method-assign]
 
+    init = commands.add_parser("init", help="start a new project in DIR (default: .)")
+    init.add_argument("dir", nargs="?", type=Path, default=Path("."), metavar="DIR")
+    init.add_argument(
+        "--parties",
+        nargs="+",
+        metavar="NAME",
+        default=["Party A", "Party B"],
+        help="the two (or more) sides, e.g. --parties Ruritania Freedonia",
+    )
+    init.add_argument("--title", help="the relationship as titles show it (default: A–B)")
+    init.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a non-empty folder (existing files are kept)",
+    )
+    init.add_argument(
+        "--bare",
+        action="store_true",
+        help="empty registries, without the example meeting and source",
+    )
+
     check = commands.add_parser(
         "check",
         help="validate seeds/ and briefs/, reporting every problem",
@@ -73,8 +94,19 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--strict",
         action="store_true",
-        help="fail (exit 1) on any unsupported statement, not only warn",
+        help="fail (exit 1) on any unsupported statement or any meeting still a draft, not only warn",
     )
+
+    source = commands.add_parser("source", help="bring sources into seeds/, list them")
+    ssub = source.add_subparsers(dest="action", required=True, metavar="ACTION")
+    sadd = ssub.add_parser("add", help="extract a .txt, .html, .pdf or .docx file into seeds/")
+    sadd.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    sadd.add_argument("--id", dest="ident", help="default: the next src-NNN")
+    sadd.add_argument("--title", help="default: the file's own title")
+    sadd.add_argument("--outlet", help="default: the page's site name, if it gives one")
+    sadd.add_argument("--published", type=_date, metavar="DATE", help="default: from the file")
+    sadd.add_argument("--kind", choices=("news report", "explainer", "statement", "document"))
+    ssub.add_parser("list", help="each source, what cites it, how many of its quotations are used")
 
     build = commands.add_parser(
         "build",
@@ -147,6 +179,9 @@ def _parser() -> argparse.ArgumentParser:
         help="turn the speed layer off, as IJBRIEF_ACCEL=0 does (the outputs are the same)",
     )
     build.add_argument(
+        "--drafts", action="store_true", help="put meetings marked `status: draft` in dossiers"
+    )
+    build.add_argument(
         "--watch",
         action="store_true",
         help="stay running and rebuild when briefs/, templates/ or seeds/ change "
@@ -158,6 +193,15 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("--title", default=None)
     new.add_argument("--date", type=_date, default=None, help="default: today")
     new.add_argument("--id", dest="ident", default=None, help="default: from the title")
+    new.add_argument(
+        "--from", dest="source", metavar="SRC-ID", help="draft the meeting from this source"
+    )
+    new.add_argument(
+        "--published",
+        type=_date,
+        metavar="DATE",
+        help="with --from: the source's date, for 'on Friday' (default: the catalogue's)",
+    )
 
     commands.add_parser("schema", help="write JSON Schema for the YAML files to briefs/schema/")
 
@@ -302,8 +346,18 @@ def _build_and_watch(options: BuildOptions) -> int:
 
 def _run(args: argparse.Namespace, root: Path) -> int:
     command = args.command
+    if command == "init":
+        from ijbrief.starter import init_project
+
+        folder = root / args.dir
+        written = init_project(
+            folder, args.parties, args.title, force=args.force, example=not args.bare
+        )
+        print(f"wrote {len(written)} files into {folder}; next steps are in {folder / 'README.md'}")
+        return 0
     if command == "check":
         from ijbrief.corpus import Corpus, load_corpus
+        from ijbrief.drafting import draft_problems
         from ijbrief.errors import InputError, TemplateError
         from ijbrief.fidelity import check
         from ijbrief.heap import collector_paused
@@ -324,18 +378,19 @@ def _run(args: argparse.Namespace, root: Path) -> int:
             raise (InputError if failed else TemplateError)(ordered)
         assert corpus is not None
         report = check(corpus)
+        drafts = draft_problems(corpus)
         errors = [p for p in report.problems if not p.warning]
-        if errors or (args.strict and report.unsupported):
+        if errors or (args.strict and (report.unsupported or drafts)):
             # What would only warn is what --strict refuses.
             problems = (
-                [dataclasses.replace(p, warning=False) for p in report.problems]
+                [dataclasses.replace(p, warning=False) for p in [*report.problems, *drafts]]
                 if args.strict
-                else report.problems
+                else [*report.problems, *drafts]
             )
             _print_problems(sorted([*corpus.warnings, *found, *problems]))
             print(report.summary(), file=sys.stderr)
             return 1
-        for warning in sorted([*corpus.warnings, *found, *report.problems]):
+        for warning in sorted([*corpus.warnings, *found, *report.problems, *drafts]):
             print(warning, file=sys.stderr)
         from ijbrief.textfmt import count_of
 
@@ -347,6 +402,36 @@ def _run(args: argparse.Namespace, root: Path) -> int:
         ]
         print(f"ok: {', '.join(counts)}")
         print(report.summary())
+        return 0
+    if command == "new" and args.source:
+        from ijbrief.drafting import new_draft
+
+        if args.kind != "meeting":
+            raise IjbriefError("--from drafts meetings only")
+        path = new_draft(
+            root, args.source, title=args.title, ident=args.ident, published=args.published
+        )
+        print(f"wrote {path.relative_to(root)}: a draft; review every REVIEW mark against "
+              f"{args.source}, then run `ijbrief check`")  # fmt: skip
+        return 0
+    if command == "source":
+        from ijbrief import sources
+
+        if args.action == "add":
+            added = sources.add_sources(
+                root, args.files, ident=args.ident, title=args.title, outlet=args.outlet,
+                published=args.published, kind=args.kind,
+            )  # fmt: skip
+            for ident in added:
+                print(f"added {ident}: seeds/{ident}.txt; draft a meeting with "
+                      f"`ijbrief new meeting --from {ident}`")  # fmt: skip
+            return 0
+        from ijbrief.corpus import load_corpus
+
+        for use in sources.list_sources(load_corpus(root)):
+            cited = ", ".join(use.cited_by) or "nothing yet"
+            print(f"{use.id:<10} {use.title}\n{'':<10} cited by: {cited}; "
+                  f"quotations used: {use.used} of {use.passages}")  # fmt: skip
         return 0
     if command == "new":
         from ijbrief.authoring import new_file
@@ -381,6 +466,7 @@ def _run(args: argparse.Namespace, root: Path) -> int:
             force=args.force,
             quiet=args.quiet,
             warm=args.watch,
+            drafts=args.drafts,
         )
         if args.watch:
             return _build_and_watch(options)

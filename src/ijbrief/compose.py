@@ -14,6 +14,7 @@ from ijbrief import __version__
 from ijbrief.audiences import Audience, Section
 from ijbrief.corpus import Corpus
 from ijbrief.errors import InputError, TemplateError
+from ijbrief.project import party_names, read_project
 from ijbrief.select import (
     BASIS_MARKS,
     Citations,
@@ -270,6 +271,10 @@ class Composer:
             "cite": Citations(self.corpus),
             "logo": self.logo,
             "dossier_title": spec.dossier.title,
+            "project": {
+                "title": read_project(self.project).title,
+                "parties": party_names(read_project(self.project)),
+            },
             "toc_pages": {},
             "literal_pages": False,
         }
@@ -280,7 +285,7 @@ class Composer:
             "brief",
             view["title"],
             f"{self.audience.spec.label}: {view['title']}, {view['date_display']}",
-            ["India", "Japan", *view["topics"]],
+            [*party_names(read_project(self.project)), *view["topics"]],
             scale,
         )
         context.update(
@@ -295,7 +300,7 @@ class Composer:
         """The audience's dossier; ``toc_pages`` fills the page numbers written into the HTML,
         which the PDF shows instead of counting pages itself when ``literal_pages`` is set."""
         spec = self.audience.spec
-        views = list(self.meetings.values())
+        views = self.dossier_meetings()
         meetings = [
             {
                 **view,
@@ -366,17 +371,21 @@ class Composer:
         context = self._base(
             "dossier",
             spec.dossier.title,
-            f"{spec.label}: India–Japan meetings, {span or 'none'}",
-            ["India", "Japan", "dossier", *self.filters.topics],
+            f"{spec.label}: {read_project(self.project).title} meetings, {span or 'none'}",
+            [*party_names(read_project(self.project)), "dossier", *self.filters.topics],
             1.0,
         )
         context.update(dossier=dossier, toc_pages=toc_pages, literal_pages=literal_pages)
         return render(self.env, "dossier.html.j2", context, self.project)
 
+    def dossier_meetings(self) -> list[dict[str, Any]]:
+        """The meetings of the dossier: drafts only when the filters take them in."""
+        return [m for m in self.meetings.values() if self.filters.drafts or not m["draft"]]
+
     def timeline_events(self) -> list[Event]:
         return [
             Event(m["date"], m["short_title"], m["date_display"], f"ch-{m['id']}")
-            for m in self.meetings.values()
+            for m in self.dossier_meetings()
         ]
 
     def describe_filters(self) -> str:

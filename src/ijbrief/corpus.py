@@ -19,10 +19,13 @@ from ijbrief.errors import InputError, Location, Problem
 from ijbrief.model import (
     Agreement,
     Catalogue,
+    Countries,
+    Country,
     Glossary,
     Meeting,
     People,
     Person,
+    ProjectSpec,
     Record,
     Source,
     StatusStep,
@@ -30,6 +33,8 @@ from ijbrief.model import (
     Topic,
     Topics,
 )
+from ijbrief.project import COUNTRIES, NO_PROJECT_NOTE, PROJECT, country_index, default_spec
+from ijbrief.project import fallback_countries as _fallback_countries
 from ijbrief.textfmt import iso_prefix
 from ijbrief.yamlio import Document, YamlPath, os_reason, parse_bytes, read_bytes, read_text
 
@@ -86,6 +91,9 @@ class Corpus:
     # Each loaded file as parsed, by its path: where each value was written (for the support
     # check's messages).
     documents: dict[str, Document] = field(default_factory=dict, repr=False)
+    # Each country by id, name and short name (briefs/countries.yaml, or the project's parties).
+    countries: dict[str, Country] = field(default_factory=dict)
+    project: ProjectSpec | None = None
     # The registry files' records as loaded: a long-lived process gets the same objects for
     # files that did not change (see KeptViews).
     registries: tuple[object, ...] = ()
@@ -431,6 +439,7 @@ def load_corpus(root: Path, *, remember: bool = False) -> Corpus:
 
 def _load(root: Path, remember: bool) -> Corpus:
     c = _Collector(root)
+    spec, countries = _load_project(c, root)
     _, catalogue = c.load(CATALOGUE, Catalogue)
     _, people = c.load(PEOPLE, People)
     _, topics = c.load(TOPICS, Topics)
@@ -478,6 +487,8 @@ def _load(root: Path, remember: bool) -> Corpus:
         terms=_index(c, glossary.terms if glossary else [], str(GLOSSARY), ("terms",)),
         meetings={},
         agreements={},
+        countries=country_index(countries) if countries else {},
+        project=spec,
     )
     for bucket, target in ((meetings, corpus.meetings), (agreements, corpus.agreements)):
         for record, display in bucket:
@@ -499,6 +510,7 @@ def _load(root: Path, remember: bool) -> Corpus:
     corpus.documents = c.documents
     _check_references(c, corpus, catalogue, str(CATALOGUE))
     _check_registries(c, corpus, people, glossary)
+    _check_countries(c, corpus, spec, people)
     for meeting in corpus.meetings.values():
         _check_meeting(c, corpus, meeting, c.documents[corpus.files[meeting.id]])
     for agreement in corpus.agreements.values():
@@ -517,6 +529,63 @@ def _load(root: Path, remember: bool) -> Corpus:
     if errors:
         raise InputError(errors + corpus.warnings)
     return corpus
+
+
+def _load_project(c: _Collector, root: Path) -> tuple[ProjectSpec, Countries | None]:
+    """project.yaml and briefs/countries.yaml; a folder without project.yaml gets the default
+    project with a note, one without countries.yaml the project's parties as its countries."""
+    if (root / PROJECT).exists() or (root / PROJECT).is_symlink():
+        _, spec = c.load(PROJECT, ProjectSpec)
+        if spec is None:
+            spec = default_spec()
+    elif not (root / "briefs").exists() and not (root / "seeds").exists():
+        raise InputError(
+            [
+                Problem(
+                    Location(str(root)),
+                    "not an ijbrief project (no project.yaml, briefs/ or "
+                    "seeds/); start one with `ijbrief init`",
+                )
+            ]
+        )
+    else:
+        spec = default_spec()
+        c.add(Location(str(PROJECT)), NO_PROJECT_NOTE.format(title=spec.title), warning=True)
+    if (root / COUNTRIES).exists() or (root / COUNTRIES).is_symlink():
+        _, countries = c.load(COUNTRIES, Countries)
+        if countries is None:
+            c.unavailable.add("country")
+        else:
+            _index(c, countries.countries, str(COUNTRIES), ("countries",))
+    else:
+        countries = _fallback_countries(spec)
+    return spec, countries
+
+
+def _check_countries(
+    c: _Collector, corpus: Corpus, spec: ProjectSpec, people: People | None
+) -> None:
+    """The parties of project.yaml, people's ``country`` and participants' ``side`` each name a
+    country of the registry."""
+    if "country" in c.unavailable:
+        return
+    known = sorted({country.name for country in corpus.countries.values()})
+
+    def check(doc: Document | None, path: YamlPath, name: str) -> None:
+        if doc is not None and name not in corpus.countries:
+            hint = _suggest(name, sorted(corpus.countries)) or f" (known: {', '.join(known)})"
+            c.add(doc.locate(path), f"unknown country {name!r}{hint}")
+
+    project_doc = c.documents.get(str(PROJECT))
+    for index, party in enumerate(spec.parties):
+        check(project_doc, ("parties", index, "id"), party.id)
+    people_doc = c.documents.get(str(PEOPLE))
+    for index, person in enumerate(people.people if people else []):
+        check(people_doc, ("people", index, "country"), person.country)
+    for meeting in corpus.meetings.values():
+        doc = c.documents[corpus.files[meeting.id]]
+        for index, participant in enumerate(meeting.participants):
+            check(doc, ("participants", index, "side"), participant.side)
 
 
 def _index(c: _Collector, items: list[R], display: str, at: YamlPath) -> dict[str, R]:

@@ -125,7 +125,9 @@ def _run(command: list[str]) -> str | None:
 
 def corpus_languages(root: Path) -> list[str]:
     """The fontconfig languages whose scripts occur in briefs/ and seeds/ (Latin always)."""
-    found = {"en"}
+    from ijbrief.project import read_project
+
+    found = {"en"} | {lang for lang in read_project(root).scripts if lang in _SCRIPTS}
     for folder in ("briefs", "seeds"):
         base = root / folder
         if not base.is_dir():

@@ -127,7 +127,7 @@ class Source(Record):
     file: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+\.txt$")]
     title: ShortText
     outlet: ShortText | None = Field(default=None, description="as the text itself shows it")
-    kind: Literal["news report", "explainer"]
+    kind: Literal["news report", "explainer", "statement", "document"]
     published: IsoDate | None = None
     published_basis: Text | None = None
     url: (
@@ -135,8 +135,13 @@ class Source(Record):
     ) = Field(default=None, description="where the source was published, when known")
     language: Literal["en"] = "en"
     translation: Text | None = Field(default=None, description="set when the text is a translation")
-    covers: list[Id] = Field(min_length=1, description="meeting ids")
+    covers: list[Id] = Field(default_factory=list, description="meeting ids")
     notes: Text | None = None
+    original: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+$")] | None = Field(
+        default=None, description="the file the text was extracted from, kept in seeds/"
+    )
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = None
+    added: IsoDate | None = Field(default=None, description="the day it was added")
 
 
 class Office(Record):
@@ -160,7 +165,7 @@ class Person(Record):
     native_name: ShortText | None = None
     native_script: Script | None = None
     romanised: ShortText | None = Field(default=None, description="name in native order")
-    country: Literal["India", "Japan", "Australia", "United States"]
+    country: ShortText = Field(description="a country of briefs/countries.yaml (id or name)")
     offices: list[Office] = Field(min_length=1)
 
 
@@ -170,6 +175,9 @@ class Topic(Record):
     id: Id
     label: ShortText
     description: Text
+    keywords: list[ShortText] = Field(
+        default_factory=list, description="words and aliases that suggest the topic in a source"
+    )
 
 
 class Term(Record):
@@ -190,7 +198,7 @@ class Participant(Record):
 
     person: Id
     office: ShortText
-    side: Literal["India", "Japan", "Australia", "United States"]
+    side: ShortText = Field(description="a country of briefs/countries.yaml (id or name)")
     role: ShortText | None = None
     sources: SourceIds
     basis: Basis | None = Field(
@@ -219,9 +227,12 @@ class Quote(Visibility):
 
 
 class Meeting(Record):
-    """A dated India–Japan meeting and what came of it."""
+    """A dated meeting between the parties and what came of it."""
 
     id: Id
+    status: Literal["draft"] | None = Field(
+        default=None, description="draft: pre-filled, not reviewed; out of the dossier"
+    )
     title: ShortText
     short_title: ShortText
     series: Id
@@ -291,25 +302,63 @@ class Agreement(Record):
 class Catalogue(Record):
     """``seeds/catalogue.yaml``."""
 
-    sources: list[Source] = Field(min_length=1)
+    sources: list[Source]
 
 
 class People(Record):
     """``briefs/people.yaml``."""
 
-    people: list[Person] = Field(min_length=1)
+    people: list[Person]
 
 
 class Topics(Record):
     """``briefs/topics.yaml``."""
 
-    topics: list[Topic] = Field(min_length=1)
+    topics: list[Topic]
 
 
 class Glossary(Record):
     """``briefs/glossary.yaml``."""
 
-    terms: list[Term] = Field(min_length=1)
+    terms: list[Term]
+
+
+class Country(Record):
+    """A country of the project: participants' ``side`` and people's ``country`` name one."""
+
+    id: Id
+    name: ShortText
+    short_name: ShortText | None = None
+    native_name: ShortText | None = None
+
+
+class Countries(Record):
+    """``briefs/countries.yaml``."""
+
+    countries: list[Country]
+
+
+class Party(Record):
+    """One side of the relationship, as titles and document metadata name it."""
+
+    id: Id = Field(description="a country id from briefs/countries.yaml")
+    name: ShortText
+
+
+class ProjectSpec(Record):
+    """``project.yaml``: the relationship a project briefs on."""
+
+    title: ShortText = Field(description="the relationship, as titles show it")
+    parties: list[Party] = Field(min_length=2)
+    scripts: list[Script] = Field(
+        default_factory=list,
+        description="native scripts the documents render (doctor checks fonts)",
+    )
+    audiences: list[Id] | None = Field(default=None, description="built by default (default: all)")
+    dossier_title: ShortText | None = Field(
+        default=None,
+        description="fills {project} in the audiences' dossier titles (default: title)",
+    )
 
 
 SCHEMAS: dict[str, type[Record]] = {
@@ -319,4 +368,6 @@ SCHEMAS: dict[str, type[Record]] = {
     "people": People,
     "topics": Topics,
     "glossary": Glossary,
+    "countries": Countries,
+    "project": ProjectSpec,
 }

@@ -33,6 +33,7 @@ class Filters:
     since: dt.date | None = None
     until: dt.date | None = None
     topics: tuple[str, ...] = ()
+    drafts: bool = False  # dossiers take in meetings still marked `status: draft`
 
     @property
     def active(self) -> bool:
@@ -45,6 +46,8 @@ class Filters:
             parts.append(f"since-{self.since.isoformat()}")
         if self.until:
             parts.append(f"until-{self.until.isoformat()}")
+        if self.drafts:
+            parts.append("drafts")
         return "".join(f"-{p}" for p in parts)
 
     def meeting(self, meeting: Meeting) -> bool:
@@ -282,6 +285,7 @@ def meeting_view(corpus: Corpus, meeting: Meeting, edition: Edition) -> dict[str
     view: dict[str, Any] = {
         "kind": "meeting",
         "id": meeting.id,
+        "draft": meeting.status == "draft",
         "title": meeting.title,
         "short_title": meeting.short_title,
         "date": meeting.date,

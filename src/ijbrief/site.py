@@ -17,6 +17,7 @@ from ijbrief import __version__
 from ijbrief.compose import Stamp
 from ijbrief.corpus import Corpus
 from ijbrief.errors import IjbriefError
+from ijbrief.project import read_project
 from ijbrief.select import VENUE_NOT_REPORTED, Filters
 from ijbrief.textfmt import count_of, format_date, format_days, iso_prefix, status_label
 from ijbrief.timeline import Event, svg
@@ -323,7 +324,9 @@ def index_html(corpus: Corpus, manifest: dict[str, Any], stamp: Stamp, out: Path
     docs = documents(corpus, manifest, audiences)
     body = _listing(corpus, docs, audiences, Links(), static=True)
     page = _page(
-        title="India–Japan briefs and dossiers",
+        title=f"{read_project(corpus.root).title} briefs and dossiers"
+        if corpus
+        else "Briefs and dossiers",
         subtitle=_subtitle(corpus, manifest, stamp.prepared),
         nav=_nav(audiences, docs),
         body=_FILTER + body,
@@ -358,7 +361,9 @@ def live_html(
     docs = documents(corpus, manifest, known)
     parts.append(_listing(corpus, docs, known, Links("/files/", "/preview/"), static=False))
     page = _page(
-        title="India–Japan briefs and dossiers",
+        title=f"{read_project(corpus.root).title} briefs and dossiers"
+        if corpus
+        else "Briefs and dossiers",
         subtitle=_subtitle(corpus, manifest, prepared),
         nav=_nav(known, docs, live=True),
         body=Markup("\n").join(parts),

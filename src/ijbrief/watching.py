@@ -39,6 +39,12 @@ def signature(root: Path, out: Path) -> Signature:
                         entries.append((entry.path, info.st_mtime_ns, info.st_size))
                 except OSError:
                     continue
+    # project.yaml (titles, parties) is not in a watched folder: the once-a-second look finds it.
+    try:
+        info = (root / "project.yaml").stat()
+        entries.append((str(root / "project.yaml"), info.st_mtime_ns, info.st_size))
+    except OSError:
+        pass
     return tuple(sorted(entries))
 
 

@@ -168,6 +168,9 @@ def test_corpus_languages_follow_the_text(project: Path) -> None:
     for path in (project / "briefs").rglob("*.yaml"):
         text = path.read_text(encoding="utf-8")
         path.write_text("".join(c for c in text if ord(c) < 0x900), encoding="utf-8")
+    assert corpus_languages(project) == ["en", "hi", "ja"]  # project.yaml names them
+    spec = project / "project.yaml"
+    spec.write_text(spec.read_text(encoding="utf-8").replace("scripts: [hi, ja]", "scripts: []"))
     assert corpus_languages(project) == ["en"]
 
 

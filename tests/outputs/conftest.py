@@ -18,5 +18,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("built")
     for folder in ("seeds", "briefs", "templates"):
         shutil.copytree(REPO / folder, root / folder)
+    shutil.copy2(REPO / "project.yaml", root / "project.yaml")
     build(BuildOptions(root=root, formats=("html", "pdf", "docx"), jobs=2, quiet=True))
     return root

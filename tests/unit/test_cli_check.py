@@ -177,9 +177,10 @@ def test_missing_project_folder(tmp_path: Path, capsys: pytest.CaptureFixture[st
 def test_empty_project_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = check(capsys, tmp_path)
     assert code == 1
-    assert "seeds/catalogue.yaml: cannot read" in err
-    assert "briefs/meetings: folder is missing" in err
-    assert "Traceback" not in err
+    assert err == (
+        f"{tmp_path}: not an ijbrief project (no project.yaml, briefs/ or seeds/); "
+        "start one with `ijbrief init`\n1 error\n"
+    )
 
 
 def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

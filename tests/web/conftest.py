@@ -48,6 +48,7 @@ def copy_project(target: Path) -> Path:
     target.mkdir(parents=True)
     for name in ("seeds", "briefs", "templates"):
         shutil.copytree(REPO / name, target / name)
+    shutil.copy2(REPO / "project.yaml", target / "project.yaml")
     (target / "pyproject.toml").write_text(DECOY, encoding="utf-8")
     (target / "secret.txt").write_text(DECOY, encoding="utf-8")
     return target

@@ -69,6 +69,7 @@ class DocxMeta:
     # classification at the right, as the PDF's page margins show them.
     footer_text: str | None = None
     classification: str | None = None
+    project: str = ""  # fills {project} in the reference document's header banner
 
 
 def normalise_zip(data: bytes) -> bytes:
@@ -1413,6 +1414,9 @@ def _apply_header_footer(document: Any, meta: DocxMeta, converter: _Converter) -
         for run in list(holder):
             anchor.addnext(run)
             anchor = run
+        for text in hdr.iter(W_T):
+            if text.text and "{project}" in text.text:
+                text.text = text.text.replace("{project}", meta.project)
 
     if meta.page_x_of_y or meta.footer_text or meta.classification:
         footer = section.footer

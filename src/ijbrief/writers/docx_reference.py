@@ -40,10 +40,11 @@ class Look:
 
 
 # Fonts and accents follow each audience's branding in templates/<audience>/audience.yaml.
+# The DOCX writer puts the project's title (project.yaml) for {project} in a banner.
 AUDIENCES: dict[str, Look] = {
-    "minister": Look("Noto Serif", "Noto Sans", "1F3A5F", "India–Japan · Ministerial brief"),
-    "analyst": Look("Noto Serif", "Noto Sans", "0F5257", "India–Japan · Analyst brief"),
-    "student": Look("Noto Sans", "Noto Sans", "5B2A86", "India–Japan · Student brief"),
+    "minister": Look("Noto Serif", "Noto Sans", "1F3A5F", "{project} · Ministerial brief"),
+    "analyst": Look("Noto Serif", "Noto Sans", "0F5257", "{project} · Analyst brief"),
+    "student": Look("Noto Sans", "Noto Sans", "5B2A86", "{project} · Student brief"),
 }
 
 _HEX = re.compile(r"[0-9A-Fa-f]{6}")
