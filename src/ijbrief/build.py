@@ -196,8 +196,8 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
         for a in audiences
         if set(a.spec.admits) - {"public"}
     }
-    progress.admits(report.admits)
     with locked(out):
+        progress.admits(report.admits)
         cache = _read_json(out / CACHE_NAME)
         manifest = _read_json(out / "manifest.json").get("outputs", {})
         tasks = _plan(root, corpus, audiences, options, stamp)
