@@ -19,6 +19,8 @@ import re
 import shutil
 import subprocess
 import sys
+import time
+import tracemalloc
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -331,10 +333,22 @@ def test_a_gigabyte_part_is_refused_before_it_is_inflated(case: Case) -> None:
             for _ in range(64):
                 huge.write(block)
     assert target.stat().st_size < 8 << 20
-    (outcome,) = case.refused(
-        BUILD, expect=r"part word/media/huge\.bin is 1073741824 bytes uncompressed"
+    check, _ = case.refused(
+        CHECK, BUILD, expect=r"part word/media/huge\.bin is 1073741824 bytes uncompressed"
     )
-    assert outcome.seconds < 5
+    assert check.seconds < 10  # check reads the reference without laying anything out
+    # Reading it alone: refused at once, with next to nothing inflated.
+    from ijbrief.errors import TemplateError
+    from ijbrief.writers.docx_package import read_reference
+
+    tracemalloc.start()
+    started = time.perf_counter()
+    with pytest.raises(TemplateError, match="1073741824 bytes uncompressed"):
+        read_reference(target, "reference.docx", [target.parent])
+    seconds = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert seconds < 1 and peak < 64 << 20, (seconds, peak)
 
 
 def test_external_relationships_are_not_copied_into_outputs(case: Case) -> None:
