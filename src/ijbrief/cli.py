@@ -176,10 +176,13 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--no-accel",
         action="store_true",
-        help="turn the speed layer off, as IJBRIEF_ACCEL=0 does (the outputs are the same)",
+        help="turn the speed layer off, as IJBRIEF_ACCEL=0 does; the outputs are the same "
+        "(default: on, unless IJBRIEF_ACCEL=0)",
     )
     build.add_argument(
-        "--drafts", action="store_true", help="put meetings marked `status: draft` in dossiers"
+        "--drafts",
+        action="store_true",
+        help="put meetings marked `status: draft` in dossiers (default: left out)",
     )
     build.add_argument(
         "--watch",
