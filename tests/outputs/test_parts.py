@@ -356,8 +356,10 @@ def test_a_long_overview_is_cut_between_rows_each_stretch_with_its_header(
     for number in with_rows[1:]:
         assert texts[number].startswith("DATE MEETING BOTTOM LINE")  # the table's head again
         assert "the record Overview" in texts[number]  # and the running header's chapter
-    shown = "".join(texts[n] for n in with_rows)
-    dates = ["November\n2019", "7 October\n2020", "8 September\n2022", "16 January\n2026"]
+    # (how a date cell wraps depends on the widths of the other columns)
+    shown = " ".join("".join(texts[n] for n in with_rows).split())
+    shown = shown[shown.index("DATE MEETING BOTTOM LINE") :]  # the rows, not the overview's span
+    dates = ["November 2019", "7 October 2020", "8 September 2022", "16 January 2026"]
     assert all(date in shown for date in dates)
     assert [shown.find(date) for date in dates] == sorted(shown.find(d) for d in dates)
     # Each row still links to its chapter, and the page numbers count every page.

@@ -253,7 +253,9 @@ def test_noop_rebuild_skips_everything_and_one_change_rebuilds_only_its_dependan
     assert again.written == [] and len(again.skipped) == len(first.written)
     path = project / "briefs/meetings/2026-01-16-sd-18.yaml"
     path.write_text(
-        path.read_text(encoding="utf-8").replace("New Delhi", "New Delhi (Hyderabad House)", 1),
+        path.read_text(encoding="utf-8").replace(
+            "venue: New Delhi", "venue: New Delhi (Hyderabad House)", 1
+        ),
         encoding="utf-8",
     )
     third = build(options)
@@ -383,23 +385,23 @@ def test_docx_after_pdf_reuses_the_layout_and_matches_a_fresh_docx(
 def test_an_agreement_step_shown_under_what_changed_rebuilds_that_brief(project: Path) -> None:
     from ijbrief.build import BuildOptions, build
 
-    # The MoC is not tied to the 18th Strategic Dialogue, but its steps between the 13th and the
-    # 18th are what changed in between, and the analyst's brief lists them.
+    # The partnership is not tied to the 18th Strategic Dialogue, but its step between the 13th
+    # and the 18th (at the 2022 2+2) is what changed in between, and the analyst's brief lists it.
     options = BuildOptions(root=project, formats=("html",), audiences=("analyst",), quiet=True)
     build(options)
     brief = project / "out/analyst/briefs/2026-01-16-sd-18.html"
-    assert "Cybersecurity MoC" in brief.read_text(encoding="utf-8")
-    agreement = project / "briefs/agreements/cyber-moc.yaml"
+    assert "Special Strategic and Global Partnership:" in brief.read_text(encoding="utf-8")
+    agreement = project / "briefs/agreements/ssgp.yaml"
     agreement.write_text(
         agreement.read_text(encoding="utf-8").replace(
-            "short_title: Cybersecurity MoC", "short_title: Cyber MoC", 1
+            "short_title: Special Strategic and Global Partnership", "short_title: The SSGP", 1
         ),
         encoding="utf-8",
     )
     rebuilt = build(options).written
     assert "analyst/briefs/2026-01-16-sd-18.html" in rebuilt
-    assert "Cyber MoC" in brief.read_text(encoding="utf-8")
-    assert "analyst/briefs/2019-11-two-plus-two-1.html" not in rebuilt
+    assert "The SSGP:" in brief.read_text(encoding="utf-8")
+    assert "analyst/briefs/2020-10-07-fmsd-13.html" not in rebuilt
 
 
 def test_an_edit_no_brief_shows_leaves_that_brief_as_it_was(project: Path) -> None:
