@@ -107,8 +107,8 @@ _ORDINALS = {word: n for n, word in enumerate(_ORDINAL_WORDS, start=1)}
 
 
 def _series_and_number(title: str, parties: Iterable[str] = ()) -> tuple[str, int | None]:
-    """What a meeting's title says of its series and its place in it: "15th India–Japan Annual
-    Summit" is the 15th of ``annual-summit`` (the parties, ``parties``' words, are in every
+    """What a meeting's title says of its series and its place in it: "15th Ruritania–Freedonia
+    Annual Summit" is the 15th of ``annual-summit`` (the parties, ``parties``' words, are in every
     title, so left out)."""
     party_words = {w for party in parties for w in slugify(party).split("-")}
     number: int | None = None

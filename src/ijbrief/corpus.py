@@ -731,7 +731,10 @@ def _check_meeting(c: _Collector, corpus: Corpus, meeting: Meeting, doc: Documen
         person = corpus.people.get(participant.person)
         if person is None:
             continue
-        if participant.side != person.country:
+        side, home = (corpus.countries.get(n) for n in (participant.side, person.country))
+        # An unknown country is reported once, by the countries check; spellings of one country
+        # (its id, name or short name) are the same side.
+        if side is not None and home is not None and side is not home:
             c.add(
                 doc.locate(("participants", index, "side")),
                 f"{person.name} is on the {person.country} side (country in briefs/people.yaml), "

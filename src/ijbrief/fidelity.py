@@ -70,7 +70,6 @@ STATUS_WORDS: dict[str, tuple[str, ...]] = {
 }
 # Names every source writes in several ways, beyond those the registries give.
 COMMON_ALIASES = (
-    ("US", "USA", "United States", "America"),
     ("UN", "United Nations"),
     ("UK", "United Kingdom", "Britain"),
     ("PM", "Prime Minister"),
@@ -235,6 +234,8 @@ class _Aliases:
         self.groups: list[list[tuple[str, ...]]] = []
         for names in COMMON_ALIASES:
             self._add(names)
+        for country in {c.id: c for c in corpus.countries.values()}.values():
+            self._add([country.name, country.short_name or ""])
         for person in corpus.people.values():
             self._add([person.name, person.romanised or ""])
         for term in corpus.terms.values():

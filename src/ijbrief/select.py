@@ -521,7 +521,9 @@ def _all_text(value: Any) -> str:
         if isinstance(item, str):
             texts.append(item)
         elif isinstance(item, dict):
-            stack.extend(v for k, v in item.items() if k not in ("html", "sources", "basis", "field"))
+            stack.extend(
+                v for k, v in item.items() if k not in ("html", "sources", "basis", "field")
+            )
         elif isinstance(item, list):
             stack.extend(item)
     return " ".join(texts)

@@ -179,7 +179,7 @@ Next steps:
 3. `ijbrief check` reports every problem as `file:line:col: message`.
 4. `ijbrief build --format all` writes the briefs and dossiers into `out/`.
 
-The files marked "example" (`briefs/meetings/example-meeting.yaml`, `seeds/src-example.txt` and
+The files marked "example" (`briefs/meetings/<date>-example-meeting.yaml`, `seeds/src-example.txt` and
 the first entries of the registries) are there so that the project builds at once: delete them
 when your own are in. `project.yaml` names the relationship and its parties; `briefs/countries.yaml`
 the countries participants come from.
@@ -226,7 +226,8 @@ def init_project(
             "seeds/src-example.txt": _EXAMPLE_SOURCE.format(
                 today=today, a=parties[0], b=parties[1]
             ),
-            "briefs/meetings/example-meeting.yaml": _EXAMPLE_MEETING.format(
+            # Named by its date and id, as `check` wants every meeting file to be.
+            f"briefs/meetings/{today}-example-meeting.yaml": _EXAMPLE_MEETING.format(
                 today=today, party=_q(first)
             ),
         }

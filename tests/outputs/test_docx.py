@@ -151,7 +151,9 @@ def _docx_text(path: Path) -> str:
 def test_docx_and_pdf_say_the_same_things(built: Path, audience: str) -> None:
     for pdf in sorted((built / "out" / audience / "briefs").glob("*.pdf")):
         pdf_text = " ".join(p.extract_text() for p in PdfReader(pdf).pages)
-        pdf_text = re.sub(r"Prepared \d+ \w+ \d{4} · (Information as of [^·]+ · )?ijbrief · .*", "", pdf_text)  # page furniture
+        pdf_text = re.sub(
+            r"Prepared \d+ \w+ \d{4} · (Information as of [^·]+ · )?ijbrief · .*", "", pdf_text
+        )  # page furniture
         docx_text = _docx_text(pdf.with_suffix(".docx"))
         in_pdf, in_docx = _squash(pdf_text), _squash(docx_text)
         missing_in_pdf = [s for s in _sentences(docx_text) if _squash(s) not in in_pdf]

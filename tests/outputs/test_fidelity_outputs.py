@@ -48,9 +48,7 @@ def read(path: Path) -> str:
 
 
 def outputs(built: Path) -> list[Path]:
-    found = [
-        p for p in (built / "out").rglob("*") if p.suffix in (".pdf", ".docx", ".html")
-    ]
+    found = [p for p in (built / "out").rglob("*") if p.suffix in (".pdf", ".docx", ".html")]
     assert len(found) > 40  # every audience, every brief and dossier, three formats
     return sorted(found)
 

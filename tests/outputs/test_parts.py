@@ -93,6 +93,7 @@ def test_same_pages_contents_and_bookmarks(whole_and_parts: tuple[Path, Path, Pa
     _, whole_pdf, parts_pdf = whole_and_parts
     whole, parts = PdfReader(whole_pdf), PdfReader(parts_pdf)
     assert len(parts.pages) == len(whole.pages) > 10
+
     # The contents page, page numbers included, reads the same; the stamped "Page X of Y" is
     # drawn after the rest of the footer, so the footer's words are compared in any order.
     def lines(reader: PdfReader) -> tuple[list[str], list[str]]:

@@ -39,7 +39,7 @@ def test_installed_wheel_starts_checks_and_builds_a_project(tmp_path: Path) -> N
     listed = run(ijbrief, "templates", "list", cwd=desk)
     for name in ("minister", "analyst", "student"):
         assert f"{name}" in listed and "built-in" in listed
-    assert "ok: 1 meetings" in run(ijbrief, "check", cwd=desk)
+    assert "ok: 1 meeting," in run(ijbrief, "check", cwd=desk)
     run(ijbrief, "build", "--format", "all", "--quiet", "--jobs", "2", cwd=desk)
 
     out = desk / "out"

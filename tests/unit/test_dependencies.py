@@ -22,7 +22,7 @@ CAPPED = {"weasyprint": 0, "jinja2": 1, "python-docx": 1}
 def requirements() -> dict[str, Requirement]:
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     found = [Requirement(text) for text in project["dependencies"]]
-    return {requirement.name.lower(): requirement for requirement in found}
+    return {requirement.name.lower().replace("_", "-"): requirement for requirement in found}
 
 
 def pins(name: str) -> dict[str, Version]:

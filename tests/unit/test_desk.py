@@ -31,7 +31,7 @@ def test_init_writes_a_project_that_checks(tmp_path: Path, cli) -> None:
         assert (desk / "briefs" / "schema" / f"{name}.schema.json").is_file(), name
     code, out = cli("-C", str(desk), "check")
     assert code == 0, out
-    assert out.startswith("ok: 1 meetings, 0 agreements, 1 sources, 1 quotations verified")
+    assert out.startswith("ok: 1 meeting, no agreements, 1 source, 1 quotation verified")
 
 
 def test_init_refuses_a_non_empty_folder_and_force_keeps_what_is_there(tmp_path: Path, cli) -> None:
@@ -53,7 +53,7 @@ def test_init_bare_has_empty_valid_registries(tmp_path: Path, cli) -> None:
     assert code == 0, out
     code, out = cli("-C", str(tmp_path / "d"), "check")
     assert code == 0, out
-    assert out.startswith("ok: 0 meetings, 0 agreements, 0 sources")
+    assert out.startswith("ok: no meetings, no agreements, no sources")
 
 
 def test_init_needs_two_parties(tmp_path: Path, cli) -> None:
@@ -133,7 +133,7 @@ def test_titles_and_metadata_come_from_the_project(tmp_path: Path, cli) -> None:
     dossier = (desk / "out/analyst/analyst-dossier.html").read_text(encoding="utf-8")
     assert "<title>Japan–Philippines: the record</title>" in dossier
     assert '<meta name="keywords" content="Japan, Philippines, dossier">' in dossier
-    assert "1 Japan–Philippines meetings" in dossier
+    assert "1 Japan–Philippines meeting" in dossier
     assert "India" not in dossier
     assert "<title>Japan–Philippines briefs and dossiers — ijbrief</title>" in (
         desk / "out/index.html"
@@ -303,7 +303,7 @@ def test_a_draft_of_the_18th_strategic_dialogue_from_src_003(project: Path, cli)
     people = {p["person"]: p["office"] for p in record["participants"]}
     assert people["s-jaishankar"] == "External Affairs Minister"
     assert people["motegi-toshimitsu"] == "Minister for Foreign Affairs"
-    assert people["toshihiro-kitamura"] == "Press Secretary, Ministry of Foreign Affairs"
+    assert people["toshihiro-kitamura"] == "Spokesperson, Ministry of Foreign Affairs"
     quotes = {q["text"]: q.get("speaker") for q in record["quotes"]}
     assert quotes["Economic security today is particularly paramount"] == "s-jaishankar"
     assert (

@@ -158,9 +158,7 @@ def test_every_attribute_is_the_sandboxs_to_allow(
     one that allows no attribute at all."""
     monkeypatch.setattr(ImmutableSandboxedEnvironment, "is_safe_attribute", lambda *a: False)
     composer, root, _ = probe
-    (root / "templates/probe/probe-attr.j2").write_text(
-        PROBE.format(expression), encoding="utf-8"
-    )
+    (root / "templates/probe/probe-attr.j2").write_text(PROBE.format(expression), encoding="utf-8")
     composer.env.cache = None  # the template was just written
     with pytest.raises(TemplateError, match="refused by the sandbox"):
         run(probe, "probe-attr.j2")
@@ -172,9 +170,7 @@ def test_every_call_is_the_sandboxs_to_allow(
 ) -> None:
     monkeypatch.setattr(ImmutableSandboxedEnvironment, "is_safe_callable", lambda *a: False)
     composer, root, _ = probe
-    (root / "templates/probe/probe-call.j2").write_text(
-        PROBE.format(expression), encoding="utf-8"
-    )
+    (root / "templates/probe/probe-call.j2").write_text(PROBE.format(expression), encoding="utf-8")
     composer.env.cache = None
     with pytest.raises(TemplateError, match="refused by the sandbox"):
         run(probe, "probe-call.j2")

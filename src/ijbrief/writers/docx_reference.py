@@ -54,7 +54,7 @@ def look_of(spec: Any) -> Look:
     """The look an audience's audience.yaml asks for (``spec`` an AudienceSpec): its fonts, its
     accent and, in the header, its label."""
     branding = spec.branding
-    banner = f"India–Japan · {spec.label}"
+    banner = f"{{project}} · {spec.label}"  # the DOCX writer fills in the project's title
     return Look(branding.body_font, branding.heading_font, branding.accent[1:].upper(), banner)
 
 
