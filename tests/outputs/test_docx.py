@@ -136,9 +136,10 @@ def _sentences(text: str) -> list[str]:
 
 
 def _squash(text: str) -> str:
-    """Compare text as both engines lay it out: no whitespace, citation marks, list markers or case."""
+    """Compare text as both engines lay it out: no whitespace, word joiners, citation marks, list
+    markers or case."""
     text = re.sub(r"(?:^|\s)(?:•|\d+\.)(?=\s|$)", " ", text)
-    return re.sub(r"\[\d+(,\d+)*\]|\s+", "", text).casefold()
+    return re.sub(r"\[\d+(,\d+)*\]|\s+|\u2060", "", text).casefold()
 
 
 def _docx_text(path: Path) -> str:

@@ -186,9 +186,13 @@ def test_sensitive_items_are_left_out_and_recorded(built: Path) -> None:
 
 
 def test_html_is_self_contained(built: Path) -> None:
-    html = (built / "out" / "minister" / "briefs" / "2020-10-07-fmsd-13.html").read_text()
+    path = built / "out" / "minister" / "briefs" / "2020-10-07-fmsd-13.html"
+    html = path.read_text()
     assert "<style>" in html
-    assert not re.search(r"""(src|href)=["'](?!#|data:|https?://|mailto:)""", html)
+    # the only relative links are the screen bar's: the index and this brief's other formats
+    relative = re.findall(r"""(?:src|href)=["'](?!#|data:|https?://|mailto:)([^"']*)""", html)
+    assert sorted(relative) == ["../../index.html", path.stem + ".docx", path.stem + ".pdf"]
+    assert all((path.parent / link).is_file() for link in relative)
 
 
 def test_a_table_row_is_never_split_across_pages(built: Path) -> None:
