@@ -204,8 +204,10 @@ def chapter_counts(dossier: Path, meeting: str, titles: dict[str, str]) -> dict[
     counts: dict[str, int] = {}
     current = None
     for child in chapter:
-        if child.tag == "h2" and "section-label" in (child.get("class") or ""):
-            current = titles.get(child.text_content().strip())
+        # A section's heading may sit inside a box of its own (the student's prelims facts).
+        label = child.xpath("descendant-or-self::h2[contains(@class, 'section-label')]")
+        if label:
+            current = titles.get(label[0].text_content().strip())
             if current in SHOWN:
                 counts[current] = 0
         elif current in SHOWN:
@@ -349,7 +351,7 @@ def test_what_the_fit_drops_is_in_the_manifest_item_by_item(project: Path, cli: 
     spec = project / "templates/large/audience.yaml"
     spec.write_text(
         spec.read_text(encoding="utf-8")
-        + 'branding: {base_size_pt: 14, accent: "#0F5257"}\nfit: {min_scale: 1.0, step: 0.1}\n',
+        + 'branding: {base_size_pt: 13, accent: "#0F5257"}\nfit: {min_scale: 1.0, step: 0.1}\n',
         encoding="utf-8",
     )
     options = ("--audience", "large", "--only", "sd-18", "--jobs", "1")
