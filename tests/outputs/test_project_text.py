@@ -56,10 +56,18 @@ def _html(path: Path) -> str:
 READERS = {".pdf": _pdf, ".docx": _docx, ".html": _html}
 
 
+def _undated(text: str) -> str:
+    """The text with the day of the build ("Prepared") written as <day>: the same on any day."""
+    import datetime as dt
+
+    today = dt.datetime.now(dt.UTC).date()
+    return text.replace(f"{today.day} {today:%B %Y}", "<day>").replace(today.isoformat(), "<day>")
+
+
 def texts(out: Path) -> dict[str, str]:
     """Every brief and dossier below ``out`` (not the index page or the manifest), as text."""
     return {
-        str(p.relative_to(out)): READERS[p.suffix](p)
+        str(p.relative_to(out)): _undated(READERS[p.suffix](p))
         for p in sorted(out.rglob("*"))
         if p.suffix in READERS and p.parent != out and p.is_file()
     }
