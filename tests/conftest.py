@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -9,6 +10,10 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# LibreOffice's pass over each Word dossier (its contents' page numbers) costs seconds a dossier:
+# the tests make it once, for the session's shared build (tests/outputs/conftest.py `built`),
+# and check it there.
+os.environ["IJBRIEF_OFFICE_PAGES"] = "0"
 PROJECT_PARTS = ("seeds", "briefs", "templates")
 
 EditYaml = Callable[..., int]

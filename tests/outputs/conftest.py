@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -19,5 +20,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for folder in ("seeds", "briefs", "templates"):
         shutil.copytree(REPO / folder, root / folder)
     shutil.copy2(REPO / "project.yaml", root / "project.yaml")
-    build(BuildOptions(root=root, formats=("html", "pdf", "docx"), jobs=2, quiet=True))
+    os.environ["IJBRIEF_OFFICE_PAGES"] = "1"  # as a user's build: LibreOffice sets the pages
+    try:
+        build(BuildOptions(root=root, formats=("html", "pdf", "docx"), jobs=2, quiet=True))
+    finally:
+        os.environ["IJBRIEF_OFFICE_PAGES"] = "0"
     return root

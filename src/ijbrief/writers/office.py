@@ -32,7 +32,10 @@ TIMEOUT_S = 180
 
 
 def office_suite() -> str | None:
-    """LibreOffice's command, if it is installed."""
+    """LibreOffice's command, if it is installed and not turned off (``IJBRIEF_OFFICE_PAGES=0``,
+    for quick drafts: its pass costs seconds per dossier)."""
+    if os.environ.get("IJBRIEF_OFFICE_PAGES", "1").strip() == "0":
+        return None
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
