@@ -17,20 +17,46 @@ from ijbrief.parts import PartLayout
 from ijbrief.writers import syslibs
 
 
+class _Log(list[str]):
+    """The names of the parts laid out, as the worker processes that lay them out append them
+    to a file (their own lists would stay in the workers)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+
+    def read(self) -> None:
+        names = self.path.read_text().split() if self.path.exists() else []
+        self[:] = names
+
+    def clear(self) -> None:
+        self.path.unlink(missing_ok=True)
+        super().clear()
+
+
+_STOCK: Any = None
+_LOG_FILE: Path | None = None
+
+
+def _counting(root: Path, name: str, html: str) -> PartLayout:
+    """Laid out in a worker, forked after the fixture set these (so picklable by name)."""
+    assert _LOG_FILE is not None
+    with _LOG_FILE.open("a") as log:
+        log.write(name + "\n")
+    return _STOCK(root, name, html)
+
+
 @pytest.fixture
-def layouts(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+def layouts(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[_Log]:
     """The names of the dossier parts laid out (not taken from out/.ijbrief-parts), as they are."""
-    laid_out: list[str] = []
-    stock = build_module.render_part
-
-    def counting(root: Path, name: str, html: str) -> PartLayout:
-        laid_out.append(name)
-        return stock(root, name, html)
-
-    monkeypatch.setattr(build_module, "render_part", counting)
+    global _STOCK, _LOG_FILE
+    log = _Log(tmp_path / "laid-out.txt")
+    _STOCK, _LOG_FILE = build_module.render_part, log.path
+    monkeypatch.setattr(build_module, "render_part", _counting)
     build_module.engine_versions.cache_clear()
-    yield laid_out
+    yield log
     build_module.engine_versions.cache_clear()
+    _STOCK = _LOG_FILE = None
 
 
 def build_analyst(root: Path, force: bool = False) -> BuildReport:
@@ -76,11 +102,12 @@ def install_a_font(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_changed_engine_lays_everything_out_again(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    layouts: list[str],
+    layouts: _Log,
     change: Callable[[pytest.MonkeyPatch], Any],
 ) -> None:
     root = copy_project(tmp_path)
     first = build_analyst(root)
+    layouts.read()
     assert first.written and not first.skipped
     parts_before, laid_out, count = parts_kept(root), set(layouts), len(layouts)
     assert len(laid_out) >= 5
@@ -89,17 +116,20 @@ def test_a_changed_engine_lays_everything_out_again(
     change(monkeypatch)
     build_module.engine_versions.cache_clear()
     again = build_analyst(root)
+    layouts.read()
     assert sorted(again.written) == sorted(first.written) and again.skipped == []
     # Every part of the dossier laid out anew, none taken from the old engine's.
     assert set(layouts[count:]) == laid_out
     assert parts_kept(root).isdisjoint(parts_before)
 
 
-def test_force_lays_out_everything_parts_included(tmp_path: Path, layouts: list[str]) -> None:
+def test_force_lays_out_everything_parts_included(tmp_path: Path, layouts: _Log) -> None:
     root = copy_project(tmp_path)
     first = build_analyst(root)
+    layouts.read()
     laid_out = list(layouts)
     layouts.clear()
     again = build_analyst(root, force=True)
+    layouts.read()
     assert sorted(again.written) == sorted(first.written) and again.skipped == []
     assert sorted(layouts) == sorted(laid_out)
