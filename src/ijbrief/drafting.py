@@ -8,6 +8,7 @@ them like any other.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import json
 import re
@@ -19,20 +20,7 @@ from ijbrief.errors import IjbriefError, Location, Problem
 from ijbrief.model import Agreement, Person, Topic
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-MONTHS = (
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-)
+MONTHS = tuple(name.lower() for name in calendar.month_name[1:])  # in English, always
 _MONTH = r"(?P<month>" + "|".join(m[:3] + f"(?:{m[3:]})?" for m in MONTHS) + r")\.?"
 _STATED = [
     re.compile(r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)? " + _MONTH + r",? (?P<year>\d{4})\b", re.I),

@@ -31,20 +31,6 @@ KINDS = {
 }
 # A source must say something: this many letters at least, or it is refused as empty.
 MIN_LETTERS = 40
-_MONTHS = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-]
 _ISO_LINE = re.compile(r"^\s*(?:date|published|dated)\s*:?\s*(\d{4}-\d{2}-\d{2})\b", re.I | re.M)
 _ID = re.compile(r"src-(\d+)")
 

@@ -15,6 +15,7 @@ from pikepdf import Array, Dictionary, Name, Object, String
 
 from ijbrief.parts import FOOTER_SAMPLE, PartLayout
 from ijbrief.writers.fonts import JoinedFonts, share_fonts
+from ijbrief.writers.textlayer import cid_widths
 
 PX_TO_PT = 0.75  # WeasyPrint positions are CSS pixels (1/96 in) from the top left
 # Without a sample of the dossier's footer: Helvetica, 7.5 pt, centred in the 18 mm margin.
@@ -357,24 +358,11 @@ _PAIR = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>")
 def _glyphs(font: Any) -> dict[str, tuple[int, float]]:
     """Character → (glyph id, advance) of a WeasyPrint Type0 font, from its ToUnicode map and
     its widths; a character with several glyphs keeps the first."""
-    descendant = font.DescendantFonts[0]
-    widths: dict[int, float] = {}
-    entries, index = list(descendant.get("/W", [])), 0
-    while index + 1 < len(entries):
-        first = int(entries[index])
-        if isinstance(entries[index + 1], Array):
-            for offset, value in enumerate(entries[index + 1]):
-                widths[first + offset] = float(value)
-            index += 2
-        else:
-            last, value = int(entries[index + 1]), float(entries[index + 2])
-            widths.update(dict.fromkeys(range(first, last + 1), value))
-            index += 3
-    default = float(descendant.get("/DW", 1000))
+    widths = cid_widths(font.DescendantFonts[0])
     glyphs: dict[str, tuple[int, float]] = {}
     for block in _BFCHAR.findall(font.ToUnicode.read_bytes()):
         for code, text in _PAIR.findall(block):
             char = bytes.fromhex(text.decode()).decode("utf-16-be", "replace")
             gid = int(code, 16)
-            glyphs.setdefault(char, (gid, widths.get(gid, default)))
+            glyphs.setdefault(char, (gid, widths[gid]))
     return glyphs

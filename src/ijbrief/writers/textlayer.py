@@ -151,7 +151,7 @@ class _Font:
         for block in _BFCHAR.findall(font.ToUnicode.read_bytes()):
             for code, text in _PAIR.findall(block):
                 self.map[int(code, 16)] = bytes.fromhex(text.decode()).decode("utf-16-be")
-        self.widths = _widths(self.descendant)
+        self.widths = cid_widths(self.descendant)
         self.codes: dict[tuple[int, str], int] = {}
         self.added: dict[int, tuple[int, str]] = {}  # new CID: (glyph id, text)
         self.next = max([*self.map, *self.widths, 0]) + 1
@@ -202,7 +202,8 @@ class _Font:
         self.font.ToUnicode = pdf.make_stream(cmap[:at] + block + cmap[at:])
 
 
-def _widths(descendant: Any) -> dict[int, float]:
+def cid_widths(descendant: Any) -> dict[int, float]:
+    """Each glyph id's advance in a CID font's descendant (its /W array), the /DW for others."""
     widths: dict[int, float] = {}
     entries, index = list(descendant.get("/W", [])), 0
     while index + 1 < len(entries):
