@@ -1262,13 +1262,19 @@ def _column_widths(
     return widths
 
 
-def _keep_with_next(p: Element) -> None:
-    if p.tag != W_P:
-        return
+def _paragraph_properties(p: Element) -> Element:
+    """Paragraph ``p``'s w:pPr, made as its first child if it has none."""
     ppr = p.find(W_PPR)
     if ppr is None:
         ppr = etree.Element(W_PPR)
         p.insert(0, ppr)
+    return ppr
+
+
+def _keep_with_next(p: Element) -> None:
+    if p.tag != W_P:
+        return
+    ppr = _paragraph_properties(p)
     if ppr.find(_w("keepNext")) is None:
         keep = etree.Element(_w("keepNext"))
         style = ppr.find(W_PSTYLE)
@@ -1282,10 +1288,7 @@ def _set_outline_level(p: Element, level: int) -> None:
     """Give paragraph ``p`` an outline level (0 for level 1) after its other properties."""
     if p.tag != W_P:
         return
-    ppr = p.find(W_PPR)
-    if ppr is None:
-        ppr = etree.Element(W_PPR)
-        p.insert(0, ppr)
+    ppr = _paragraph_properties(p)
     # w:outlineLvl comes after spacing, indentation and alignment, before w:rPr
     follows = {_w(n) for n in ("divId", "cnfStyle", "pPrChange", "rPr", "sectPr")}
     outline = etree.Element(_w("outlineLvl"))
@@ -1399,10 +1402,7 @@ def _apply_header_footer(document: Any, meta: DocxMeta, converter: _Converter) -
         hdr = header._element
         paragraphs = hdr.findall(W_P)
         p = paragraphs[0] if paragraphs else etree.SubElement(hdr, W_P)
-        ppr = p.find(W_PPR)
-        if ppr is None:
-            ppr = etree.Element(W_PPR)
-            p.insert(0, ppr)
+        ppr = _paragraph_properties(p)
         if ppr.find(W_PSTYLE) is None and header_style:
             pstyle = etree.Element(W_PSTYLE)
             pstyle.set(W_VAL, header_style)
