@@ -14,7 +14,7 @@ from ijbrief import __version__
 from ijbrief.errors import IjbriefError, Problem
 
 if TYPE_CHECKING:
-    from ijbrief.build import BuildOptions
+    from ijbrief.build.pipeline import BuildOptions
 
 FORMATS = ("pdf", "docx", "html", "all")
 WATCH_INTERVAL = 1.0  # seconds between looks at the files' stat, besides the system's reports
@@ -139,8 +139,8 @@ def _build_and_watch(options: BuildOptions) -> int:
     import signal
     import threading
 
-    from ijbrief.build import build, warm_up
-    from ijbrief.watching import WATCHED, changes, signature
+    from ijbrief.build.pipeline import build, warm_up
+    from ijbrief.build.watching import WATCHED, changes, signature
 
     def attempt(options: BuildOptions) -> None:
         try:
@@ -178,7 +178,7 @@ def _build_and_watch(options: BuildOptions) -> int:
 def _run(args: argparse.Namespace, root: Path) -> int:
     command = args.command
     if command == "check":
-        from ijbrief.corpus import load_corpus
+        from ijbrief.corpus.loader import load_corpus
 
         corpus = load_corpus(root)
         for warning in corpus.warnings:
@@ -189,20 +189,20 @@ def _run(args: argparse.Namespace, root: Path) -> int:
         )
         return 0
     if command == "new":
-        from ijbrief.authoring import new_file
+        from ijbrief.corpus.authoring import new_file
 
         title = args.title or f"New {args.kind}"
         path = new_file(root, args.kind, title, args.date or dt.date.today(), args.ident)
         print(f"wrote {path.relative_to(root)}; fill it in, then run `ijbrief check`")
         return 0
     if command == "schema":
-        from ijbrief.authoring import write_schemas
+        from ijbrief.corpus.authoring import write_schemas
 
         for path in write_schemas(root):
             print(f"wrote {path.relative_to(root)}")
         return 0
     if command == "build":
-        from ijbrief.build import BuildOptions, build
+        from ijbrief.build.pipeline import BuildOptions, build
 
         options = BuildOptions(
             root=root,
@@ -224,7 +224,7 @@ def _run(args: argparse.Namespace, root: Path) -> int:
         build(options)
         return 0
     if command == "templates":
-        from ijbrief import audiences
+        from ijbrief.compose import audiences
 
         if args.action == "list":
             for audience in audiences.discover(root):
@@ -237,7 +237,7 @@ def _run(args: argparse.Namespace, root: Path) -> int:
                 print(line)
         return 0
     if command == "serve":
-        from ijbrief.serve import serve
+        from ijbrief.web.serve import serve
 
         out = args.out or root / "out"
         return int(serve(root, out, args.host, args.port, jobs=args.jobs, watch=not args.no_watch))

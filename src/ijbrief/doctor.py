@@ -178,7 +178,7 @@ def _css_families(folder: Path) -> set[str]:
 
 def named_families(root: Path) -> tuple[list[str], list[Check]]:
     """Font families the audiences' branding and the stylesheets ask for."""
-    from ijbrief.audiences import BUILTIN_TEMPLATES, discover
+    from ijbrief.compose.audiences import BUILTIN_TEMPLATES, discover
     from ijbrief.errors import IjbriefError
 
     names = _css_families(BUILTIN_TEMPLATES)

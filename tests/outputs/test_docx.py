@@ -12,7 +12,7 @@ import docx
 import pytest
 from pypdf import PdfReader
 
-from ijbrief.build import BuildOptions, build
+from ijbrief.build.pipeline import BuildOptions, build
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 

@@ -8,9 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from ijbrief.audiences import Fit, Section
+from ijbrief.compose.audiences import Fit, Section
+from ijbrief.compose.fit import fit_one_page, scales
 from ijbrief.errors import RenderError
-from ijbrief.fit import fit_one_page, scales
 
 FIT = Fit(min_scale=0.82, step=0.06)  # 1.0, 0.94, 0.88, 0.82
 SECTIONS = [

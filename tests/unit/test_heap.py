@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from ijbrief.build import BuildOptions, build
-from ijbrief.corpus import load_corpus
+from ijbrief.build.pipeline import BuildOptions, build
+from ijbrief.corpus.loader import load_corpus
 
 
 @pytest.fixture
 def collections(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """What was running each time the collector started: "load", "layout" or "other"."""
-    import ijbrief.build as build_module
-    import ijbrief.corpus as corpus_module
+    import ijbrief.build.pipeline as build_module
+    import ijbrief.corpus.loader as corpus_module
 
     phase = ["other"]
     seen: list[str] = []

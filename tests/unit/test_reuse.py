@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from ijbrief.assemble import Placeholders
-from ijbrief.audiences import load_audience
-from ijbrief.compose import Composer, Stamp
-from ijbrief.corpus import load_corpus
-from ijbrief.reuse import ChapterReuse
-from ijbrief.select import Filters, KeptViews
+from ijbrief.build.assemble import Placeholders
+from ijbrief.compose.audiences import load_audience
+from ijbrief.compose.composer import Composer, Stamp
+from ijbrief.compose.reuse import ChapterReuse
+from ijbrief.compose.select import Filters, KeptViews
+from ijbrief.corpus.loader import load_corpus
 
 FIRST = "briefs/meetings/2019-11-two-plus-two-1.yaml"
 FMSD_13 = "briefs/meetings/2020-10-07-fmsd-13.yaml"

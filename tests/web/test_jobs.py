@@ -13,8 +13,8 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from ijbrief.outputs import locked
-from ijbrief.serve import create_app
+from ijbrief.build.outputs import locked
+from ijbrief.web.serve import create_app
 
 JSON = {"accept": "application/json"}
 REQUEST = {"audience": "student", "format": "html", "since": "2026-01-01", "topic": "ai"}
@@ -223,8 +223,8 @@ def test_a_watching_server_keeps_workers_for_its_rebuilds_and_lets_them_go(
     import multiprocessing
     import os
 
-    from ijbrief import build as building
-    from ijbrief.build import BuildOptions, build
+    from ijbrief.build import pipeline as building
+    from ijbrief.build.pipeline import BuildOptions, build
 
     where = str(project.resolve())
     dossier = project / "out" / "analyst" / "analyst-dossier.pdf"

@@ -1,1 +1,8 @@
-"""Output writers, one module per format: html, pdf (WeasyPrint), docx (python-docx)."""
+"""The writers: one module per output format, the only modules that import the engines
+(WeasyPrint, python-docx, pikepdf, fontTools). ``pdf`` lays out HTML (WeasyPrint), ``docx``
+turns HTML into Word (python-docx, with ``docx_reference`` making each audience's
+reference.docx), ``pdf_merge`` and ``fonts`` join a dossier laid out in parts into one PDF,
+``syslibs`` finds WeasyPrint's system libraries. (HTML is written as composed; it needs no writer.)
+
+May import ``errors`` and each other; they take plain data (strings, bytes, dataclasses of
+their own), never a Corpus, an Audience or a build's state."""

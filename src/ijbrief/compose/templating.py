@@ -15,7 +15,7 @@ from jinja2.runtime import Context, LoopContext, Macro
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel
 
-from ijbrief.audiences import (
+from ijbrief.compose.audiences import (
     AUDIENCE_FILE,
     BASE,
     BUILTIN_TEMPLATES,
@@ -23,8 +23,8 @@ from ijbrief.audiences import (
     load_audience,
     template_roots,
 )
+from ijbrief.compose.reuse import BlockRender, Watched
 from ijbrief.errors import Location, Problem, TemplateError, relative
-from ijbrief.reuse import BlockRender, Watched
 
 BUILTIN_PREFIX = "builtin:"
 MAX_OUTPUT_CHARS = 20_000_000

@@ -9,10 +9,10 @@ from typing import Any
 
 from markupsafe import Markup
 
-from ijbrief.audiences import Audience
-from ijbrief.corpus import Corpus
-from ijbrief.model import Agreement, Meeting, Quote, Statement, Visibility
-from ijbrief.textfmt import format_date, iso_prefix, md_inline, status_label
+from ijbrief.compose.audiences import Audience
+from ijbrief.compose.textfmt import format_date, iso_prefix, md_inline, status_label
+from ijbrief.corpus.loader import Corpus
+from ijbrief.corpus.model import Agreement, Meeting, Quote, Statement, Visibility
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ijbrief.build import BuildReport, Rendered, Task
+    from ijbrief.build.pipeline import BuildReport, Rendered, Task
 
 
 class Progress:

@@ -8,8 +8,8 @@ import re
 import unicodedata
 from pathlib import Path
 
+from ijbrief.corpus.model import SCHEMAS
 from ijbrief.errors import IjbriefError
-from ijbrief.model import SCHEMAS
 
 SCHEMA_DIR = Path("briefs/schema")
 

@@ -10,11 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from ijbrief import __version__
-from ijbrief.audiences import Audience, Section
-from ijbrief.corpus import Corpus
-from ijbrief.errors import TemplateError
-from ijbrief.reuse import ChapterReuse
-from ijbrief.select import (
+from ijbrief.compose.audiences import Audience, Section
+from ijbrief.compose.reuse import ChapterReuse
+from ijbrief.compose.select import (
     Citations,
     Edition,
     Filters,
@@ -23,9 +21,11 @@ from ijbrief.select import (
     glossary_for,
     meeting_view,
 )
-from ijbrief.templating import make_environment, render
-from ijbrief.textfmt import css_string, format_date, md_inline
-from ijbrief.timeline import Event, svg
+from ijbrief.compose.templating import make_environment, render
+from ijbrief.compose.textfmt import css_string, format_date, md_inline
+from ijbrief.compose.timeline import Event, svg
+from ijbrief.corpus.loader import Corpus
+from ijbrief.errors import TemplateError
 
 _HAS = {
     "bottom-line": "summary",

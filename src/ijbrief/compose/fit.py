@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ijbrief.audiences import Fit, Section
+from ijbrief.compose.audiences import Fit, Section
 from ijbrief.errors import RenderError
 
 

@@ -52,16 +52,16 @@ from starlette.responses import (
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ijbrief import site
-from ijbrief.build import FORMAT_ORDER, BuildOptions, build, retire_resident, warm_up
+from ijbrief.build.pipeline import FORMAT_ORDER, BuildOptions, build, retire_resident, warm_up
+from ijbrief.build.progress import Progress
+from ijbrief.build.watching import WATCHED, Signature, changes, signature
+from ijbrief.compose import site
+from ijbrief.compose.select import Filters, prepared_date
 from ijbrief.errors import IjbriefError
-from ijbrief.progress import Progress
-from ijbrief.select import Filters, prepared_date
-from ijbrief.watching import WATCHED, Signature, changes, signature
 
 if TYPE_CHECKING:
-    from ijbrief.build import BuildReport, Rendered, Task
-    from ijbrief.corpus import Corpus
+    from ijbrief.build.pipeline import BuildReport, Rendered, Task
+    from ijbrief.corpus.loader import Corpus
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 MEDIA_TYPES = {
@@ -215,8 +215,8 @@ class Service:
             return self._snapshot
 
     def _load(self, signature: Signature) -> Snapshot:
-        from ijbrief.audiences import discover
-        from ijbrief.corpus import load_corpus
+        from ijbrief.compose.audiences import discover
+        from ijbrief.corpus.loader import load_corpus
 
         problems: list[str] = []
         corpus: Corpus | None = None

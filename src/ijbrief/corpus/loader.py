@@ -15,9 +15,7 @@ from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
 
-from ijbrief.errors import InputError, Location, Problem
-from ijbrief.heap import collector_paused
-from ijbrief.model import (
+from ijbrief.corpus.model import (
     Agreement,
     Catalogue,
     Glossary,
@@ -31,7 +29,9 @@ from ijbrief.model import (
     Topic,
     Topics,
 )
-from ijbrief.yamlio import Document, YamlPath, parse_bytes, read_bytes
+from ijbrief.corpus.yamlio import Document, YamlPath, parse_bytes, read_bytes
+from ijbrief.errors import InputError, Location, Problem
+from ijbrief.heap import collector_paused
 
 CATALOGUE = Path("seeds/catalogue.yaml")
 PEOPLE = Path("briefs/people.yaml")

@@ -28,18 +28,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ijbrief import __version__
-from ijbrief.assemble import PARTS_DIR, Assembly, LayoutPart, PartStore
-from ijbrief.audiences import Audience, discover, load_audience, template_roots
-from ijbrief.compose import Composer, Stamp
-from ijbrief.corpus import CATALOGUE, GLOSSARY, PEOPLE, TOPICS, Corpus, load_corpus
+from ijbrief.build.assemble import PARTS_DIR, Assembly, LayoutPart, PartStore
+from ijbrief.build.outputs import Staging, locked
+from ijbrief.build.parts import ROWS_PER_PART, PartLayout, cut
+from ijbrief.build.progress import Progress
+from ijbrief.compose.audiences import Audience, discover, load_audience, template_roots
+from ijbrief.compose.composer import Composer, Stamp
+from ijbrief.compose.reuse import ChapterReuse
+from ijbrief.compose.select import Filters, KeptViews, prepared_date
+from ijbrief.compose.textfmt import iso_prefix
+from ijbrief.corpus.loader import CATALOGUE, GLOSSARY, PEOPLE, TOPICS, Corpus, load_corpus
 from ijbrief.errors import IjbriefError, RenderError
 from ijbrief.heap import collector_paused, collector_running, frozen
-from ijbrief.outputs import Staging, locked
-from ijbrief.parts import ROWS_PER_PART, PartLayout, cut
-from ijbrief.progress import Progress
-from ijbrief.reuse import ChapterReuse
-from ijbrief.select import Filters, KeptViews, prepared_date
-from ijbrief.textfmt import iso_prefix
 
 if TYPE_CHECKING:  # the writers import the engines: only when a merge is made
     from ijbrief.writers.pdf_merge import Merging
@@ -237,7 +237,7 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
                 cache["listing"] = _listing_code()
                 cache_bytes = json.dumps(cache, sort_keys=True, separators=(",", ":")).encode()
                 staging.write(Path(CACHE_NAME), cache_bytes)
-                from ijbrief.site import index_html
+                from ijbrief.compose.site import index_html
 
                 staging.write(Path("index.html"), index_html(corpus, manifest, stamp, out))
             staging.commit()
@@ -280,7 +280,7 @@ def _listing_is_current(out: Path, cache: dict[str, Any], manifest: dict[str, An
 
 
 def _listing_code() -> str:
-    return _digest([Path(__file__).resolve().parent / "site.py"]) + __version__
+    return _digest([Path(__file__).resolve().parents[1] / "compose" / "site.py"]) + __version__
 
 
 def _same_content(
@@ -589,7 +589,7 @@ def _dossier_stem(audience: str, filters: Filters) -> Path:
 
 def _engine_digest() -> str:
     """What renders: the package's rendering modules and its version."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]
     return _digest(p for p in package.rglob("*.py") if p.name not in _NOT_RENDERING) + __version__
 
 
@@ -1015,7 +1015,7 @@ def _render(task: Task) -> Rendered:
         scale = 1.0
         result.layout = {"anchors": anchors, "pages": len(document.pages)}
     else:
-        from ijbrief.fit import fit_one_page
+        from ijbrief.compose.fit import fit_one_page
 
         view = (
             composer.meetings.get(task.ident)
@@ -1098,7 +1098,7 @@ def _docx(composer: Composer, task: Task, html: str, scale: float) -> bytes:
     is_dossier = task.kind == "dossier"
     figures: dict[str, bytes] = {}
     if is_dossier:
-        from ijbrief.timeline import png
+        from ijbrief.compose.timeline import png
 
         figures["timeline"] = png(composer.timeline_events(), accent=audience.spec.branding.accent)
     title = audience.spec.dossier.title if is_dossier else _title_of(composer, task)

@@ -9,11 +9,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from ijbrief.corpus.model import Sensitivity
+from ijbrief.corpus.yamlio import Document, load
 from ijbrief.errors import Location, Problem, TemplateError
-from ijbrief.model import Sensitivity
-from ijbrief.yamlio import Document, load
 
-BUILTIN_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+BUILTIN_TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
 BASE = "base"
 AUDIENCE_FILE = "audience.yaml"
 
