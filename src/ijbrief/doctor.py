@@ -64,13 +64,9 @@ def check_python() -> Check:
 
 def _pango_version() -> tuple[int, int, int]:
     """Pango's version as WeasyPrint loads it (raises when WeasyPrint or Pango cannot load)."""
-    from ijbrief.writers.syslibs import found_in_linker_cache
+    from ijbrief.writers.probe import pango_version
 
-    with found_in_linker_cache():
-        from weasyprint.text.ffi import pango
-
-    number = int(pango.pango_version())
-    return number // 10000, number // 100 % 100, number % 100
+    return pango_version()
 
 
 def check_pango() -> Check:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from ijbrief import __version__
 from ijbrief.build.assemble import PARTS_DIR, Assembly, LayoutPart, PartStore
 from ijbrief.build.outputs import Staging, locked
-from ijbrief.build.parts import ROWS_PER_PART, PartLayout, cut
+from ijbrief.build.parts import ROWS_PER_PART, cut
 from ijbrief.build.progress import Progress
 from ijbrief.compose.audiences import Audience, discover, load_audience, template_roots
 from ijbrief.compose.composer import Composer, Stamp
@@ -40,6 +40,7 @@ from ijbrief.compose.textfmt import iso_prefix
 from ijbrief.corpus.loader import CATALOGUE, GLOSSARY, PEOPLE, TOPICS, Corpus, load_corpus
 from ijbrief.errors import IjbriefError, RenderError
 from ijbrief.heap import collector_paused, collector_running, frozen
+from ijbrief.writers.layout import PartLayout
 
 if TYPE_CHECKING:  # the writers import the engines: only when a merge is made
     from ijbrief.writers.pdf_merge import Merging

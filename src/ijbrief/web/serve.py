@@ -53,14 +53,13 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ijbrief.build.pipeline import FORMAT_ORDER, BuildOptions, build, retire_resident, warm_up
-from ijbrief.build.progress import Progress
+from ijbrief.build.progress import Progress, ProgressReport, ProgressResult, ProgressTask
 from ijbrief.build.watching import WATCHED, Signature, changes, signature
 from ijbrief.compose import site
 from ijbrief.compose.select import Filters, prepared_date
 from ijbrief.errors import IjbriefError
 
 if TYPE_CHECKING:
-    from ijbrief.build.pipeline import BuildReport, Rendered, Task
     from ijbrief.corpus.loader import Corpus
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -143,16 +142,16 @@ class JobProgress(Progress):
             self.job.total += total
             self.job.skipped += skipped
 
-    def begin(self, task: Task) -> None:
+    def begin(self, task: ProgressTask) -> None:
         with self.lock:
             self.job.current = str(task.stem)
 
-    def done(self, result: Rendered) -> None:
+    def done(self, result: ProgressResult) -> None:
         with self.lock:
             self.job.done += 1
             self.job.current = str(result.task.stem)
 
-    def finish(self, report: BuildReport) -> None:
+    def finish(self, report: ProgressReport) -> None:
         with self.lock:
             self.job.current = ""
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from ijbrief.build.parts import PartLayout
 from ijbrief.errors import RenderError
+from ijbrief.writers.layout import PartLayout
 from ijbrief.writers.syslibs import found_in_linker_cache
 
 with found_in_linker_cache():

@@ -13,8 +13,8 @@ from typing import Any
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Object, String
 
-from ijbrief.build.parts import FOOTER_SAMPLE, PartLayout
 from ijbrief.writers.fonts import JoinedFonts, share_fonts
+from ijbrief.writers.layout import FOOTER_SAMPLE, PartLayout
 
 PX_TO_PT = 0.75  # WeasyPrint positions are CSS pixels (1/96 in) from the top left
 # Without a sample of the dossier's footer: Helvetica, 7.5 pt, centred in the 18 mm margin.
