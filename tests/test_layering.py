@@ -240,9 +240,9 @@ def test_inner_imports_and_type_only_imports_count(tmp_path: Path) -> None:
             "ijbrief.heap imports ijbrief.corpus.loader: it imports nothing of ijbrief",
         ),
         (
-            {"ijbrief.fidelity": {"ijbrief.corpus.loader"}},
+            {"ijbrief.stray": {"ijbrief.corpus.loader"}},
             {},
-            "ijbrief.fidelity is in no stage: move it into corpus/, compose/, build/, writers/ or web/",
+            "ijbrief.stray is in no stage: move it into corpus/, compose/, build/, writers/ or web/",
         ),
         (
             {"ijbrief.doctor": set()},
