@@ -122,7 +122,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
     from tests.processes import descendants, wait_gone
 
-    from ijbrief.build import retire_resident
+    from ijbrief.build.pipeline import retire_resident
 
     retire_resident()
     left = wait_gone(descendants(os.getpid()), timeout=15)

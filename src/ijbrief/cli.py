@@ -15,7 +15,7 @@ from ijbrief import __version__
 from ijbrief.errors import IjbriefError, Problem
 
 if TYPE_CHECKING:
-    from ijbrief.build import BuildOptions
+    from ijbrief.build.pipeline import BuildOptions
 
 FORMATS = ("pdf", "docx", "html", "all")
 WATCH_INTERVAL = 1.0  # seconds between looks at the files' stat, besides the system's reports
@@ -223,6 +223,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     tshow = tsub.add_parser("show", help="the resolved template chain of an audience")
     tshow.add_argument("name")
+    treference = tsub.add_parser(
+        "reference",
+        help="write templates/NAME/reference.docx from its audience.yaml, to edit in Word "
+        "(without one, a build makes the same from audience.yaml)",
+    )
+    treference.add_argument("name")
 
     serve = commands.add_parser(
         "serve",
@@ -305,8 +311,8 @@ def _build_and_watch(options: BuildOptions) -> int:
     import signal
     import threading
 
-    from ijbrief.build import build, warm_up
-    from ijbrief.watching import WATCHED, changes, signature
+    from ijbrief.build.pipeline import build, warm_up
+    from ijbrief.build.watching import WATCHED, changes, signature
 
     def attempt(options: BuildOptions) -> None:
         try:
@@ -341,7 +347,7 @@ def _build_and_watch(options: BuildOptions) -> int:
     except KeyboardInterrupt:
         print("ijbrief: stopped watching", file=sys.stderr)
     finally:
-        from ijbrief import workers
+        from ijbrief.build import workers
 
         workers.stop_all()  # the resident workers, and a build's if it was stopped midway
     return 0
@@ -350,7 +356,7 @@ def _build_and_watch(options: BuildOptions) -> int:
 def _run(args: argparse.Namespace, root: Path) -> int:
     command = args.command
     if command == "init":
-        from ijbrief.starter import init_project
+        from ijbrief.corpus.starter import init_project
 
         folder = root / args.dir
         written = init_project(
@@ -359,12 +365,12 @@ def _run(args: argparse.Namespace, root: Path) -> int:
         print(f"wrote {len(written)} files into {folder}; next steps are in {folder / 'README.md'}")
         return 0
     if command == "check":
-        from ijbrief.corpus import Corpus, load_corpus
-        from ijbrief.drafting import draft_problems
+        from ijbrief.build.template_check import check_templates
+        from ijbrief.corpus.drafting import draft_problems
+        from ijbrief.corpus.fidelity import check
+        from ijbrief.corpus.loader import Corpus, load_corpus
         from ijbrief.errors import InputError, TemplateError
-        from ijbrief.fidelity import check
         from ijbrief.heap import collector_paused
-        from ijbrief.template_check import check_templates
 
         corpus: Corpus | None = None
         failed: InputError | None = None
@@ -395,7 +401,7 @@ def _run(args: argparse.Namespace, root: Path) -> int:
             return 1
         for warning in sorted([*corpus.warnings, *found, *report.problems, *drafts]):
             print(warning, file=sys.stderr)
-        from ijbrief.textfmt import count_of
+        from ijbrief.compose.textfmt import count_of
 
         counts = [
             count_of(len(corpus.meetings), "meeting", "meetings"),
@@ -407,7 +413,7 @@ def _run(args: argparse.Namespace, root: Path) -> int:
         print(report.summary())
         return 0
     if command == "new" and args.source:
-        from ijbrief.drafting import new_draft
+        from ijbrief.corpus.drafting import new_draft
 
         if args.kind != "meeting":
             raise IjbriefError("--from drafts meetings only")
@@ -418,7 +424,7 @@ def _run(args: argparse.Namespace, root: Path) -> int:
               f"{args.source}, then run `ijbrief check`")  # fmt: skip
         return 0
     if command == "source":
-        from ijbrief import sources
+        from ijbrief.corpus import sources
 
         if args.action == "add":
             added = sources.add_sources(
@@ -429,7 +435,7 @@ def _run(args: argparse.Namespace, root: Path) -> int:
                 print(f"added {ident}: seeds/{ident}.txt; draft a meeting with "
                       f"`ijbrief new meeting --from {ident}`")  # fmt: skip
             return 0
-        from ijbrief.corpus import load_corpus
+        from ijbrief.corpus.loader import load_corpus
 
         for use in sources.list_sources(load_corpus(root)):
             cited = ", ".join(use.cited_by) or "nothing yet"
@@ -437,21 +443,21 @@ def _run(args: argparse.Namespace, root: Path) -> int:
                   f"quotations used: {use.used} of {use.passages}")  # fmt: skip
         return 0
     if command == "new":
-        from ijbrief.authoring import new_file
+        from ijbrief.corpus.authoring import new_file
 
         title = args.title or f"New {args.kind}"
         path = new_file(root, args.kind, title, args.date or dt.date.today(), args.ident)
         print(f"wrote {path.relative_to(root)}; fill it in, then run `ijbrief check`")
         return 0
     if command == "schema":
-        from ijbrief.authoring import write_schemas
+        from ijbrief.corpus.authoring import write_schemas
 
         for path in write_schemas(root):
             print(f"wrote {path.relative_to(root)}")
         return 0
     if command == "build":
         from ijbrief import accel
-        from ijbrief.build import BuildOptions, build
+        from ijbrief.build.pipeline import BuildOptions, build
 
         if args.no_accel:
             accel.turn_off()
@@ -476,7 +482,7 @@ def _run(args: argparse.Namespace, root: Path) -> int:
         build(options)
         return 0
     if command == "templates":
-        from ijbrief import audiences
+        from ijbrief.compose import audiences
 
         if args.action == "list":
             for audience in audiences.discover(root):
@@ -487,12 +493,23 @@ def _run(args: argparse.Namespace, root: Path) -> int:
                 f"wrote {path.relative_to(root)}/ (inherits everything from {args.base} "
                 f"but what it admits: {', '.join(dict.fromkeys(args.admits))})"
             )
+        elif args.action == "reference":
+            from ijbrief.writers.docx_reference import look_of, reference_bytes
+
+            spec = audiences.load_audience(root, args.name).spec
+            target = root / "templates" / args.name / "reference.docx"
+            if not target.parent.is_dir():
+                raise IjbriefError(
+                    f"templates/{args.name}/: no such audience folder of the project's own"
+                )
+            target.write_bytes(reference_bytes(look_of(spec)))
+            print(f"wrote {target.relative_to(root)}")
         else:
             for line in audiences.chain(root, args.name):
                 print(line)
         return 0
     if command == "serve":
-        from ijbrief.serve import serve
+        from ijbrief.web.serve import serve
 
         out = args.out or root / "out"
         return int(

@@ -64,10 +64,9 @@ def check_python() -> Check:
 
 def _pango_version() -> tuple[int, int, int]:
     """Pango's version as WeasyPrint loads it (raises when WeasyPrint or Pango cannot load)."""
-    from weasyprint.text.ffi import pango
+    from ijbrief.writers.probe import pango_version
 
-    number = int(pango.pango_version())
-    return number // 10000, number // 100 % 100, number % 100
+    return pango_version()
 
 
 def check_pango() -> Check:
@@ -125,7 +124,7 @@ def _run(command: list[str]) -> str | None:
 
 def corpus_languages(root: Path) -> list[str]:
     """The fontconfig languages whose scripts occur in briefs/ and seeds/ (Latin always)."""
-    from ijbrief.project import read_project
+    from ijbrief.corpus.project import read_project
 
     found = {"en"} | {lang for lang in read_project(root).scripts if lang in _SCRIPTS}
     for folder in ("briefs", "seeds"):
@@ -177,7 +176,7 @@ def _css_families(folder: Path) -> set[str]:
 
 def named_families(root: Path) -> tuple[list[str], list[Check]]:
     """Font families the audiences' branding and the stylesheets ask for."""
-    from ijbrief.audiences import BUILTIN_TEMPLATES, discover
+    from ijbrief.compose.audiences import BUILTIN_TEMPLATES, discover
     from ijbrief.errors import IjbriefError
 
     names = _css_families(BUILTIN_TEMPLATES)

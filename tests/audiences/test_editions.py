@@ -119,7 +119,7 @@ def test_a_derived_audience_admits_only_what_it_says(project: Path, cli: Cli) ->
     text = spec.read_text(encoding="utf-8")
     # Even with the admits line taken out, nothing is inherited: public only.
     spec.write_text(re.sub(r"^admits:.*\n", "", text, flags=re.MULTILINE), encoding="utf-8")
-    from ijbrief.audiences import load_audience
+    from ijbrief.compose.audiences import load_audience
 
     assert load_audience(project, "wire").spec.admits == ["public"]
     assert load_audience(project, "analyst").spec.admits == ["public", "restricted"]
@@ -219,10 +219,10 @@ def agreement_totals(project: Path, audience: str) -> dict[str, dict[str, int]]:
     """How many key points and glossary terms each agreement's view has, before any limit."""
     import datetime as dt
 
-    from ijbrief.audiences import load_audience
-    from ijbrief.compose import Composer, Stamp
-    from ijbrief.corpus import load_corpus
-    from ijbrief.select import Filters
+    from ijbrief.compose.audiences import load_audience
+    from ijbrief.compose.composer import Composer, Stamp
+    from ijbrief.compose.select import Filters
+    from ijbrief.corpus.loader import load_corpus
 
     corpus = load_corpus(project)
     stamp = Stamp(dt.date(2026, 1, 16), dt.datetime(2026, 1, 16, tzinfo=dt.UTC))
@@ -234,7 +234,7 @@ def agreement_totals(project: Path, audience: str) -> dict[str, dict[str, int]]:
 
 
 def test_every_item_a_limit_leaves_out_is_in_the_manifest(project: Path, cli: Cli) -> None:
-    from ijbrief.audiences import load_audience
+    from ijbrief.compose.audiences import load_audience
 
     exceed_every_limit(project)
     code, output = cli("-C", str(project), "build", "--format", "html", "--jobs", "2")

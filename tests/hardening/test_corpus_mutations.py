@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ijbrief.cli import main
-from ijbrief.corpus import Corpus, _Collector, load_corpus
+from ijbrief.corpus.loader import Corpus, _Collector, load_corpus
+from ijbrief.corpus.model import SCHEMAS, Record
+from ijbrief.corpus.yamlio import Document, parse
 from ijbrief.errors import InputError, Problem
-from ijbrief.model import SCHEMAS, Record
-from ijbrief.yamlio import Document, parse
 
 REPO = Path(__file__).resolve().parents[2]
 YAML_FILES = sorted(

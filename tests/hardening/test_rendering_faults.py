@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from tests.conftest import build_only
 
-from ijbrief import build as build_module
+from ijbrief.build import pipeline as build_module
 
 Cli = Callable[..., tuple[int, str]]  # the `cli` fixture (tests/conftest.py)
 Snapshot = Callable[[Path], dict[str, str]]  # the `snapshot` fixture
@@ -108,7 +108,7 @@ def test_a_full_disk_leaves_earlier_outputs_untouched(
     def no_space(descriptor: int) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr("ijbrief.outputs.os.fsync", no_space)
+    monkeypatch.setattr("ijbrief.build.outputs.os.fsync", no_space)
     code, output = cli(
         "-C", str(project), "build", "--audience", "minister", "--force", "--jobs", "1"
     )
@@ -161,7 +161,7 @@ def test_an_unwritable_output_is_a_clean_error(
     def refuse(source: object, target: object) -> None:
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
 
-    monkeypatch.setattr("ijbrief.outputs.os.replace", refuse)
+    monkeypatch.setattr("ijbrief.build.outputs.os.replace", refuse)
     code, output = build_only(cli, project, "minister", "sd-18", "--force")
     assert code == 1 and "cannot write: Permission denied" in output and "Traceback" not in output
     assert snapshot(project / "out") == before
@@ -221,7 +221,7 @@ def test_a_runaway_dossier_template_is_stopped_in_a_server_build(
         warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
         from starlette.testclient import TestClient
 
-    from ijbrief.serve import create_app
+    from ijbrief.web.serve import create_app
 
     monkeypatch.setattr(build_module, "RENDER_SECONDS", 1.0)
     (project / "templates/student/dossier.html.j2").write_text(

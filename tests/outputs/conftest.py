@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ijbrief.build import BuildOptions, build
+from ijbrief.build.pipeline import BuildOptions, build
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import Cli, copy_project, tree_digest
 
 from ijbrief import accel
-from ijbrief.build import BuildOptions, build
+from ijbrief.build.pipeline import BuildOptions, build
 
 
 def test_the_corpus_comes_out_the_same_with_the_speed_layer_off(

@@ -14,7 +14,7 @@ import docx
 import pytest
 from pypdf import PdfReader
 
-from ijbrief.build import BuildOptions, build
+from ijbrief.build.pipeline import BuildOptions, build
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
@@ -254,7 +254,9 @@ def test_date_cells_keep_to_one_line_in_libreoffice(built: Path, office_pdfs: Pa
     ).stdout
     for date in set(dates):
         # a cell of its own: at a line's start or 2+ spaces from the text before it, and whole
-        cells = re.findall(rf"(?m)(?:^|\s{{2}})\s*{re.escape(date)}(?=\s{{2}}|\[|\u2060|[†‡]|$)", text)
+        cells = re.findall(
+            rf"(?m)(?:^|\s{{2}})\s*{re.escape(date)}(?=\s{{2}}|\[|\u2060|[†‡]|$)", text
+        )
         assert len(cells) == dates.count(date), (date, len(cells), dates.count(date))
 
 

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from tests.conftest import copy_project
 
-from ijbrief import build as build_module
-from ijbrief.assemble import PARTS_DIR
-from ijbrief.build import BuildOptions, BuildReport, build
-from ijbrief.parts import PartLayout
+from ijbrief.build import pipeline as build_module
+from ijbrief.build.assemble import PARTS_DIR
+from ijbrief.build.parts import PartLayout
+from ijbrief.build.pipeline import BuildOptions, BuildReport, build
 from ijbrief.writers import syslibs
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tests.processes import descendants, wait_gone
 
-from ijbrief.outputs import locked
+from ijbrief.build.outputs import locked
 
 REPO = Path(__file__).resolve().parents[2]
 STAGING_PREFIX = ".ijbrief-staging-"

@@ -13,10 +13,10 @@ import pytest
 from pypdf import PdfReader
 from tests.conftest import copy_project, edit
 
-from ijbrief.assemble import PARTS_DIR
-from ijbrief.build import BuildOptions, build
+from ijbrief.build.assemble import PARTS_DIR
+from ijbrief.build.pipeline import BuildOptions, build
+from ijbrief.build.progress import Progress
 from ijbrief.errors import RenderError
-from ijbrief.progress import Progress
 
 DOSSIER = Path("analyst") / "analyst-dossier.pdf"
 
@@ -255,7 +255,7 @@ def test_a_watcher_lays_out_a_whole_dossiers_parts_while_it_waits(tmp_path: Path
     """After a one-shot build laid the dossier out whole, `build --watch` lays out its parts in
     the background once it is watching: the first rebuild after an edit lays out only the parts
     the edit changed, not all of them."""
-    import ijbrief.build as build_module
+    import ijbrief.build.pipeline as build_module
 
     root = copy_project(tmp_path)
     store = root / "out" / PARTS_DIR
@@ -434,7 +434,7 @@ def test_a_long_lived_process_rebuilds_in_its_own_workers_as_a_fresh_build_would
 ) -> None:
     import dataclasses
 
-    from ijbrief import build as building
+    from ijbrief.build import pipeline as building
 
     root = copy_project(tmp_path / "proj")
     options = BuildOptions(
@@ -473,7 +473,7 @@ def test_the_parts_after_the_last_chapter_are_placed_ahead_in_their_place(
     import io
     import json
 
-    from ijbrief.assemble import PartStore
+    from ijbrief.build.assemble import PartStore
     from ijbrief.writers.pdf_merge import Merging, OpenParts, merge
 
     root, _, parts_pdf = whole_and_parts

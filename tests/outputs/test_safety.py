@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 from tests.conftest import build_only
 
-from ijbrief.outputs import locked
+from ijbrief.build.outputs import locked
 
 Cli = Callable[..., tuple[int, str]]  # the `cli` fixture (tests/conftest.py)
 Snapshot = Callable[[Path], dict[str, str]]  # the `snapshot` fixture
@@ -244,7 +244,7 @@ def test_unknown_filters_are_user_errors(project: Path, cli: Cli) -> None:
 def test_noop_rebuild_skips_everything_and_one_change_rebuilds_only_its_dependants(
     project: Path, cli: Cli
 ) -> None:
-    from ijbrief.build import BuildOptions, build
+    from ijbrief.build.pipeline import BuildOptions, build
 
     options = BuildOptions(root=project, audiences=("minister",), jobs=2, quiet=True)
     first = build(options)
@@ -279,7 +279,7 @@ def test_a_second_build_on_the_same_out_waits_or_refuses(tmp_path: Path) -> None
 
 
 def test_markdown_fields_cannot_inject_html_or_unsafe_links() -> None:
-    from ijbrief.textfmt import md_inline
+    from ijbrief.compose.textfmt import md_inline
 
     html = str(
         md_inline(
@@ -383,7 +383,7 @@ def test_docx_after_pdf_reuses_the_layout_and_matches_a_fresh_docx(
 
 
 def test_an_agreement_step_shown_under_what_changed_rebuilds_that_brief(project: Path) -> None:
-    from ijbrief.build import BuildOptions, build
+    from ijbrief.build.pipeline import BuildOptions, build
 
     # The partnership is not tied to the 18th Strategic Dialogue, but its step between the 13th
     # and the 18th (at the 2022 2+2) is what changed in between, and the analyst's brief lists it.
@@ -407,7 +407,7 @@ def test_an_agreement_step_shown_under_what_changed_rebuilds_that_brief(project:
 def test_an_edit_no_brief_shows_leaves_that_brief_as_it_was(project: Path) -> None:
     import dataclasses
 
-    from ijbrief.build import BuildOptions, build
+    from ijbrief.build.pipeline import BuildOptions, build
 
     # An agreement's brief names the meetings that moved it by title and date only: rewording
     # the 18th Strategic Dialogue's outcome on the AI dialogue changes that meeting's brief and
@@ -444,7 +444,7 @@ def test_an_edit_no_brief_shows_leaves_that_brief_as_it_was(project: Path) -> No
 
 
 def test_a_build_with_nothing_to_do_rewrites_nothing(project: Path) -> None:
-    from ijbrief.build import BuildOptions, build
+    from ijbrief.build.pipeline import BuildOptions, build
 
     options = BuildOptions(root=project, formats=("html",), audiences=("student",), quiet=True)
     build(options)

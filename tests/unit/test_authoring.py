@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from ijbrief.authoring import slugify, write_schemas
 from ijbrief.cli import main
-from ijbrief.corpus import load_corpus
-from ijbrief.model import SCHEMAS
-from ijbrief.yamlio import load
+from ijbrief.corpus.authoring import slugify, write_schemas
+from ijbrief.corpus.loader import load_corpus
+from ijbrief.corpus.model import SCHEMAS
+from ijbrief.corpus.yamlio import load
 
 REPO = Path(__file__).resolve().parents[2]
 

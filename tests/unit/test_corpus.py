@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ijbrief.corpus import Corpus, load_corpus, normalise_quote
+from ijbrief.compose.select import glossary_for
+from ijbrief.corpus.loader import Corpus, load_corpus, normalise_quote
 from ijbrief.errors import InputError, Problem
-from ijbrief.select import glossary_for
 
 REPO = Path(__file__).resolve().parents[2]
 M2019 = "briefs/meetings/2019-11-two-plus-two-1.yaml"

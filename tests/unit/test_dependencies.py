@@ -67,7 +67,7 @@ def test_every_pinned_version_satisfies_the_bounds() -> None:
 
 
 @pytest.mark.parametrize(
-    "module", ["ijbrief.build", "weasyprint.text.fonts", "docx.oxml", "jinja2"]
+    "module", ["ijbrief.build.pipeline", "weasyprint.text.fonts", "docx.oxml", "jinja2"]
 )
 def test_a_deprecation_in_ijbrief_or_an_engine_fails_the_tests(module: str) -> None:
     with pytest.raises(DeprecationWarning):

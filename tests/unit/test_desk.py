@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ijbrief.drafting import date_candidates, quoted_passages
+from ijbrief.corpus.drafting import date_candidates, quoted_passages
 
 REPO = Path(__file__).resolve().parents[2]
 SD18 = "briefs/meetings/2026-01-16-sd-18.yaml"
@@ -385,7 +385,7 @@ def test_no_country_is_named_in_the_code() -> None:
 
 
 def test_a_watched_build_notices_project_yaml(project: Path) -> None:
-    from ijbrief.watching import signature
+    from ijbrief.build.watching import signature
 
     before = signature(project, project / "out")
     spec = project / "project.yaml"

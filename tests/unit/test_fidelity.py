@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from ijbrief import fidelity
-from ijbrief.audiences import load_audience
-from ijbrief.build import _stamp
+from ijbrief.build.pipeline import _stamp
 from ijbrief.cli import main
-from ijbrief.compose import Composer, Stamp
-from ijbrief.corpus import load_corpus
+from ijbrief.compose.audiences import load_audience
+from ijbrief.compose.composer import Composer, Stamp
+from ijbrief.compose.select import Edition, Filters, meeting_view
+from ijbrief.corpus import fidelity
+from ijbrief.corpus.loader import load_corpus
 from ijbrief.errors import InputError
-from ijbrief.select import Edition, Filters, meeting_view
 
 REPO = Path(__file__).resolve().parents[2]
 M2019 = "briefs/meetings/2019-11-two-plus-two-1.yaml"

@@ -8,9 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from ijbrief.audiences import Fit, Section
+from ijbrief.compose.audiences import Fit, Section
+from ijbrief.compose.fit import fit_one_page, scales
 from ijbrief.errors import RenderError
-from ijbrief.fit import fit_one_page, scales
 
 FIT = Fit(min_scale=0.82, step=0.06)  # 1.0, 0.94, 0.88, 0.82
 SECTIONS = [
@@ -80,8 +80,8 @@ def test_a_brief_that_fits_nowhere_is_refused_from_any_start() -> None:
 def test_layouts_are_bounded_whatever_the_settings() -> None:
     """A fit that slipped past audience.yaml's bounds (a step of 1e-7 is 4,000,000 layouts)
     still lays a brief out a bounded number of times, then says it does not fit."""
-    from ijbrief.audiences import MAX_SCALES
-    from ijbrief.fit import MAX_LAYOUTS
+    from ijbrief.compose.audiences import MAX_SCALES
+    from ijbrief.compose.fit import MAX_LAYOUTS
 
     endless = Fit.model_construct(min_scale=0.6, step=0.0000001)
     assert len(scales(endless)) <= MAX_SCALES

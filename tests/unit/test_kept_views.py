@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from ijbrief.audiences import load_audience
-from ijbrief.compose import Composer, Stamp
-from ijbrief.corpus import load_corpus
-from ijbrief.select import Filters, KeptViews
+from ijbrief.compose.audiences import load_audience
+from ijbrief.compose.composer import Composer, Stamp
+from ijbrief.compose.select import Filters, KeptViews
+from ijbrief.corpus.loader import load_corpus
 
 TWO_PLUS_TWO_1 = "briefs/meetings/2019-11-two-plus-two-1.yaml"
 STAMP = Stamp(dt.date(2026, 1, 16), dt.datetime(2026, 1, 16, tzinfo=dt.UTC))

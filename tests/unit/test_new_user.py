@@ -53,7 +53,7 @@ def test_a_new_audience_in_this_repository_is_the_projects_own(
     project: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A project whose templates/ is the built-in folder, as in a clone of ijbrief itself.
-    from ijbrief import audiences
+    from ijbrief.compose import audiences
 
     monkeypatch.setattr(audiences, "BUILTIN_TEMPLATES", project / "templates")
     assert cli("-C", str(project), "templates", "new", "press", "--from", "minister")[0] == 0
@@ -99,7 +99,7 @@ def test_an_unknown_person_says_where_people_are_defined(
 
 
 def test_new_meeting_suggests_a_short_id_and_its_series(project: Path, cli: Cli) -> None:
-    from ijbrief.yamlio import load
+    from ijbrief.corpus.yamlio import load
 
     code, output = cli(
         "-C", str(project), "new", "meeting", "--title", "15th India–Japan Annual Summit",

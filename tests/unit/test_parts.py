@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ijbrief.assemble import _LOADED, PartStore, Placeholders
-from ijbrief.parts import ROWS_PER_PART, PartLayout, cut, page_numbers
+from ijbrief.build.assemble import _LOADED, PartStore, Placeholders
+from ijbrief.build.parts import ROWS_PER_PART, cut, page_numbers
+from ijbrief.writers.layout import PartLayout
 
 HEAD = '<html><head><style>p{}</style></head><body class="dossier">\n'
 TAIL = "\n</body></html>"

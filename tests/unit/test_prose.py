@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ijbrief.select import Citations
-from ijbrief.textfmt import md_inline
+from ijbrief.compose.select import Citations
+from ijbrief.compose.textfmt import md_inline
 
 
 def test_prose_gets_typographic_quotes_and_apostrophes() -> None:

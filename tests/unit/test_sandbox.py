@@ -11,13 +11,14 @@ import pytest
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from tests.conftest import copy_project
 
-from ijbrief import audiences, compose
-from ijbrief.assemble import Placeholders
-from ijbrief.compose import Composer, Stamp
-from ijbrief.corpus import load_corpus
+from ijbrief.build.assemble import Placeholders
+from ijbrief.compose import audiences
+from ijbrief.compose import composer as compose
+from ijbrief.compose.composer import Composer, Stamp
+from ijbrief.compose.select import Filters
+from ijbrief.compose.templating import render
+from ijbrief.corpus.loader import load_corpus
 from ijbrief.errors import TemplateError
-from ijbrief.select import Filters
-from ijbrief.templating import render
 
 # Every kind of object a brief's or the dossier's template sees, by an expression that makes it.
 OBJECTS = {

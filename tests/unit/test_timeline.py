@@ -9,7 +9,7 @@ import re
 
 from PIL import Image
 
-from ijbrief.timeline import LEVEL_HEIGHT, MAX_LEVELS, Event, png, svg
+from ijbrief.compose.timeline import LEVEL_HEIGHT, MAX_LEVELS, Event, png, svg
 
 
 def crowded(count: int) -> list[Event]:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from tests.processes import alive
 
-from ijbrief import build
-from ijbrief.outputs import LOCK_NAME, locked
+from ijbrief.build import pipeline as build
+from ijbrief.build.outputs import LOCK_NAME, locked
 
 
 def _inherited(descriptors: list[int]) -> dict[str, object]:

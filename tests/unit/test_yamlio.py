@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from ijbrief.corpus.yamlio import MAX_DEPTH, MAX_FILE_BYTES, Document, load, parse
 from ijbrief.errors import InputError, Problem
-from ijbrief.yamlio import MAX_DEPTH, MAX_FILE_BYTES, Document, load, parse
 
 
 def problems_of(text: str) -> list[Problem]:
@@ -332,7 +332,7 @@ def test_fast_and_pure_loaders_agree_on_the_real_corpus() -> None:
     """libyaml does the parsing when it can; the result must be what the pure loader gives."""
     from pathlib import Path
 
-    from ijbrief import yamlio
+    from ijbrief.corpus import yamlio
 
     repo = Path(__file__).resolve().parents[2]
     files = [*sorted((repo / "briefs").rglob("*.yaml")), repo / "seeds/catalogue.yaml"]

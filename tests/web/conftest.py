@@ -25,8 +25,8 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
     from starlette.testclient import TestClient
 
-from ijbrief.build import BuildOptions, build
-from ijbrief.serve import create_app
+from ijbrief.build.pipeline import BuildOptions, build
+from ijbrief.web.serve import create_app
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"

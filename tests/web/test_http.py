@@ -9,7 +9,7 @@ from urllib.parse import unquote
 import pytest
 from starlette.testclient import TestClient
 
-from ijbrief.serve import content_disposition, create_app
+from ijbrief.web.serve import content_disposition, create_app
 
 DOSSIER = "analyst/analyst-dossier-cybersecurity-since-2020-10-01"
 BRIEF = "analyst/briefs/2020-10-07-fmsd-13"

@@ -13,8 +13,8 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from ijbrief.outputs import locked
-from ijbrief.serve import create_app
+from ijbrief.build.outputs import locked
+from ijbrief.web.serve import create_app
 
 JSON = {"accept": "application/json"}
 SAME_ORIGIN = {"origin": "http://testserver"}  # as a browser sends the page's form
@@ -234,8 +234,8 @@ def test_a_watching_server_keeps_workers_for_its_rebuilds_and_lets_them_go(
     import multiprocessing
     import os
 
-    from ijbrief import build as building
-    from ijbrief.build import BuildOptions, build
+    from ijbrief.build import pipeline as building
+    from ijbrief.build.pipeline import BuildOptions, build
 
     where = str(project.resolve())
     dossier = project / "out" / "analyst" / "analyst-dossier.pdf"
@@ -277,7 +277,7 @@ def test_a_watching_server_keeps_workers_for_its_rebuilds_and_lets_them_go(
 
 def test_the_queue_of_dossier_builds_is_bounded(project: Path) -> None:
     # issue 28.4: 300 requests were queued in 1.4 s, each a build to run.
-    from ijbrief.serve import MAX_QUEUED
+    from ijbrief.web.serve import MAX_QUEUED
 
     out = project / "out"
     app = create_app(project, out, watch=False)
@@ -304,7 +304,7 @@ def test_the_automatic_rebuild_keeps_only_the_latest_filter_sets(project: Path) 
     # issue 28.4: every filtered dossier ever asked for was rebuilt on every edit, for ever.
     import os
 
-    from ijbrief.serve import MAX_REBUILT_FILTER_SETS
+    from ijbrief.web.serve import MAX_REBUILT_FILTER_SETS
 
     out = project / "out"
     (out / "student").mkdir(parents=True)

@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 from starlette.types import Message
 
-from ijbrief.serve import create_app
+from ijbrief.web.serve import create_app
 
 DOSSIER = "analyst/analyst-dossier-cybersecurity-since-2020-10-01.pdf"
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from ijbrief import serve as serve_module
-from ijbrief.corpus import load_corpus
-from ijbrief.select import Filters
-from ijbrief.site import download_name, filters_of
+from ijbrief.compose.select import Filters
+from ijbrief.compose.site import download_name, filters_of
+from ijbrief.corpus.loader import load_corpus
+from ijbrief.web import serve as serve_module
 
 
 def test_static_index_is_self_contained_with_relative_links(built: Path) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from starlette.testclient import TestClient
 from tests.web.test_jobs import rebuilt_since, wait_for
 
-from ijbrief.serve import create_app
+from ijbrief.web.serve import create_app
 
 
 def test_serve_rebuilds_a_stale_out_on_start(

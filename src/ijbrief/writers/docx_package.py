@@ -15,7 +15,7 @@ from xml.etree import ElementTree
 from xml.parsers import expat
 
 from ijbrief.errors import InputError, Location, Problem, TemplateError
-from ijbrief.yamlio import read_bytes
+from ijbrief.files import read_bytes
 
 MAX_REFERENCE_BYTES = 16 * 1024 * 1024
 # One part uncompressed (styles, a header's logo), and all of them: a reference document is a

@@ -508,20 +508,10 @@ def reference_bytes(look: Look) -> bytes:
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m ijbrief.writers.docx_reference templates`` writes the built-in audiences'
-    references; ``--audience NAME`` writes NAME's, from its audience.yaml, into its folder (a
-    reference of its own, to edit in Word; without one, a build makes it from audience.yaml)."""
+    references (a project's own audience gets one with ``ijbrief templates reference NAME``)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("templates", type=Path, nargs="?", default=Path("templates"))
-    parser.add_argument("--audience", metavar="NAME", help="one audience of the project's own")
     args = parser.parse_args(argv)
-    if args.audience:
-        from ijbrief.audiences import load_audience
-
-        spec = load_audience(args.templates.resolve().parent, args.audience).spec
-        target = args.templates / args.audience / "reference.docx"
-        target.write_bytes(reference_bytes(look_of(spec)))
-        print(target)
-        return
     for audience, look in AUDIENCES.items():
         target = args.templates / audience / "reference.docx"
         make_reference(

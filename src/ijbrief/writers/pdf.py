@@ -15,7 +15,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from ijbrief.errors import RenderError
-from ijbrief.parts import PartLayout
+from ijbrief.writers.layout import PartLayout
 from ijbrief.writers.textlayer import exact_text_layer
 
 MAX_RESOURCE_BYTES = 8 * 1024 * 1024

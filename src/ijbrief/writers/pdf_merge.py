@@ -13,8 +13,8 @@ from typing import Any
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Object, String
 
-from ijbrief.parts import FOOTER_SAMPLE, PartLayout
 from ijbrief.writers.fonts import JoinedFonts, share_fonts
+from ijbrief.writers.layout import FOOTER_SAMPLE, PartLayout
 from ijbrief.writers.textlayer import cid_widths
 
 PX_TO_PT = 0.75  # WeasyPrint positions are CSS pixels (1/96 in) from the top left

@@ -17,10 +17,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
-from ijbrief.corpus import Corpus, normalise_quote
+from ijbrief.corpus.collection import Corpus, normalise_quote
+from ijbrief.corpus.model import Agreement, Basis, Meeting, StatusStep
+from ijbrief.corpus.yamlio import Document, YamlPath
 from ijbrief.errors import Location, Problem
-from ijbrief.model import Agreement, Basis, Meeting, StatusStep
-from ijbrief.yamlio import Document, YamlPath
 
 _TYPOGRAPHY = str.maketrans(
     {

@@ -13,23 +13,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from ijbrief.corpus.model import Sensitivity
+from ijbrief.corpus.project import BUILTIN_TEMPLATES as BUILTIN_TEMPLATES
+from ijbrief.corpus.yamlio import Document, load, os_reason
 from ijbrief.errors import Location, Problem, TemplateError, relative
-from ijbrief.model import Sensitivity
-from ijbrief.yamlio import Document, load, os_reason
 
 BUILTIN_AUDIENCES = ("analyst", "minister", "student")
 
 
-def _builtin_templates() -> Path:
-    """The built-in audiences: inside the installed package (a wheel carries them as
-    ``ijbrief/templates``), else the source checkout's top-level templates/ where they are edited."""
-    packaged = Path(__file__).resolve().parent / "templates"
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "templates"
-
-
-# Any other folder in templates/ is the project's own, even when the project is this repository
-# (whose templates/ is the built-in folder).
-BUILTIN_TEMPLATES = _builtin_templates()
 BASE = "base"
 AUDIENCE_FILE = "audience.yaml"
 
@@ -323,7 +314,7 @@ def load_audience(project: Path, name: str) -> Audience:
         raise TemplateError(_located(exc, docs)) from None
     if found := spec.problems():
         raise TemplateError([Problem(_where(docs, loc), message) for loc, message in found])
-    from ijbrief.project import dossier_title, read_project
+    from ijbrief.corpus.project import dossier_title, read_project
 
     title = dossier_title(spec.dossier.title, read_project(project))
     if title != spec.dossier.title:

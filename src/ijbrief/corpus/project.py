@@ -7,9 +7,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from ijbrief.corpus.model import Countries, Country, ProjectSpec
+from ijbrief.corpus.yamlio import load
 from ijbrief.errors import InputError
-from ijbrief.model import Countries, Country, ProjectSpec
-from ijbrief.yamlio import load
 
 PROJECT = Path("project.yaml")
 COUNTRIES = Path("briefs/countries.yaml")
@@ -22,10 +22,20 @@ NO_PROJECT_NOTE = (
 )
 
 
+def _builtin_templates() -> Path:
+    """The built-in audiences: inside the installed package (a wheel carries them as
+    ``ijbrief/templates``), else the source checkout's top-level templates/ where they are edited."""
+    packaged = Path(__file__).resolve().parents[1] / "templates"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[3] / "templates"
+
+
+# Any other folder in templates/ is the project's own, even when the project is this repository
+# (whose templates/ is the built-in folder).
+BUILTIN_TEMPLATES = _builtin_templates()
+
+
 def default_spec() -> ProjectSpec:
     """The project assumed when a folder has no project.yaml."""
-    from ijbrief.audiences import BUILTIN_TEMPLATES
-
     path = BUILTIN_TEMPLATES / DEFAULT_FILE
     return ProjectSpec.model_validate(load(path, str(path)).data)
 

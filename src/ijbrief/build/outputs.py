@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from ijbrief import workers
+from ijbrief.build import workers
 from ijbrief.errors import IjbriefError
 
 LOCK_NAME = ".ijbrief.lock"

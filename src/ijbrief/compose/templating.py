@@ -13,7 +13,7 @@ from jinja2 import nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from ijbrief.audiences import (
+from ijbrief.compose.audiences import (
     BASE,
     BUILTIN_TEMPLATES,
     Audience,
@@ -21,8 +21,8 @@ from ijbrief.audiences import (
     load_audience,
     template_roots,
 )
+from ijbrief.corpus.yamlio import os_reason, read_text
 from ijbrief.errors import InputError, Location, Problem, TemplateError, relative
-from ijbrief.yamlio import os_reason, read_text
 
 BUILTIN_PREFIX = "builtin:"
 MAX_OUTPUT_CHARS = 20_000_000

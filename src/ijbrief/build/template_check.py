@@ -18,7 +18,7 @@ from typing import Any
 
 import jinja2
 
-from ijbrief.audiences import (
+from ijbrief.compose.audiences import (
     AUDIENCE_FILE,
     BASE,
     Audience,
@@ -26,9 +26,9 @@ from ijbrief.audiences import (
     load_audience,
     template_roots,
 )
-from ijbrief.corpus import Corpus
+from ijbrief.corpus.loader import Corpus
+from ijbrief.corpus.yamlio import os_reason
 from ijbrief.errors import IjbriefError, Location, Problem, TemplateError, relative
-from ijbrief.yamlio import os_reason
 
 # The templates a build renders for every audience, besides those an audience adds.
 RENDERED = ("brief-meeting.html.j2", "brief-agreement.html.j2", "dossier.html.j2")
@@ -128,8 +128,8 @@ def _shown(path: Path, project: Path) -> str:
 
 
 def _check_audience(project: Path, audience: Audience, corpus: Corpus | None) -> list[Problem]:
-    from ijbrief.templating import make_environment
-    from ijbrief.textfmt import count_of, css_string, md_inline
+    from ijbrief.compose.templating import make_environment
+    from ijbrief.compose.textfmt import count_of, css_string, md_inline
 
     env = make_environment(
         project, audience, {"md": md_inline, "css": css_string, "count": count_of}
@@ -164,14 +164,14 @@ def _compiles(env: jinja2.Environment, name: str, project: Path, optional: bool)
 
 
 def _blocks(env: jinja2.Environment, name: str, project: Path) -> None:
-    from ijbrief.templating import _check_blocks
+    from ijbrief.compose.templating import _check_blocks
 
     _check_blocks(env, name, project)
 
 
 def _faults(work: Callable[[], Any], project: Path) -> list[Problem]:
     """What ``work`` raised, as problems at a template's file and line."""
-    from ijbrief.templating import _at_template_line, _display
+    from ijbrief.compose.templating import _at_template_line, _display
 
     try:
         work()
@@ -214,8 +214,8 @@ def _reference(project: Path, audience: Audience) -> list[Problem]:
 def _trial(project: Path, audience: Audience, corpus: Corpus) -> list[Problem]:
     """Render one meeting brief, one agreement brief and a dossier of the two for ``audience``
     (HTML, not laid out): what only running a template shows (recursion, an undefined name)."""
-    from ijbrief.compose import Composer, Stamp
-    from ijbrief.select import Filters, prepared_date
+    from ijbrief.compose.composer import Composer, Stamp
+    from ijbrief.compose.select import Filters, prepared_date
 
     day = prepared_date(corpus)
     stamp = Stamp(prepared=day, timestamp=dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC))

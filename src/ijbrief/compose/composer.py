@@ -11,11 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from ijbrief import __version__
-from ijbrief.audiences import Audience, Section
-from ijbrief.corpus import Corpus
-from ijbrief.errors import InputError, TemplateError
-from ijbrief.project import party_names, read_project
-from ijbrief.select import (
+from ijbrief.compose.audiences import Audience, Section
+from ijbrief.compose.select import (
     BASIS_MARKS,
     Citations,
     Edition,
@@ -28,10 +25,13 @@ from ijbrief.select import (
     meeting_view,
     omission,
 )
-from ijbrief.templating import make_environment, render
-from ijbrief.textfmt import count_of, css_string, format_date, md_inline
-from ijbrief.timeline import Event, svg
-from ijbrief.yamlio import read_bytes
+from ijbrief.compose.templating import make_environment, render
+from ijbrief.compose.textfmt import count_of, css_string, format_date, md_inline
+from ijbrief.compose.timeline import Event, svg
+from ijbrief.corpus.loader import Corpus
+from ijbrief.corpus.project import party_names, read_project
+from ijbrief.corpus.yamlio import read_bytes
+from ijbrief.errors import InputError, TemplateError
 
 # The same bound as on any file the PDF engine reads (writers/pdf.py).
 MAX_LOGO_BYTES = 8 * 1024 * 1024

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ijbrief.corpus import CATALOGUE, Corpus, normalise_quote
+from ijbrief.corpus.loader import CATALOGUE, Corpus, normalise_quote
+from ijbrief.corpus.model import Catalogue
+from ijbrief.corpus.yamlio import parse
 from ijbrief.errors import IjbriefError
-from ijbrief.model import Catalogue
-from ijbrief.yamlio import parse
 
 KINDS = {
     ".txt": "document",
@@ -328,7 +328,7 @@ class SourceUse:
 
 
 def _citing(corpus: Corpus) -> dict[str, list[str]]:
-    from ijbrief.corpus import _references
+    from ijbrief.corpus.loader import _references
 
     cited: dict[str, list[str]] = {}
     records: list[tuple[str, Any]] = [*corpus.meetings.items(), *corpus.agreements.items()]
@@ -342,7 +342,7 @@ def _citing(corpus: Corpus) -> dict[str, list[str]]:
 
 def list_sources(corpus: Corpus) -> list[SourceUse]:
     """Every source with what cites it and how many of its quoted passages are used."""
-    from ijbrief.drafting import quoted_passages
+    from ijbrief.corpus.drafting import quoted_passages
 
     cited = _citing(corpus)
     uses = []

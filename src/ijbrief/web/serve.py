@@ -56,16 +56,15 @@ from starlette.responses import (
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ijbrief import site
-from ijbrief.build import FORMAT_ORDER, BuildOptions, build, retire_resident, warm_up
+from ijbrief.build.pipeline import FORMAT_ORDER, BuildOptions, build, retire_resident, warm_up
+from ijbrief.build.progress import Progress, ProgressReport, ProgressResult, ProgressTask
+from ijbrief.build.watching import WATCHED, Signature, changes, signature
+from ijbrief.compose import site
+from ijbrief.compose.select import Filters, prepared_date
 from ijbrief.errors import IjbriefError
-from ijbrief.progress import Progress
-from ijbrief.select import Filters, prepared_date
-from ijbrief.watching import WATCHED, Signature, changes, signature
 
 if TYPE_CHECKING:
-    from ijbrief.build import BuildReport, Rendered, Task
-    from ijbrief.corpus import Corpus
+    from ijbrief.corpus.loader import Corpus
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 MEDIA_TYPES = {
@@ -154,16 +153,16 @@ class JobProgress(Progress):
             self.job.total += total
             self.job.skipped += skipped
 
-    def begin(self, task: Task) -> None:
+    def begin(self, task: ProgressTask) -> None:
         with self.lock:
             self.job.current = str(task.stem)
 
-    def done(self, result: Rendered) -> None:
+    def done(self, result: ProgressResult) -> None:
         with self.lock:
             self.job.done += 1
             self.job.current = str(result.task.stem)
 
-    def finish(self, report: BuildReport) -> None:
+    def finish(self, report: ProgressReport) -> None:
         with self.lock:
             self.job.current = ""
 
@@ -232,8 +231,8 @@ class Service:
             return self._snapshot
 
     def _load(self, signature: Signature) -> Snapshot:
-        from ijbrief.audiences import discover
-        from ijbrief.corpus import load_corpus
+        from ijbrief.compose.audiences import discover
+        from ijbrief.corpus.loader import load_corpus
         from ijbrief.heap import collector_paused
 
         problems: list[str] = []
@@ -601,7 +600,7 @@ class Service:
                 thread.join(timeout=STOP_WAIT)
         if self.worker is not None and self.worker.is_alive():
             # A build still running: its workers are stopped, it fails, out/ stays as it was.
-            from ijbrief import workers
+            from ijbrief.build import workers
 
             workers.stop_all(wait=1.0)
             self.worker.join(timeout=STOP_WAIT)
@@ -1002,7 +1001,7 @@ def serve(
     Requests are answered only when their Host header names this machine as the user meant to
     reach it: a loopback name, ``host`` itself when it is one address, or an ``allow_hosts``
     name (a web page elsewhere cannot then reach the server by DNS rebinding)."""
-    from ijbrief import workers
+    from ijbrief.build import workers
 
     local = is_loopback(host)
     allowed = {*LOOPBACK_NAMES, *(h.strip().lower() for h in allow_hosts if h.strip())}

@@ -9,8 +9,8 @@ import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
+from ijbrief.corpus.model import SCHEMAS
 from ijbrief.errors import IjbriefError
-from ijbrief.model import SCHEMAS
 
 SCHEMA_DIR = Path("briefs/schema")
 
@@ -127,8 +127,8 @@ def suggest_meeting(root: Path, title: str) -> tuple[str, str, int | None]:
     corpus already has (the 19th of the meetings whose titles say "Strategic Dialogue" like the
     18th's) keeps its name and its ids' form (``sd-18`` → ``sd-19``); a new one is named from
     the title (``annual-summit``, the 15th ``annual-summit-15``)."""
-    from ijbrief.project import party_names, read_project
-    from ijbrief.yamlio import load
+    from ijbrief.corpus.project import party_names, read_project
+    from ijbrief.corpus.yamlio import load
 
     parties = party_names(read_project(root))
     series, number = _series_and_number(title, parties)
@@ -160,7 +160,7 @@ def new_file(root: Path, kind: str, title: str, date: dt.date, ident: str | None
     ident = ident or slugify(title)
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", ident):
         raise IjbriefError(f"id {ident!r} must be lower-case letters, digits and hyphens")
-    from ijbrief.project import party_names, read_project
+    from ijbrief.corpus.project import party_names, read_project
 
     parties = party_names(read_project(root))
     if kind == "meeting":

@@ -15,9 +15,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ijbrief.corpus import Corpus, normalise_quote
+from ijbrief.corpus.loader import Corpus, normalise_quote
+from ijbrief.corpus.model import Agreement, Person, Topic
 from ijbrief.errors import IjbriefError, Location, Problem
-from ijbrief.model import Agreement, Person, Topic
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MONTHS = tuple(name.lower() for name in calendar.month_name[1:])  # in English, always
@@ -274,7 +274,7 @@ def _agreements_named(text: str, corpus: Corpus, parties: list[str]) -> list[tup
 
 def analyse(corpus: Corpus, source_id: str, title: str | None, published: dt.date | None) -> Draft:
     """Read a catalogued source for what a meeting record needs."""
-    from ijbrief.project import party_names, read_project
+    from ijbrief.corpus.project import party_names, read_project
 
     if source_id not in corpus.sources:
         from difflib import get_close_matches
@@ -417,8 +417,8 @@ def new_draft(
     root: Path, source_id: str, *, title: str | None, ident: str | None, published: dt.date | None
 ) -> Path:
     """Write ``briefs/meetings/<date>-<id>.yaml`` drafted from a source; return its path."""
-    from ijbrief.authoring import slugify
-    from ijbrief.corpus import load_corpus
+    from ijbrief.corpus.authoring import slugify
+    from ijbrief.corpus.loader import load_corpus
 
     corpus = load_corpus(root)
     draft = analyse(corpus, source_id, title, published)
@@ -438,7 +438,7 @@ def new_draft(
 
 def draft_problems(corpus: Corpus) -> list[Problem]:
     """One warning per meeting still marked ``status: draft``, at that line."""
-    from ijbrief.yamlio import load
+    from ijbrief.corpus.yamlio import load
 
     problems = []
     for meeting in corpus.meetings.values():

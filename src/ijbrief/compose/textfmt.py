@@ -12,6 +12,8 @@ from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 from markupsafe import Markup
 
+from ijbrief.corpus.model import iso_prefix as iso_prefix
+
 SAFE_SCHEMES = ("http://", "https://", "mailto:")
 
 
@@ -100,13 +102,6 @@ def count_of(number: int, one: str, many: str) -> str:
     if number == 0:
         return f"no {many}"
     return f"{number} {one if number == 1 else many}"
-
-
-def iso_prefix(day: dt.date, precision: str = "day") -> str:
-    """The date part of a file name: 2020-10-07, 2019-11 or 2014."""
-    return {"year": f"{day.year:04d}", "month": f"{day.year:04d}-{day.month:02d}"}.get(
-        precision, day.isoformat()
-    )
 
 
 def status_label(status: str) -> str:

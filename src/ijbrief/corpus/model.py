@@ -371,3 +371,10 @@ SCHEMAS: dict[str, type[Record]] = {
     "countries": Countries,
     "project": ProjectSpec,
 }
+
+
+def iso_prefix(day: dt.date, precision: str = "day") -> str:
+    """The date part of a file name: 2020-10-07, 2019-11 or 2014."""
+    return {"year": f"{day.year:04d}", "month": f"{day.year:04d}-{day.month:02d}"}.get(
+        precision, day.isoformat()
+    )

@@ -9,10 +9,10 @@ from typing import Any
 
 from markupsafe import Markup
 
-from ijbrief.audiences import Audience
-from ijbrief.corpus import Corpus
-from ijbrief.model import Agreement, Basis, Meeting, Quote, Statement, Visibility
-from ijbrief.textfmt import format_date, format_days, iso_prefix, md_inline, status_label
+from ijbrief.compose.audiences import Audience
+from ijbrief.compose.textfmt import format_date, format_days, iso_prefix, md_inline, status_label
+from ijbrief.corpus.loader import Corpus
+from ijbrief.corpus.model import Agreement, Basis, Meeting, Quote, Statement, Visibility
 
 VENUE_NOT_REPORTED = "Venue not reported"
 # The marks a reader sees beside what the cited sources do not say in so many words, and the

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ijbrief.audiences import MAX_SCALES, Fit, Section
+from ijbrief.compose.audiences import MAX_SCALES, Fit, Section
 from ijbrief.errors import RenderError
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import errno
 import re
-import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +18,9 @@ from yaml.resolver import BaseResolver
 from yaml.scanner import Scanner
 
 from ijbrief.errors import InputError, Location, Problem
+from ijbrief.files import MAX_FILE_BYTES as MAX_FILE_BYTES
+from ijbrief.files import os_reason as os_reason
+from ijbrief.files import read_bytes as read_bytes
 
 _CParser: Any
 try:
@@ -27,7 +28,6 @@ try:
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
     _CParser = None
 
-MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 64
 
 YamlPath = tuple[str | int, ...]
@@ -299,33 +299,3 @@ def parse_bytes(raw: bytes, display: str) -> Document:
 def read_text(path: Path, display: str, limit: int = MAX_FILE_BYTES) -> str:
     """The UTF-8 text of a regular file of at most ``limit`` bytes; InputError otherwise."""
     return _decode(read_bytes(path, display, limit), display)
-
-
-def read_bytes(path: Path, display: str, limit: int = MAX_FILE_BYTES) -> bytes:
-    """The bytes of a regular file of at most ``limit`` bytes; InputError otherwise."""
-
-    def refuse(message: str) -> InputError:
-        return InputError([Problem(Location(display), message)])
-
-    try:
-        info = path.stat()
-        # A FIFO or device would block or never end: only regular files are read.
-        if not stat.S_ISREG(info.st_mode):
-            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-            raise refuse(f"cannot read: {kind}")
-        if info.st_size > limit:
-            raise refuse(f"file is {info.st_size} bytes; the limit is {limit}")
-        with path.open("rb") as handle:
-            raw = handle.read(limit + 1)  # the file may have grown since stat()
-        if len(raw) > limit:
-            raise refuse(f"file is over {limit} bytes, the limit")
-    except OSError as exc:
-        raise refuse(f"cannot read: {os_reason(exc)}") from None
-    return raw
-
-
-def os_reason(exc: OSError) -> str:
-    """Why a file could not be opened, in words for a message."""
-    if exc.errno == errno.ELOOP:
-        return "symbolic link loop"
-    return exc.strerror or str(exc)

@@ -7,7 +7,9 @@ import itertools
 import re
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+from ijbrief.writers.layout import FOOTER_SAMPLE, PartLayout
 
 _MARK = re.compile(r"<!--ijbrief:part (\w+)(?: ([^>]*?))?-->")
 
@@ -22,31 +24,12 @@ _ROWS_END = "<!--ijbrief:rows-end-->"
 _TABLE_END = "<!--ijbrief:table-end-->"
 
 
-# Every character "Page X of Y" needs. A dossier in parts has its page numbers written in after
-# the merge; a page laid out with the dossier's styles and this as its footer shows in which
-# font, size and place the dossier's own footer would set them.
-FOOTER_SAMPLE = "Page 0123456789 of"
-
-
 @dataclass(frozen=True)
 class Part:
     """A stretch of the dossier's body laid out as a document of its own."""
 
     name: str
     body: str
-
-
-@dataclass
-class PartLayout:
-    """What laying out a part tells the assembly: its PDF, page count and where things are.
-
-    Positions are WeasyPrint's: CSS pixels from the top left of a page, pages counted from 0.
-    """
-
-    pdf: bytes
-    pages: int
-    anchors: dict[str, tuple[int, float, float]] = field(default_factory=dict)
-    bookmarks: list[tuple[int, str, int, float, float]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

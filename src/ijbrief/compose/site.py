@@ -14,13 +14,13 @@ from urllib.parse import quote
 from markupsafe import Markup, escape
 
 from ijbrief import __version__
-from ijbrief.compose import Stamp
-from ijbrief.corpus import Corpus
+from ijbrief.compose.composer import Stamp
+from ijbrief.compose.select import VENUE_NOT_REPORTED, Filters
+from ijbrief.compose.textfmt import count_of, format_date, format_days, iso_prefix, status_label
+from ijbrief.compose.timeline import Event, svg
+from ijbrief.corpus.loader import Corpus
+from ijbrief.corpus.project import read_project
 from ijbrief.errors import IjbriefError
-from ijbrief.project import read_project
-from ijbrief.select import VENUE_NOT_REPORTED, Filters
-from ijbrief.textfmt import count_of, format_date, format_days, iso_prefix, status_label
-from ijbrief.timeline import Event, svg
 
 FORMATS = ("pdf", "docx", "html")
 FORMAT_LABELS = {"pdf": "PDF", "docx": "Word (DOCX)", "html": "HTML"}
@@ -69,7 +69,7 @@ class Document:
 
 def audience_info(root: Path, names: Iterable[str]) -> dict[str, AudienceInfo]:
     """Labels, descriptions and colours of the named audiences; a broken one gets its name only."""
-    from ijbrief.audiences import load_audience
+    from ijbrief.compose.audiences import load_audience
 
     info: dict[str, AudienceInfo] = {}
     for name in names:

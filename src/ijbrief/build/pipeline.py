@@ -30,26 +30,28 @@ from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ijbrief import __version__, workers
-from ijbrief.assemble import PARTS_DIR, Assembly, LayoutPart, PartStore
-from ijbrief.audiences import (
+from ijbrief import __version__
+from ijbrief.build import workers
+from ijbrief.build.assemble import PARTS_DIR, Assembly, LayoutPart, PartStore
+from ijbrief.build.outputs import Staging, locked
+from ijbrief.build.parts import ROWS_PER_PART, cut
+from ijbrief.build.progress import Progress
+from ijbrief.compose.audiences import (
     BUILTIN_TEMPLATES,
     Audience,
     discover,
     load_audience,
     template_roots,
 )
-from ijbrief.compose import Composer, Stamp
-from ijbrief.corpus import CATALOGUE, GLOSSARY, PEOPLE, TOPICS, Corpus, load_corpus
+from ijbrief.compose.composer import Composer, Stamp
+from ijbrief.compose.screen import with_screen_bar
+from ijbrief.compose.select import Filters, KeptViews, Omission, omission_key
+from ijbrief.compose.textfmt import format_date, iso_prefix
+from ijbrief.corpus.loader import CATALOGUE, GLOSSARY, PEOPLE, TOPICS, Corpus, load_corpus
+from ijbrief.corpus.project import COUNTRIES, PROJECT, party_names, read_project
 from ijbrief.errors import IjbriefError, RenderError
 from ijbrief.heap import collector_paused, collector_running, freeze
-from ijbrief.outputs import Staging, locked
-from ijbrief.parts import ROWS_PER_PART, PartLayout, cut
-from ijbrief.progress import Progress
-from ijbrief.project import COUNTRIES, PROJECT, party_names, read_project
-from ijbrief.screen import with_screen_bar
-from ijbrief.select import Filters, KeptViews, Omission, omission_key
-from ijbrief.textfmt import format_date, iso_prefix
+from ijbrief.writers.layout import PartLayout
 
 if TYPE_CHECKING:  # the writers import the engines: only when a merge is made
     from ijbrief.writers.pdf_merge import Merging
@@ -276,7 +278,7 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
                 cache["listing"] = _listing_code()
                 cache_bytes = json.dumps(cache, sort_keys=True, separators=(",", ":")).encode()
                 staging.write(Path(CACHE_NAME), cache_bytes)
-                from ijbrief.site import index_html
+                from ijbrief.compose.site import index_html
 
                 staging.write(Path("index.html"), index_html(corpus, manifest, stamp, out))
             staging.commit()
@@ -342,7 +344,7 @@ def _listing_is_current(out: Path, cache: dict[str, Any], manifest: dict[str, An
 
 
 def _listing_code() -> str:
-    return _digest([Path(__file__).resolve().parent / "site.py"]) + __version__
+    return _digest([Path(__file__).resolve().parents[1] / "compose" / "site.py"]) + __version__
 
 
 def _same_content(
@@ -749,7 +751,7 @@ def _engine_digest() -> str:
     and the fonts they can choose from."""
     from ijbrief.writers import syslibs
 
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]
     own = _digest(p for p in package.rglob("*.py") if p.name not in _NOT_RENDERING)
     engines = json.dumps([__version__, engine_versions(), syslibs.font_files()])
     return own + hashlib.sha256(engines.encode()).hexdigest()
@@ -916,7 +918,7 @@ def _executor(
 
 
 # What a resident worker's fork server loads before it forks any: the PDF engine and the merge.
-_WORKER_PRELOAD = ["ijbrief.build", "ijbrief.writers.pdf", "ijbrief.writers.pdf_merge"]
+_WORKER_PRELOAD = ["ijbrief.build.pipeline", "ijbrief.writers.pdf", "ijbrief.writers.pdf_merge"]
 
 
 @contextlib.contextmanager
@@ -1272,7 +1274,7 @@ def _render(task: Task) -> Rendered:
         scale = 1.0
         result.layout = {"anchors": anchors, "pages": len(document.pages)}
     else:
-        from ijbrief.fit import fit_one_page
+        from ijbrief.compose.fit import fit_one_page
 
         view = (
             composer.meetings.get(task.ident)
@@ -1358,7 +1360,7 @@ def _docx(composer: Composer, task: Task, html: str, scale: float, result: Rende
     is_dossier = task.kind == "dossier"
     figures: dict[str, bytes] = {}
     if is_dossier:
-        from ijbrief.timeline import png
+        from ijbrief.compose.timeline import png
 
         figures["timeline"] = png(composer.timeline_events(), accent=audience.spec.branding.accent)
     title = audience.spec.dossier.title if is_dossier else _title_of(composer, task)

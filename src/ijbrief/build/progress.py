@@ -3,10 +3,51 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from ijbrief.build import BuildReport, Rendered, Task
+# What progress reads of build.pipeline's Task, Rendered and BuildReport: described here rather
+# than imported, so that the pipeline imports progress and not the other way round.
+
+
+class ProgressTask(Protocol):
+    @property
+    def audience(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def ident(self) -> str: ...
+    @property
+    def stem(self) -> Path: ...
+    @property
+    def formats(self) -> Sequence[str]: ...
+
+
+class ProgressResult(Protocol):
+    @property
+    def task(self) -> ProgressTask: ...
+    @property
+    def fit(self) -> dict[str, Any]: ...
+    @property
+    def note(self) -> str: ...
+    @property
+    def pages(self) -> int: ...
+    @property
+    def seconds(self) -> float: ...
+
+
+class ProgressReport(Protocol):
+    @property
+    def written(self) -> Sequence[str]: ...
+    @property
+    def skipped(self) -> Sequence[str]: ...
+    @property
+    def seconds(self) -> float: ...
+    @property
+    def omitted(self) -> dict[str, dict[str, int]]: ...
+    @property
+    def removed(self) -> Sequence[tuple[str, str]]: ...
 
 
 class Progress:
@@ -41,12 +82,12 @@ class Progress:
             self.live.start()
             self.bar = self.live.add_task("", total=total)
 
-    def begin(self, task: Task) -> None:
+    def begin(self, task: ProgressTask) -> None:
         if self.live is not None:
             stage = "dossier" if task.kind == "dossier" else "briefs"
             self.live.update(self.bar, description=f"{stage}: {task.audience}/{task.ident}")
 
-    def done(self, result: Rendered) -> None:
+    def done(self, result: ProgressResult) -> None:
         self.count += 1
         if self.quiet:
             return
@@ -78,7 +119,7 @@ class Progress:
                 f"(admits: in templates/{name}/audience.yaml)"
             )
 
-    def finish(self, report: BuildReport) -> None:
+    def finish(self, report: ProgressReport) -> None:
         if self.live is not None:
             self.live.stop()
         if not self.quiet:

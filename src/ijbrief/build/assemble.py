@@ -12,8 +12,9 @@ from concurrent.futures import CancelledError, Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ijbrief.build.parts import Cut, cut, footer_sample, page_numbers, part_key
 from ijbrief.errors import RenderError
-from ijbrief.parts import Cut, PartLayout, cut, footer_sample, page_numbers, part_key
+from ijbrief.writers.layout import PartLayout
 
 PARTS_DIR = ".ijbrief-parts"
 _ID = re.compile(r'\bid="([^"]+)"')

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from ijbrief.authoring import slugify, write_schemas
+from ijbrief.corpus.authoring import slugify, write_schemas
 from ijbrief.errors import IjbriefError
 
 BUILT_IN_AUDIENCES = ("minister", "analyst", "student")
