@@ -28,7 +28,7 @@ from ijbrief.writers.docx_base import (
 )
 from ijbrief.writers.docx_fields import _apply_header_footer, _apply_settings
 from ijbrief.writers.docx_html import _Converter
-from ijbrief.writers.docx_styles import _apply_scale
+from ijbrief.writers.docx_styles import _apply_language, _apply_scale, _rename_structure_styles
 
 __all__ = [
     "HI_FONT",
@@ -96,16 +96,18 @@ def html_to_docx(
     converter = _Converter(document, figures)
     converter.convert(body_html)
     _apply_scale(document.styles.element, meta.scale)
+    _rename_structure_styles(document.styles.element)
+    language = _apply_language(document.styles.element, root.get("lang"))
     _apply_header_footer(document, meta, converter)
     _apply_settings(document.settings.element)
-    _apply_core_properties(document, meta)
+    _apply_core_properties(document, meta, language)
 
     buffer = io.BytesIO()
     document.save(buffer)
     return normalise_zip(buffer.getvalue())
 
 
-def _apply_core_properties(document: Any, meta: DocxMeta) -> None:
+def _apply_core_properties(document: Any, meta: DocxMeta, language: str) -> None:
     created = meta.created
     if created.tzinfo is not None:
         created = created.astimezone(UTC).replace(tzinfo=None)
@@ -119,7 +121,7 @@ def _apply_core_properties(document: Any, meta: DocxMeta) -> None:
     props.category = ""
     props.content_status = ""
     props.identifier = ""
-    props.language = ""
+    props.language = language
     props.version = ""
     props.revision = 1
     props.created = created

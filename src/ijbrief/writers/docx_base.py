@@ -21,6 +21,32 @@ RT_HYPERLINK = "http://schemas.openxmlformats.org/officeDocument/2006/relationsh
 JA_FONT = "Noto Sans CJK JP"
 HI_FONT = "Noto Sans Devanagari"
 
+
+@dataclass(frozen=True)
+class _Script:
+    """How Word is told of a script's runs: the font and language slot they take (East Asian or
+    complex script), their language tag, and the faces matching a sans and a serif text."""
+
+    slot: str  # "eastAsia" or "cs" (w:rFonts); the language goes in w:eastAsia or w:bidi
+    lang: str
+    sans: str
+    serif: str
+
+
+# The scripts names may be written in (project.yaml's ``scripts``), by their code in ``lang``
+# attributes and :func:`split_scripts`.
+SCRIPTS = {
+    "ja": _Script("eastAsia", "ja-JP", JA_FONT, "Noto Serif CJK JP"),
+    "hi": _Script("cs", "hi-IN", HI_FONT, "Noto Serif Devanagari"),
+}
+
+
+def _is_serif(font: str | None) -> bool:
+    """Whether a face is a serif one, by its name, as print.css decides for the PDF."""
+    name = (font or "").lower()
+    return "serif" in name and "sans" not in name
+
+
 # From the heading styles only: a class-styled heading (a section label) has an outline level of
 # its own for the navigation pane, but the contents list chapters and tracker entries, as the PDF.
 TOC_INSTRUCTION = ' TOC \\o "1-2" \\h \\z '

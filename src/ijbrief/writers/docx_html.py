@@ -31,6 +31,7 @@ class _Converter(_TableWriter, _TocWriter):
     # ----------------------------------------------------------------- driver
 
     def convert(self, body_html: Element) -> None:
+        self._heading_level = 0
         sect_pr = self.body.find(_w("sectPr"))
         for child in list(self.body):
             self.body.remove(child)
@@ -68,6 +69,7 @@ class _Converter(_TableWriter, _TocWriter):
             html_id = el.get("id")
             if html_id and html_id not in self.bookmarks:
                 self.bookmarks[html_id] = _bookmark_name(html_id, used)
+                self._id_elements[html_id] = el
             stack.extend(reversed(el))
 
     # ----------------------------------------------------------------- blocks
@@ -114,9 +116,14 @@ class _Converter(_TableWriter, _TocWriter):
             style = own or self._heading_style(level)
             start = len(self.out)
             self._children(el, replace(ctx, pstyle=style, item=None))
-            if own and "cover-title" not in classes:  # a real heading, at its level
-                for p in self.out[start:]:
-                    _set_outline_level(p, level - 1)
+            if "cover-title" not in classes:  # a real heading, at its level
+                # one level below the last heading at most: the navigation pane, and the tagged
+                # PDF an office suite exports, then have no gaps (h1 then h3 reads as h1, h2)
+                outline = min(level, self._heading_level + 1)
+                self._heading_level = outline
+                if own or style is None or outline != level:
+                    for p in self.out[start:]:
+                        _set_outline_level(p, outline - 1)
         elif tag in ("p", "li", "summary"):
             self._children(el, replace(ctx, pstyle=own or ctx.pstyle))
         elif tag in ("ul", "ol"):

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
@@ -14,10 +15,9 @@ from ijbrief.writers.docx_base import (
     _A4_TEXT_TWIPS,
     _EXTERNAL_LINK,
     _LIST_INDENT,
-    HI_FONT,
-    JA_FONT,
     R_NS,
     RT_HYPERLINK,
+    SCRIPTS,
     W_BM_END,
     W_BM_START,
     W_BR,
@@ -39,6 +39,7 @@ from ijbrief.writers.docx_base import (
     _Ctx,
     _field,
     _Fmt,
+    _is_serif,
     _is_skipped,
     _Item,
     _lang_of,
@@ -66,7 +67,10 @@ class _RunWriter:
         self._last_body_block: Element = None
         self._external: dict[str, str] = {}
         self._next_rid = 1
-        self._rpr_cache: dict[tuple[_Fmt, str], bytes] = {}
+        self._rpr_cache: dict[tuple[_Fmt, str, bool], bytes] = {}
+        self._tooltips: dict[str, str] = {}  # a link's screen tip, by its target
+        self._id_elements: dict[str, Element] = {}
+        self._serif_cache: dict[tuple[str | None, str | None], bool] = {}
         self._shape_id = 1000
         sect_pr = self.body.find(_w("sectPr"))
         width, height = _A4_TEXT_TWIPS
@@ -228,6 +232,9 @@ class _RunWriter:
                     else:
                         parent.set(_w("anchor"), link[2:])
                     parent.set(_w("history"), "1")
+                    tip = self._tooltips.get(link)
+                    if tip:
+                        parent.set(_w("tooltip"), tip)
             if kind == "t":
                 for script, chunk in split_scripts(value, fmt.lang):
                     self._run(parent, chunk, fmt, script)
@@ -252,33 +259,48 @@ class _RunWriter:
 
     def _run(self, parent: Element, text: str, fmt: _Fmt, script: str) -> Element:
         run = etree.SubElement(parent, W_R)
-        self._add_rpr(run, fmt, script)
+        self._add_rpr(run, fmt, script, script in SCRIPTS and self._serif_around(parent, fmt))
         t = etree.SubElement(run, W_T)
         t.text = text
         if text[:1].isspace() or text[-1:].isspace():
             t.set(XML_SPACE, "preserve")
         return run
 
-    def _add_rpr(self, run: Element, fmt: _Fmt, script: str) -> None:
-        key = (fmt, script)
+    def _serif_around(self, parent: Element, fmt: _Fmt) -> bool:
+        """Whether the text a run sits in is set in a serif face (its character style's, else
+        its paragraph's), so that a name in another script matches it."""
+        p = parent
+        while p is not None and p.tag != W_P:
+            p = p.getparent()
+        pstyle_el = None if p is None else p.find(f"{W_PPR}/{W_PSTYLE}")
+        pstyle = None if pstyle_el is None else pstyle_el.get(W_VAL)
+        cstyle = fmt.cstyle or (self.style_hyperlink if fmt.link else None)
+        key = (pstyle, cstyle)
+        serif = self._serif_cache.get(key)
+        if serif is None:
+            serif = self._serif_cache[key] = _is_serif(self.styles.face(pstyle, cstyle))
+        return serif
+
+    def _add_rpr(self, run: Element, fmt: _Fmt, script: str, serif: bool = False) -> None:
+        key = (fmt, script, serif)
         cached = self._rpr_cache.get(key)
         if cached is None:
-            cached = self._rpr_template(fmt, script)
+            cached = self._rpr_template(fmt, script, serif)
             self._rpr_cache[key] = cached
         if cached:
             run.append(etree.fromstring(cached))
 
-    def _rpr_template(self, fmt: _Fmt, script: str) -> bytes:
+    def _rpr_template(self, fmt: _Fmt, script: str, serif: bool) -> bytes:
         rpr = etree.Element(W_RPR, nsmap={"w": W_NS})
         style = fmt.cstyle or (self.style_hyperlink if fmt.link else None)
         if style:
             etree.SubElement(rpr, W_RSTYLE).set(W_VAL, style)
-        if script == "ja":
+        spec = SCRIPTS.get(script)
+        if spec is not None:
             fonts = etree.SubElement(rpr, _w("rFonts"))
-            fonts.set(_w("eastAsia"), JA_FONT)
-            fonts.set(_w("hint"), "eastAsia")
-        elif script == "hi":
-            etree.SubElement(rpr, _w("rFonts")).set(_w("cs"), HI_FONT)
+            fonts.set(_w(spec.slot), spec.serif if serif else spec.sans)
+            if spec.slot == "eastAsia":
+                fonts.set(_w("hint"), "eastAsia")
         if fmt.bold:
             etree.SubElement(rpr, _w("b"))
             etree.SubElement(rpr, _w("bCs"))
@@ -287,10 +309,9 @@ class _RunWriter:
             etree.SubElement(rpr, _w("iCs"))
         if fmt.vert:
             etree.SubElement(rpr, _w("vertAlign")).set(W_VAL, fmt.vert)
-        if script == "ja":
-            etree.SubElement(rpr, _w("lang")).set(_w("eastAsia"), "ja-JP")
-        elif script == "hi":
-            etree.SubElement(rpr, _w("lang")).set(_w("bidi"), "hi-IN")
+        if spec is not None:
+            slot = "eastAsia" if spec.slot == "eastAsia" else "bidi"
+            etree.SubElement(rpr, _w("lang")).set(_w(slot), spec.lang)
         return etree.tostring(rpr) if len(rpr) else b""
 
     # ----------------------------------------------------------------- inline content
@@ -319,7 +340,8 @@ class _RunWriter:
             segs.append(("bs", name, fmt))
         if tag == "q":
             segs.append(("t", "\u201c", fmt))
-        self._inline_children(el, fmt, segs)
+        if not (tag == "a" and fmt.link is not None and self._link_words(el, fmt, segs)):
+            self._inline_children(el, fmt, segs)
         if tag == "q":
             segs.append(("t", "\u201d", fmt))
         if tag == "a" and "pageref" in _classes(el):  # the page the PDF shows after the link
@@ -328,6 +350,29 @@ class _RunWriter:
                 segs.append(("pageref", f"{target}|{el.get('data-page') or ''}", fmt))
         if name:
             segs.append(("be", name, fmt))
+
+    def _link_words(self, el: Element, fmt: _Fmt, segs: list[Seg]) -> bool:
+        """Links a reader can tell apart: a link's ``title``, or what it leads to, becomes its
+        screen tip; a bare address as a link's text is replaced by the site's name (the whole
+        address stays in the screen tip). True if the link's text was written here."""
+        link = fmt.link or ""
+        words = " ".join("".join(el.itertext()).split())
+        href = (el.get("href") or "").strip()
+        tip = " ".join((el.get("title") or "").split())
+        written = False
+        if link.startswith("r:") and _same_address(words, href):
+            host = urlsplit(href).hostname or href
+            host = host.removeprefix("www.")
+            segs.append(("t", tip or host, replace(fmt, lang=None)))
+            tip, written = href, True
+        elif not tip and link.startswith("a:") and link not in self._tooltips and len(words) <= 3:
+            # a citation marker "[1]" or a letter: say what it leads to
+            target = self._id_elements.get(href.lstrip("#"))
+            if target is not None:
+                tip = " ".join("".join(target.itertext()).split())[:160]
+        if tip:
+            self._tooltips.setdefault(link, tip)
+        return written
 
     def _inline_bookmark(self, el: Element) -> str | None:
         html_id = el.get("id")
@@ -378,3 +423,15 @@ class _RunWriter:
                 self._external[href] = rid
             return "r:" + rid
         return None
+
+
+def _same_address(text: str, href: str) -> bool:
+    """Whether a link's text is its own address ("https://x.org/a" for "x.org/a/")."""
+
+    def bare(value: str) -> str:
+        value = value.strip().lower()
+        for prefix in ("https://", "http://", "mailto:", "www."):
+            value = value.removeprefix(prefix)
+        return value.rstrip("/")
+
+    return bool(text) and bare(text) == bare(href)

@@ -7,7 +7,7 @@ from typing import Any
 
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
-from ijbrief.writers.docx_base import _BULLETS, _LIST_INDENT, W_NS, W_PPR, W_VAL, Element, _w
+from ijbrief.writers.docx_base import _BULLETS, _LIST_INDENT, W_NS, W_PPR, W_RPR, W_VAL, Element, _w
 
 
 class _Styles:
@@ -26,6 +26,38 @@ class _Styles:
             if aliases is not None:  # Word's alternative names, e.g. "Brief Meta" alias "Meta"
                 for alias in aliases.get(W_VAL, "").split(","):
                     self._ids.setdefault((kind, alias.strip().lower()), style_id)
+
+        # Each style's own Latin face and the style it is based on, for the face a run's text
+        # is set in (a name in Japanese or Devanagari takes the matching serif or sans).
+        self._fonts: dict[str, str | None] = {}
+        self._based: dict[str, str] = {}
+        self._default_paragraph: str | None = None
+        for style in styles_el.iterchildren(_w("style")):
+            style_id = style.get(_w("styleId"))
+            if style_id is None:
+                continue
+            fonts = style.find(f"{W_RPR}/{_w('rFonts')}")
+            self._fonts[style_id] = None if fonts is None else fonts.get(_w("ascii"))
+            based = style.find(_w("basedOn"))
+            if based is not None:
+                self._based[style_id] = based.get(W_VAL, "")
+            if style.get(_w("type")) == "paragraph" and style.get(_w("default")) in ("1", "true"):
+                self._default_paragraph = style_id
+        defaults = styles_el.find(f"{_w('docDefaults')}/{_w('rPrDefault')}/{W_RPR}/{_w('rFonts')}")
+        self._default_font = None if defaults is None else defaults.get(_w("ascii"))
+
+    def face(self, pstyle: str | None, cstyle: str | None) -> str | None:
+        """The Latin face of text in character style ``cstyle`` in a paragraph of ``pstyle``."""
+        for start in (cstyle, pstyle or self._default_paragraph):
+            seen: set[str] = set()
+            style_id = start
+            while style_id and style_id not in seen:
+                seen.add(style_id)
+                font = self._fonts.get(style_id)
+                if font:
+                    return font
+                style_id = self._based.get(style_id)
+        return self._default_font
 
     def find(self, kind: str, name: str) -> str | None:
         return self._ids.get((kind, name.lower()))
@@ -161,3 +193,54 @@ def _apply_scale(styles_el: Element, scale: float) -> None:
         line = spacing.get(_w("line"))
         if line and line.isdigit():
             spacing.set(_w("line"), str(round(int(line) * scale)))
+
+
+def _apply_language(styles_el: Element, lang: str | None) -> str:
+    """Make the document's default language (``w:lang`` in the defaults) the HTML's, keeping the
+    reference's own tag when it names the same language more closely ("en-GB" for "en"); the
+    language it gives, for the core properties ("" when neither says)."""
+    lang = (lang or "").strip()
+    defaults = styles_el.find(_w("docDefaults"))
+    if defaults is None:
+        defaults = etree.Element(_w("docDefaults"))
+        styles_el.insert(0, defaults)
+    rpr_default = defaults.find(_w("rPrDefault"))
+    if rpr_default is None:
+        rpr_default = etree.Element(_w("rPrDefault"))
+        defaults.insert(0, rpr_default)
+    rpr = rpr_default.find(W_RPR)
+    if rpr is None:
+        rpr = etree.SubElement(rpr_default, W_RPR)
+    lang_el = rpr.find(_w("lang"))
+    current = "" if lang_el is None else lang_el.get(W_VAL, "")
+    if not lang or current.split("-")[0].lower() == lang.split("-")[0].lower():
+        return current or lang
+    if lang_el is None:
+        # w:lang comes last in a w:rPr but for the revision marks and East Asian layout
+        lang_el = etree.Element(_w("lang"))
+        later = next(
+            (c for c in rpr if c.tag in {_w("eastAsianLayout"), _w("specVanish"), _w("oMath")}),
+            None,
+        )
+        if later is None:
+            rpr.append(lang_el)
+        else:
+            later.addprevious(lang_el)
+    lang_el.set(W_VAL, lang)
+    return lang
+
+
+# LibreOffice tags a paragraph in its tagged PDF by its style's name: a style called "Figure"
+# makes every paragraph of it a Figure (with no alternative text) around the image it holds.
+_STRUCTURE_TYPES = frozenset(
+    {"figure", "formula", "form", "table", "link", "annot", "note", "reference", "index"}
+)
+
+
+def _rename_structure_styles(styles_el: Element) -> None:
+    """Rename styles named like a PDF structure type ("Figure" becomes "Figure Paragraph")."""
+    for style in styles_el.iterchildren(_w("style")):
+        name = style.find(_w("name"))
+        if name is not None and name.get(W_VAL, "").lower() in _STRUCTURE_TYPES:
+            kind = "Paragraph" if style.get(_w("type"), "paragraph") == "paragraph" else "Style"
+            name.set(W_VAL, f"{name.get(W_VAL)} {kind}")

@@ -180,7 +180,9 @@ class _TableWriter(_RunWriter):
         children = [c for c in el if isinstance(c.tag, str)]
         captions = [c for c in children if c.tag == "figcaption" and not _is_skipped(c)]
         caption_first = bool(captions) and children[0] is captions[0]
-        alt = " ".join(" ".join("".join(c.itertext()).split()) for c in captions) or name
+        caption_text = " ".join(_words(c) for c in captions)
+        title = caption_text or name
+        alt = _description(el) or title
         if caption_first:
             for caption in captions:
                 self._block(caption, ctx)
@@ -188,7 +190,7 @@ class _TableWriter(_RunWriter):
             name,
             data,
             self.style_figure or own,
-            alt,
+            (title, alt),
             keep_next=bool(captions) and not caption_first,
         )
         if not caption_first:
@@ -196,7 +198,7 @@ class _TableWriter(_RunWriter):
                 self._block(caption, ctx)
 
     def _picture(
-        self, name: str, data: bytes, style: str | None, alt: str, keep_next: bool
+        self, name: str, data: bytes, style: str | None, alt: tuple[str, str], keep_next: bool
     ) -> None:
         from docx.oxml.shape import CT_Inline
         from docx.shared import Emu
@@ -213,7 +215,9 @@ class _TableWriter(_RunWriter):
             cx, cy = cx * max_cy // cy, max_cy
         self._shape_id += 1
         inline = CT_Inline.new_pic_inline(self._shape_id, rid, f"{name}.png", Emu(cx), Emu(cy))
-        inline.docPr.set("descr", alt)
+        # what a screen reader says of the image (Word's alt text), and its short name
+        inline.docPr.set("title", alt[0])
+        inline.docPr.set("descr", alt[1])
         p = self._new_paragraph(style, keep_next=keep_next and style is None)
         run = etree.SubElement(p, W_R)
         etree.SubElement(run, _w("drawing")).append(inline)
@@ -243,3 +247,34 @@ def _column_widths(
     widths = [int(total * w / sum(weights)) for w in weights]
     widths[-1] += total - sum(widths)  # columns fill the text width exactly
     return widths
+
+
+def _words(el: Element) -> str:
+    return " ".join("".join(el.itertext()).split())
+
+
+def _description(figure: Element) -> str:
+    """What a figure shows, in words: an image's ``alt``, an SVG's ``<desc>`` or a long
+    ``aria-label``; else, for an SVG of linked marks (the timeline), its label and each mark's
+    text in order ("Timeline of meetings: 4 marks, left to right: 1st 2+2, November 2019; ...")."""
+    for img in figure.iter("img"):
+        if (img.get("alt") or "").strip():
+            return " ".join(img.get("alt").split())
+    svg = next(figure.iter("svg"), None)
+    if svg is None:
+        return ""
+    desc = next(svg.iter("desc"), None)
+    if desc is not None and _words(desc):
+        return _words(desc)
+    label = " ".join((svg.get("aria-label") or "").split())
+    if len(label.split()) > 8:  # a sentence or more: already a description, not a name
+        return label
+    marks = [
+        ", ".join(text for text in (_words(part) for part in a.iter("text", "title")) if text)
+        for a in svg.iter("a")
+    ]
+    marks = [mark for mark in marks if mark]
+    if not marks:
+        return label
+    count = f"{len(marks)} marks" if len(marks) != 1 else "1 mark"
+    return f"{label or 'Figure'}: {count}, left to right: {'; '.join(marks)}."
