@@ -27,6 +27,7 @@ class _Script:
     """How Word is told of a script's runs: the font and language slot they take (East Asian or
     complex script), their language tag, and the faces matching a sans and a serif text."""
 
+    ranges: str  # the characters of the script, as a regular expression's class holds them
     slot: str  # "eastAsia" or "cs" (w:rFonts); the language goes in w:eastAsia or w:bidi
     lang: str
     sans: str
@@ -34,10 +35,19 @@ class _Script:
 
 
 # The scripts names may be written in (project.yaml's ``scripts``), by their code in ``lang``
-# attributes and :func:`split_scripts`.
+# attributes and :func:`split_scripts`: another script is one more entry here.
 SCRIPTS = {
-    "ja": _Script("eastAsia", "ja-JP", JA_FONT, "Noto Serif CJK JP"),
-    "hi": _Script("cs", "hi-IN", HI_FONT, "Noto Serif Devanagari"),
+    "ja": _Script(
+        "\u3000-\u303f\u3040-\u309f\u30a0-\u30ff\u3190-\u31ff\u3200-\u33ff\u3400-\u4dbf"
+        "\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003134f",
+        "eastAsia",
+        "ja-JP",
+        JA_FONT,
+        "Noto Serif CJK JP",
+    ),
+    "hi": _Script(
+        "\u0900-\u097f\ua8e0-\ua8ff\u1cd0-\u1cff", "cs", "hi-IN", HI_FONT, "Noto Serif Devanagari"
+    ),
 }
 
 
@@ -92,16 +102,12 @@ class DocxMeta:
 _BAD_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _HTML_WS = re.compile(r"[ \t\n\r\f]+")
 
-_JA_RANGES = (
-    "\u3000-\u303f\u3040-\u309f\u30a0-\u30ff\u3190-\u31ff\u3200-\u33ff\u3400-\u4dbf"
-    "\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003134f"
-)
-_HI_RANGES = "\u0900-\u097f\ua8e0-\ua8ff\u1cd0-\u1cff"
 _NEUTRAL_RANGES = " \t\n\u00a0\u2000-\u206f!-/:-@\\[-`{-~"
-_ASIAN = re.compile(f"[{_JA_RANGES}{_HI_RANGES}]")
+_ALL_RANGES = "".join(s.ranges for s in SCRIPTS.values())
+_ASIAN = re.compile(f"[{_ALL_RANGES}]")
 _SCRIPT_TOKEN = re.compile(
-    f"(?P<ja>[{_JA_RANGES}]+)|(?P<hi>[{_HI_RANGES}]+)|(?P<n>[{_NEUTRAL_RANGES}]+)"
-    f"|(?P<l>[^{_JA_RANGES}{_HI_RANGES}{_NEUTRAL_RANGES}]+)"
+    "".join(f"(?P<{code}>[{s.ranges}]+)|" for code, s in SCRIPTS.items())
+    + f"(?P<n>[{_NEUTRAL_RANGES}]+)|(?P<l>[^{_ALL_RANGES}{_NEUTRAL_RANGES}]+)"
 )
 
 
@@ -119,7 +125,7 @@ def _check_text(text: str, label: str) -> None:
 
 
 def split_scripts(text: str, prefer: str | None = None) -> list[tuple[str, str]]:
-    """Split text into (script, chunk) pairs; script is "ja", "hi" or "" for everything else.
+    """Split text into (script, chunk) pairs; script is a code of :data:`SCRIPTS` ("ja", "hi") or "" for the rest.
 
     Spaces and punctuation between two chunks of the same script stay with them (so
     "茂木 敏充" is one run); otherwise they go with the Latin text, or with ``prefer``
@@ -233,12 +239,8 @@ def _lang_of(el: Element, current: str | None) -> str | None:
     lang = el.get("lang")
     if lang is None:
         return current
-    lang = lang.strip().lower()
-    if lang.startswith("ja"):
-        return "ja"
-    if lang.startswith("hi"):
-        return "hi"
-    return None
+    code = re.split(r"[-_]", lang.strip().lower())[0]
+    return code if code in SCRIPTS else None
 
 
 def _paragraph_properties(p: Element) -> Element:
