@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import zipfile
+from datetime import datetime
 from pathlib import Path
 
 import pikepdf
@@ -239,17 +240,69 @@ def test_no_heading_ends_a_page_in_libreoffice(project: Path, tagged: Path) -> N
     """Headings keep with what follows them: no page's last line of text is a heading."""
     path = project / "out" / "analyst" / "analyst-dossier.docx"
     headings = {" ".join(text.split()) for text, _ in outline(path) if text.strip()}
-    with pikepdf.open(tagged) as pdf:
-        pages = len(pdf.pages)
-    stranded = []
-    for number in range(1, pages):  # the last page may end as it likes
+    stranded = [
+        (number, last)
+        for number, last in enumerate(last_lines(tagged), start=1)
+        if any(last == h or (len(last) > 12 and h.startswith(last)) for h in headings)
+    ]
+    assert stranded == []
+
+
+def last_lines(pdf: Path) -> list[str]:
+    """The last line of text of each page of ``pdf`` but the last, as pdftotext lays it out."""
+    with pikepdf.open(pdf) as document:
+        pages = len(document.pages)
+    found = []
+    for number in range(1, pages):
         out = subprocess.run(
-            ["pdftotext", "-layout", "-f", str(number), "-l", str(number), str(tagged), "-"],
+            ["pdftotext", "-layout", "-f", str(number), "-l", str(number), str(pdf), "-"],
             check=True, capture_output=True, text=True,
         ).stdout  # fmt: skip
         lines = [" ".join(line.split()) for line in out.splitlines() if line.strip()]
         body = [line for line in lines if not re.search(r"Page \d+ of \d+", line)]
-        last = body[-1] if body else ""
-        if any(last == h or (len(last) > 12 and h.startswith(last)) for h in headings):
-            stranded.append((number, last))
-    assert stranded == []
+        found.append(body[-1] if body else "")
+    return found
+
+
+def test_headings_keep_with_what_follows_in_libreoffice(tmp_path: Path) -> None:
+    """Many short sections (a heading and one to three lines): without keep-with-next some
+    heading would end a page; with it, none does."""
+    from ijbrief.writers.docx import DocxMeta, html_to_docx
+    from ijbrief.writers.docx_reference import AUDIENCES, make_reference
+
+    look = AUDIENCES["analyst"]
+    reference = tmp_path / "reference.docx"
+    make_reference(
+        reference,
+        body_font=look.body_font,
+        heading_font=look.heading_font,
+        accent=look.accent,
+        banner=look.banner,
+    )
+    words = "The ministers reviewed cooperation on supply chains and critical minerals. "
+    sections = "".join(
+        f"<h2>Heading number {i}</h2><p>{words * (1 + i % 3) * 2}</p>" for i in range(120)
+    )
+    html = f'<html lang="en"><body><h1>Sections</h1>{sections}</body></html>'
+    meta = DocxMeta(
+        title="Sections",
+        subject="Sections",
+        author="ijbrief",
+        keywords=[],
+        created=datetime(2025, 1, 1),
+        header_text=None,
+        page_x_of_y=True,
+        cover=False,
+    )
+    source = tmp_path / "sections.docx"
+    source.write_bytes(html_to_docx(html, reference, meta, {}))
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    assert soffice
+    subprocess.run(
+        [soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+         "--convert-to", "pdf", "--outdir", str(tmp_path), str(source)],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    lasts = last_lines(tmp_path / "sections.pdf")
+    assert len(lasts) >= 5
+    assert [line for line in lasts if line.startswith("Heading number")] == []
