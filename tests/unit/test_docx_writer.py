@@ -720,11 +720,12 @@ A11Y = f"""<!DOCTYPE html>
 <h1 id="top">Overview <span lang="ja">{MOTEGI}</span></h1>
 <h3>Skipped a level</h3>
 <p>Body</p>
-<h2>Back at two</h2>
-<h4>Two below</h4>
+<section id="back"><h2>Back at two</h2>
+<h4>Two below</h4><p>Text of the section.</p></section>
 <h2>Sources</h2>
 <p>Reported by <a href="https://www.mea.gov.in/bilateral-documents.htm">https://www.mea.gov.in/bilateral-documents.htm</a>
- and <a href="https://example.org/" title="The example archive">example.org</a>.<sup>[<a href="#source-1">1</a>]</sup></p>
+ and <a href="https://example.org/" title="The example archive">example.org</a>; see
+ <a href="#back">§2</a>.<sup>[<a href="#source-1">1</a>]</sup></p>
 <ol><li id="source-1">Joint Statement — Ministry of External Affairs, 8 September 2022</li></ol>
 <figure class="timeline" data-figure="timeline">
 <svg role="img" aria-label="Timeline of meetings"><text>2019</text>
@@ -812,6 +813,7 @@ def test_links_have_readable_text_and_screen_tips(accessible: bytes) -> None:
     assert bare.get(f"{{{W}}}tooltip") == "https://www.mea.gov.in/bilateral-documents.htm"
     # a bare address with a title: the title is the text
     assert links["The example archive"].get(f"{{{W}}}tooltip") == "https://example.org/"
+    assert links["§2"].get(f"{{{W}}}tooltip") == "Back at two"  # a section by its heading
     assert links["1"].get(f"{{{W}}}tooltip") == (
         "Joint Statement — Ministry of External Affairs, 8 September 2022"
     )

@@ -368,8 +368,9 @@ class _RunWriter:
         elif not tip and link.startswith("a:") and link not in self._tooltips and len(words) <= 3:
             # a citation marker "[1]" or a letter: say what it leads to
             target = self._id_elements.get(href.lstrip("#"))
-            if target is not None:
-                tip = " ".join("".join(target.itertext()).split())[:160]
+            if target is not None:  # a section by its heading, anything else by its text
+                heading = next(target.iter("h1", "h2", "h3", "h4", "h5", "h6"), target)
+                tip = " ".join("".join(heading.itertext()).split())[:160]
         if tip:
             self._tooltips.setdefault(link, tip)
         return written
