@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import shutil
 import subprocess
@@ -25,6 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 NS = {"w": W, "r": R}
+WP = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
 TEXT_WIDTH_EMU = (11906 - 2 * 907) * 635  # A4 less 16 mm side margins
 
 MOTEGI = "茂木 敏充"
@@ -434,15 +436,16 @@ def run_of(data: bytes, text: str) -> etree._Element:
 
 
 def test_japanese_and_devanagari_runs_get_their_fonts(output: bytes) -> None:
+    # the reference's body is Noto Serif: names in its paragraphs take the matching serif faces
     for text in (MOTEGI, "日本語と"):
         rpr = run_of(output, text).find("w:rPr", NS)
         fonts = rpr.find("w:rFonts", NS)
-        assert fonts.get(f"{{{W}}}eastAsia") == "Noto Sans CJK JP"
+        assert fonts.get(f"{{{W}}}eastAsia") == "Noto Serif CJK JP"
         assert fonts.get(f"{{{W}}}hint") == "eastAsia"
         assert rpr.find("w:lang", NS).get(f"{{{W}}}eastAsia") == "ja-JP"
     for text in (JAISHANKAR, "हिन्दी"):
         rpr = run_of(output, text).find("w:rPr", NS)
-        assert rpr.find("w:rFonts", NS).get(f"{{{W}}}cs") == "Noto Sans Devanagari"
+        assert rpr.find("w:rFonts", NS).get(f"{{{W}}}cs") == "Noto Serif Devanagari"
         assert rpr.find("w:lang", NS).get(f"{{{W}}}bidi") == "hi-IN"
     latin = run_of(output, "English text, Hindi ")
     assert latin.find("w:rPr/w:rFonts", NS) is None
@@ -708,3 +711,159 @@ def test_libreoffice_renders_toc_and_names(output: bytes, tmp_path: Path) -> Non
     assert "ministerial brief" in pages[1].casefold()
     assert f"Page 2 of {len(reader.pages)}" in flat
     assert len(reader.pages) >= 4
+
+
+# ---------------------------------------------------------------- accessibility
+
+A11Y = f"""<!DOCTYPE html>
+<html lang="en"><body>
+<h1 id="top">Overview <span lang="ja">{MOTEGI}</span></h1>
+<h3>Skipped a level</h3>
+<p>Body</p>
+<section id="back"><h2>Back at two</h2>
+<h4>Two below</h4><p>Text of the section.</p></section>
+<h2>Sources</h2>
+<p>Reported by <a href="https://www.mea.gov.in/bilateral-documents.htm">https://www.mea.gov.in/bilateral-documents.htm</a>
+ and <a href="https://example.org/" title="The example archive">example.org</a>; see
+ <a href="#back">§2</a>.<sup>[<a href="#source-1">1</a>]</sup></p>
+<ol><li id="source-1">Joint Statement — Ministry of External Affairs, 8 September 2022</li></ol>
+<figure class="timeline" data-figure="timeline">
+<svg role="img" aria-label="Timeline of meetings"><text>2019</text>
+<a href="#top"><text>1st 2+2</text><text>November 2019</text></a>
+<a href="#top"><circle><title>13th dialogue, 7 October 2020</title></circle></a></svg>
+<figcaption>Figure 1. The meetings, by date.</figcaption>
+</figure>
+</body></html>
+"""
+
+
+@pytest.fixture(scope="module")
+def accessible(reference: Path, figures: dict[str, bytes]) -> bytes:
+    return html_to_docx(A11Y, reference, META, figures)
+
+
+def outline_levels(data: bytes) -> list[tuple[str, int]]:
+    """(text, level from 1) of each paragraph that has an outline level, its own or its style's."""
+    styles = part(data, "word/styles.xml")
+    by_style = {
+        s.get(f"{{{W}}}styleId"): int(o.get(f"{{{W}}}val"))
+        for s in styles.iter(f"{{{W}}}style")
+        if (o := s.find("w:pPr/w:outlineLvl", NS)) is not None
+    }
+    found = []
+    for p in body_of(data).iter(f"{{{W}}}p"):
+        own = p.find("w:pPr/w:outlineLvl", NS)
+        level = int(own.get(f"{{{W}}}val")) if own is not None else by_style.get(style_of(p))
+        if level is not None and level < 9:
+            found.append((text_of(p), level + 1))
+    return found
+
+
+def test_heading_levels_have_no_gaps_and_keep_their_look(accessible: bytes) -> None:
+    assert [level for _, level in outline_levels(accessible)] == [1, 2, 2, 3, 2]
+    assert style_of(paragraph(accessible, "Skipped a level")) == "Heading3"  # the look stays
+
+
+def test_native_names_in_a_sans_heading_take_the_sans_faces(accessible: bytes) -> None:
+    fonts = run_of(accessible, MOTEGI).find("w:rPr/w:rFonts", NS)
+    assert fonts.get(f"{{{W}}}eastAsia") == "Noto Sans CJK JP"
+
+
+def test_a_sans_body_keeps_the_sans_faces(tmp_path: Path, figures: dict[str, bytes]) -> None:
+    path = tmp_path / "reference.docx"
+    look = AUDIENCES["student"]
+    make_reference(
+        path,
+        body_font=look.body_font,
+        heading_font=look.heading_font,
+        accent=look.accent,
+        banner=look.banner,
+    )
+    data = html_to_docx(SAMPLE, path, META, figures)
+    assert run_of(data, MOTEGI).find("w:rPr/w:rFonts", NS).get(f"{{{W}}}eastAsia") == (
+        "Noto Sans CJK JP"
+    )
+    assert run_of(data, JAISHANKAR).find("w:rPr/w:rFonts", NS).get(f"{{{W}}}cs") == (
+        "Noto Sans Devanagari"
+    )
+
+
+def test_figure_has_a_title_and_a_description_of_what_it_shows(accessible: bytes) -> None:
+    doc_pr = body_of(accessible).find(".//wp:docPr", {"wp": WP})
+    assert doc_pr.get("title") == "Figure 1. The meetings, by date."
+    assert doc_pr.get("descr") == (
+        "Timeline of meetings: 2 marks, left to right: 1st 2+2, November 2019; "
+        "13th dialogue, 7 October 2020."
+    )
+
+
+def test_an_image_alt_is_the_figure_description(reference: Path, figures: dict[str, bytes]) -> None:
+    html = (
+        '<html><body><figure data-figure="timeline"><img alt="Four meetings, 2019 to 2026">'
+        "<figcaption>Figure 1.</figcaption></figure></body></html>"
+    )
+    doc_pr = body_of(html_to_docx(html, reference, META, figures)).find(".//wp:docPr", {"wp": WP})
+    assert doc_pr.get("descr") == "Four meetings, 2019 to 2026"
+
+
+def test_links_have_readable_text_and_screen_tips(accessible: bytes) -> None:
+    links = {text_of(h): h for h in body_of(accessible).iter(f"{{{W}}}hyperlink")}
+    assert "https://www.mea.gov.in/bilateral-documents.htm" not in links
+    bare = links["mea.gov.in"]
+    assert bare.get(f"{{{W}}}tooltip") == "https://www.mea.gov.in/bilateral-documents.htm"
+    # a bare address with a title: the title is the text
+    assert links["The example archive"].get(f"{{{W}}}tooltip") == "https://example.org/"
+    assert links["§2"].get(f"{{{W}}}tooltip") == "Back at two"  # a section by its heading
+    assert links["1"].get(f"{{{W}}}tooltip") == (
+        "Joint Statement — Ministry of External Affairs, 8 September 2022"
+    )
+
+
+def test_document_language_in_defaults_and_core_properties(
+    reference: Path, figures: dict[str, bytes], accessible: bytes
+) -> None:
+    def default_lang(data: bytes) -> str:
+        lang = part(data, "word/styles.xml").find("w:docDefaults/w:rPrDefault/w:rPr/w:lang", NS)
+        return lang.get(f"{{{W}}}val")
+
+    # the reference names the HTML's language more closely: its tag stays
+    assert default_lang(accessible) == "en-GB"
+    assert docx.Document(io.BytesIO(accessible)).core_properties.language == "en-GB"
+    french = html_to_docx(A11Y.replace('lang="en"', 'lang="fr"'), reference, META, figures)
+    assert default_lang(french) == "fr"
+    assert docx.Document(io.BytesIO(french)).core_properties.language == "fr"
+
+
+def test_no_style_is_named_like_a_pdf_structure_type(accessible: bytes) -> None:
+    # LibreOffice would tag each paragraph of a "Figure" style a Figure without alternative text
+    names = {s.name.lower() for s in docx.Document(io.BytesIO(accessible)).styles}
+    assert "figure" not in names
+    assert "figure paragraph" in names
+
+
+def keeps_with_next(data: bytes, p: etree._Element) -> bool:
+    if p.find("w:pPr/w:keepNext", NS) is not None:
+        return True
+    styles = {
+        s.get(f"{{{W}}}styleId"): s for s in part(data, "word/styles.xml").iter(f"{{{W}}}style")
+    }
+    style_id = style_of(p)
+    while style_id:
+        style = styles[style_id]
+        if style.find("w:pPr/w:keepNext", NS) is not None:
+            return True
+        based = style.find("w:basedOn", NS)
+        style_id = None if based is None else based.get(f"{{{W}}}val")
+    return False
+
+
+def test_headings_keep_with_what_follows(output: bytes) -> None:
+    body = list(body_of(output))
+    levels = {text for text, _ in outline_levels(output)}
+    checked = {"table": 0, "paragraph": 0}
+    for p, following in itertools.pairwise(body):
+        if p.tag != f"{{{W}}}p" or text_of(p) not in levels:
+            continue
+        assert keeps_with_next(output, p), text_of(p)
+        checked["table" if following.tag == f"{{{W}}}tbl" else "paragraph"] += 1
+    assert checked["table"] >= 1 and checked["paragraph"] >= 3
