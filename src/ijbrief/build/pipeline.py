@@ -61,7 +61,11 @@ CACHE_NAME = ".ijbrief-cache.json"
 _NOT_RENDERING = {
     "cli.py",
     "serve.py",
+    "routes.py",
+    "service.py",
+    "jobs.py",
     "site.py",
+    "site_files.py",
     "doctor.py",
     "progress.py",
     "authoring.py",
@@ -344,7 +348,9 @@ def _listing_is_current(out: Path, cache: dict[str, Any], manifest: dict[str, An
 
 
 def _listing_code() -> str:
-    return _digest([Path(__file__).resolve().parents[1] / "compose" / "site.py"]) + __version__
+    compose = Path(__file__).resolve().parents[1] / "compose"
+    made_by = [compose / "site.py", compose / "site_files.py"]
+    return _digest([*made_by, *(compose / "site_templates").iterdir()]) + __version__
 
 
 def _same_content(
