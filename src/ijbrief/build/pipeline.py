@@ -187,6 +187,23 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
         return _build(options, progress)
 
 
+def out_of_date(options: BuildOptions) -> list[str]:
+    """The documents (output stems) a build with ``options`` would make again: a file missing
+    from out/, or made from other records, templates, date or code. Reads out/, never writes."""
+    root = options.root.resolve()
+    corpus = load_corpus(root, remember=options.warm)
+    audiences = _audiences(root, options.audiences)
+    stamp = _stamp(corpus, options.prepared)
+    out = options.out_dir.resolve()
+    cache = _read_json(out / CACHE_NAME)
+    stale = []
+    for task in _plan(root, corpus, audiences, options, stamp):
+        paths = [str(task.stem.with_suffix(f".{f}")) for f in task.formats]
+        if not all(cache.get(p) == task.key and (out / p).is_file() for p in paths):
+            stale.append(str(task.stem))
+    return stale
+
+
 def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
     started = time.perf_counter()
     root = options.root.resolve()

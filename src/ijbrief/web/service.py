@@ -5,11 +5,13 @@ holds when the project changes, and the state the page shows."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import queue
 import re
 import secrets
+import sys
 import threading
 import time
 import traceback
@@ -20,10 +22,18 @@ from urllib.parse import quote
 
 from starlette.datastructures import FormData
 
-from ijbrief.build.pipeline import FORMAT_ORDER, BuildOptions, build, retire_resident, warm_up
+from ijbrief.build.pipeline import (
+    FORMAT_ORDER,
+    BuildOptions,
+    build,
+    out_of_date,
+    retire_resident,
+    warm_up,
+)
 from ijbrief.build.watching import WATCHED, Signature, changes, signature
 from ijbrief.compose import site, site_files
-from ijbrief.compose.select import Filters, prepared_date
+from ijbrief.compose.select import Filters
+from ijbrief.compose.textfmt import count_of
 from ijbrief.errors import IjbriefError
 from ijbrief.web.jobs import FormError, Job, JobProgress, QueueFull
 
@@ -76,6 +86,7 @@ class Service:
         self._snapshot: Snapshot | None = None
         self._snapshot_lock = threading.Lock()
         self._manifest: tuple[tuple[int, int], dict[str, Any], dt.date | None] | None = None
+        self._stale: tuple[tuple[Any, ...], list[str]] | None = None
         # Sent with the page's form: a build request without an Origin header must carry it.
         self.token = secrets.token_urlsafe(24)
 
@@ -117,6 +128,8 @@ class Service:
                     a.spec.description,
                     a.spec.dossier.title,
                     a.spec.branding.accent,
+                    a.spec.classification,
+                    any(level != "public" for level in a.spec.admits),
                 )
                 for a in discover(self.root)
             )
@@ -427,8 +440,31 @@ class Service:
 
     # The watcher ---------------------------------------------------------------------------------
 
+    def out_of_date(self) -> list[str] | None:
+        """The documents of out/ that a build would make again (as of the day they were made:
+        the records, templates or code changed); None when that cannot be told (nothing built,
+        the records do not load)."""
+        manifest, prepared = self.manifest()
+        snapshot = self.snapshot()
+        if not manifest or snapshot.corpus is None:
+            return None
+        key = (snapshot.signature, self._manifest[0] if self._manifest else None)
+        cached = self._stale
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        stale: set[str] = set()
+        try:
+            for options in self.rebuild_plan():
+                stale.update(out_of_date(dataclasses.replace(options, prepared=prepared)))
+        except IjbriefError:
+            return None
+        self._stale = (key, sorted(stale))
+        return self._stale[1]
+
     def start(self, watch: bool) -> None:
         self.watching = watch
+        if not watch:
+            self._say_if_stale()
         if watch and self.watcher is None:
             since = signature(self.root, self.out)  # edits from now on count, even before it runs
             self.watcher = threading.Thread(
@@ -438,6 +474,25 @@ class Service:
             # out/ may be older than the files (edited while nothing watched): bring it up to
             # date first, as a watched edit would (what is fresh is skipped by content hash).
             self.start_rebuild()
+
+    def _say_if_stale(self) -> None:
+        """Without the watcher nothing brings out/ up to date: say so once, on start."""
+        manifest, _ = self.manifest()
+        if not manifest:
+            print(
+                f"ijbrief: nothing is built in {self.out} yet: run `ijbrief build`, or use the "
+                "page's form",
+                file=sys.stderr,
+            )
+            return
+        stale = self.out_of_date()
+        if stale:
+            print(
+                f"ijbrief: {self.out} is out of date for "
+                f"{count_of(len(stale), 'document', 'documents')}: run `ijbrief build` "
+                "or serve without --no-watch",
+                file=sys.stderr,
+            )
 
     def _watch(self, since: Signature | None) -> None:
         while not self.stopping.is_set():
@@ -474,8 +529,7 @@ class Service:
     def index_page(self, nonce: str) -> str:
         snapshot = self.snapshot()
         manifest, prepared = self.manifest()
-        if prepared is None and snapshot.corpus is not None:
-            prepared = prepared_date(snapshot.corpus)
+        stale = None if self.watching else self.out_of_date()
         with self.lock:
             rebuild = self.rebuild.as_json() if self.rebuild else None
             generation = self.generation
@@ -486,8 +540,9 @@ class Service:
             audiences=snapshot.audiences,
             problems=snapshot.problems,
             rebuild=rebuild,
-            watching=", ".join(f"{name}/" for name in WATCHED),
+            watching=", ".join(f"{name}/" for name in WATCHED) if self.watching else None,
             generation=generation,
+            stale=stale,
             nonce=nonce,
             token=self.token,
         )
