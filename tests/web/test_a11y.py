@@ -128,3 +128,20 @@ def test_each_page_of_serve_passes_axe_and_the_form_works_by_keyboard(
 def _landmarks_but_nav(page: Any) -> None:
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.locator("header").count() and page.locator("main").count()
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+@pytest.mark.parametrize("audience", AUDIENCES)
+def test_each_built_in_accent_reads_as_text_on_white_and_under_white(audience: str) -> None:
+    """The accent colours headings and links on white and carries white text (the cover, the
+    header band): WCAG AA asks 4.5:1 for normal text either way."""
+    from ijbrief.compose.audiences import load_audience
+
+    accent = load_audience(Path(__file__).parents[2], audience).spec.branding.accent
+    ratio = (1.05) / (_luminance(accent) + 0.05)
+    assert ratio >= 4.5, (audience, accent, round(ratio, 2))
