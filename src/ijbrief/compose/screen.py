@@ -27,8 +27,8 @@ def with_screen_bar(html: str, stem: str, formats: Sequence[str]) -> str:
         if fmt in formats
     ]
     bar = Markup(
-        '<nav class="screen-bar" aria-label="Document"><a class="back" href="{}">'
-        "← All briefs and dossiers</a>{}</nav>"
+        '<header class="screen-bar"><nav aria-label="Document"><a class="back" href="{}">'
+        "← All briefs and dossiers</a>{}</nav></header>"
     ).format(
         back,
         Markup('<span class="downloads">{}</span>').format(Markup(" ").join(links))
@@ -42,7 +42,4 @@ def with_screen_bar(html: str, stem: str, formats: Sequence[str]) -> str:
     start, end = found.end(), html.rfind("</body>")
     if end < start:
         end = len(html)
-    return (
-        f'{html[:start]}\n<header class="screen-head">{bar}</header>\n<main id="document">'
-        f"{html[start:end]}</main>\n{html[end:]}"
-    )
+    return f'{html[:start]}\n{bar}\n<main id="document">{html[start:end]}</main>\n{html[end:]}'
