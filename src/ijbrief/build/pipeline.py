@@ -64,6 +64,7 @@ _NOT_RENDERING = {
     "routes.py",
     "service.py",
     "jobs.py",
+    "forms.py",
     "site.py",
     "site_files.py",
     "doctor.py",

@@ -38,8 +38,9 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ijbrief.compose import site
+from ijbrief.web.forms import _shown
 from ijbrief.web.jobs import FormError, QueueFull
-from ijbrief.web.service import MAX_QUEUED, Service, _shown
+from ijbrief.web.service import MAX_QUEUED, Service
 
 MEDIA_TYPES = {
     ".pdf": "application/pdf",
