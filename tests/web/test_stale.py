@@ -4,6 +4,7 @@ page says whether anything was built at all (never the data's date as if it were
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -39,6 +40,26 @@ def test_no_watch_on_a_stale_out_says_so(
     assert 'id="stale"' in page
     assert f"out/ is out of date for {count} document" in page
     assert "Not watching for changes" in page and "Watching <code>" not in page
+
+    # the notice's button rebuilds what out/ holds, and then out/ is up to date
+    with TestClient(create_app(project, project / "out", watch=False)) as client:
+        token = re.search(r'name="token" value="([^"]+)"', client.get("/").text)
+        assert token and 'name="rebuild" value="1"' in page
+        started = client.post(
+            "/build",
+            data={"token": token[1], "rebuild": "1"},
+            headers={"accept": "application/json"},
+        )
+        assert started.status_code == 202, started.text
+        deadline = time.monotonic() + 120
+        while (job := client.get(f"/build/{started.json()['id']}").json())["state"] not in (
+            "done",
+            "error",
+        ):
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert job["state"] == "done", job
+        assert 'id="stale"' not in client.get("/").text
 
 
 def test_a_page_with_nothing_built_says_so(

@@ -174,6 +174,11 @@ async def start_build(request: Request) -> Response:
                 "Refused: a build request needs the Origin header of this server's page, "
                 "or the token of its form.",
             )
+    if form.get("rebuild") == "1":  # the page's button when out/ is out of date
+        rebuild = await run_in_threadpool(service.start_rebuild)
+        if rebuild is None:
+            return _refused(request, ["out/ holds nothing to rebuild: build a dossier first"])
+        return _started(request, service, rebuild.id)
     try:
         label, plan, target = await run_in_threadpool(service.dossier_request, form)
     except FormError as exc:
@@ -189,9 +194,13 @@ async def start_build(request: Request) -> Response:
                 headers={"Retry-After": "10"},
             )
         return PlainTextResponse(message, 503, headers={"Retry-After": "10"})
-    url = f"/build/{job.id}"
+    return _started(request, service, job.id)
+
+
+def _started(request: Request, service: Service, job_id: str) -> Response:
+    url = f"/build/{job_id}"
     if _wants_json(request):
-        return JSONResponse(service.job_json(job.id), status_code=202, headers={"Location": url})
+        return JSONResponse(service.job_json(job_id), status_code=202, headers={"Location": url})
     return RedirectResponse(url, status_code=303)
 
 
