@@ -77,10 +77,22 @@ def small_build(
     build(options)
 
 
-@pytest.fixture(name="small_build")
+@pytest.fixture(name="small_build", scope="session")
 def small_build_fixture() -> Callable[..., None]:
     """:func:`small_build`, for test modules (which do not import conftest)."""
     return small_build
+
+
+@pytest.fixture(name="copy_project", scope="session")
+def copy_project_fixture() -> Callable[[Path], Path]:
+    """:func:`copy_project`, for test modules."""
+    return copy_project
+
+
+@pytest.fixture(name="uvicorn_thread", scope="session")
+def uvicorn_thread_fixture() -> Callable[[Starlette], contextlib.AbstractContextManager[str]]:
+    """:func:`uvicorn_thread`, for test modules."""
+    return uvicorn_thread
 
 
 @pytest.fixture(name="cli_server")

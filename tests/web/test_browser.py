@@ -65,7 +65,7 @@ def test_build_and_download_a_dossier_in_the_browser(
             # The listing picks the new files up; every brief gets a preview.
             page.goto(url + "/")
             assert page.locator("#dossiers", has_text="Cybersecurity").is_visible()
-            preview = page.locator("#aud-analyst a.preview").first
+            preview = page.locator("td.edition.analyst a.preview").first
             href = preview.get_attribute("href")
             assert href is not None and href.startswith("/preview/analyst/briefs/")
             response = page.request.get(url + href)

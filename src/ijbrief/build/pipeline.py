@@ -61,7 +61,12 @@ CACHE_NAME = ".ijbrief-cache.json"
 _NOT_RENDERING = {
     "cli.py",
     "serve.py",
+    "routes.py",
+    "service.py",
+    "jobs.py",
+    "forms.py",
     "site.py",
+    "site_files.py",
     "doctor.py",
     "progress.py",
     "authoring.py",
@@ -181,6 +186,23 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
     cycle collector runs only while documents are laid out (see ``heap``)."""
     with collector_paused():
         return _build(options, progress)
+
+
+def out_of_date(options: BuildOptions) -> list[str]:
+    """The documents (output stems) a build with ``options`` would make again: a file missing
+    from out/, or made from other records, templates, date or code. Reads out/, never writes."""
+    root = options.root.resolve()
+    corpus = load_corpus(root, remember=options.warm)
+    audiences = _audiences(root, options.audiences)
+    stamp = _stamp(corpus, options.prepared)
+    out = options.out_dir.resolve()
+    cache = _read_json(out / CACHE_NAME)
+    stale = []
+    for task in _plan(root, corpus, audiences, options, stamp):
+        paths = [str(task.stem.with_suffix(f".{f}")) for f in task.formats]
+        if not all(cache.get(p) == task.key and (out / p).is_file() for p in paths):
+            stale.append(str(task.stem))
+    return stale
 
 
 def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
@@ -344,7 +366,9 @@ def _listing_is_current(out: Path, cache: dict[str, Any], manifest: dict[str, An
 
 
 def _listing_code() -> str:
-    return _digest([Path(__file__).resolve().parents[1] / "compose" / "site.py"]) + __version__
+    compose = Path(__file__).resolve().parents[1] / "compose"
+    made_by = [compose / "site.py", compose / "site_files.py"]
+    return _digest([*made_by, *(compose / "site_templates").iterdir()]) + __version__
 
 
 def _same_content(

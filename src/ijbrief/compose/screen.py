@@ -1,6 +1,6 @@
 """What an HTML brief or dossier shows on screen only: a bar with the way back to the index and
-the same document's other formats. Written into the .html file, never into the HTML that the PDF
-and DOCX are made from."""
+the same document's other formats (the page's header), the document as the page's main part.
+Written into the .html file, never into the HTML that the PDF and DOCX are made from."""
 
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ def with_screen_bar(html: str, stem: str, formats: Sequence[str]) -> str:
         if fmt in formats
     ]
     bar = Markup(
-        '<nav class="screen-bar" aria-label="Document"><a class="back" href="{}">'
-        "← All briefs and dossiers</a>{}</nav>"
+        '<header class="screen-bar"><nav aria-label="Document"><a class="back" href="{}">'
+        "← All briefs and dossiers</a>{}</nav></header>"
     ).format(
         back,
         Markup('<span class="downloads">{}</span>').format(Markup(" ").join(links))
@@ -38,4 +38,8 @@ def with_screen_bar(html: str, stem: str, formats: Sequence[str]) -> str:
     found = _BODY.search(html)
     if found is None:
         return html
-    return f"{html[: found.end()]}\n{bar}{html[found.end() :]}"
+    # Landmarks for a screen reader: the bar is the page's header, the document its main part.
+    start, end = found.end(), html.rfind("</body>")
+    if end < start:
+        end = len(html)
+    return f'{html[:start]}\n{bar}\n<main id="document">{html[start:end]}</main>\n{html[end:]}'
