@@ -234,7 +234,7 @@ def test_a_watching_server_keeps_workers_for_its_rebuilds_and_lets_them_go(
     import multiprocessing
     import os
 
-    from ijbrief.build import pipeline as building
+    from ijbrief.build import pool as building
     from ijbrief.build.pipeline import BuildOptions, build
 
     where = str(project.resolve())
