@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ijbrief.build.assemble import PARTS_DIR, Assembly, LayoutPart, PartStore
+from ijbrief.build.formats import need_final_page_numbers
 from ijbrief.build.manifest import (
     _listing_code,
     _listing_is_current,
@@ -36,7 +37,6 @@ from ijbrief.build.plan import (
     _stale_dossiers,
     _stamp,
 )
-from ijbrief.build.plan import FORMAT_ORDER as FORMAT_ORDER
 from ijbrief.build.plan import BuildOptions as BuildOptions
 from ijbrief.build.plan import Task as Task
 from ijbrief.build.plan import engine_versions as engine_versions
@@ -343,7 +343,7 @@ def _assembled(task: Task, assembly: Assembly, layout_part: LayoutPart) -> Rende
     result.note = f"{done.parts} parts, {done.laid_out} layouts"
     html = (
         _composed_within_limits(f"{task.audience}/dossier", composer.dossier_html, done.numbers)
-        if set(task.formats) & {"html", "docx"}
+        if need_final_page_numbers(task.formats)
         else ""
     )
     pdf = None

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from ijbrief import __version__
+from ijbrief.build.formats import names
+from ijbrief.build.kinds import kinds
 from ijbrief.build.parts import ROWS_PER_PART
 from ijbrief.compose.audiences import (
     Audience,
@@ -27,7 +29,6 @@ from ijbrief.compose.audiences import (
 )
 from ijbrief.compose.composer import Stamp
 from ijbrief.compose.select import Filters
-from ijbrief.compose.textfmt import iso_prefix
 from ijbrief.corpus.loader import CATALOGUE, GLOSSARY, PEOPLE, TOPICS, Corpus
 from ijbrief.corpus.project import COUNTRIES, PROJECT, read_project
 from ijbrief.errors import IjbriefError
@@ -46,7 +47,6 @@ _NOT_RENDERING = {
     "accel.py",
     "__main__.py",
 }
-FORMAT_ORDER = ("html", "pdf", "docx")
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ class Task:
     """One document for one audience, in every requested format."""
 
     audience: str
-    kind: str  # meeting | agreement | dossier
+    kind: str  # a kind of brief (build/kinds.py), or dossier
     ident: str
     stem: Path  # output path without suffix, relative to out/
     formats: tuple[str, ...]
@@ -126,6 +126,11 @@ def _check_filters(corpus: Corpus, options: BuildOptions) -> None:
         problems.append(f"unknown topic(s): {', '.join(unknown_topics)} (see briefs/topics.yaml)")
     if unknown_ids:
         problems.append(f"unknown meeting or agreement id(s): {', '.join(unknown_ids)}")
+    unknown_formats = [f for f in options.formats if f not in names()]
+    if unknown_formats:
+        problems.append(
+            f"unknown format(s): {', '.join(unknown_formats)} (known: {', '.join(names())})"
+        )
     if options.since and options.until and options.since > options.until:
         problems.append("--since is after --until")
     if problems:
@@ -200,47 +205,16 @@ def _leads_inside(path: Path, folders: Sequence[Path]) -> bool:
 def _plan(
     root: Path, corpus: Corpus, audiences: list[Audience], options: BuildOptions, stamp: Stamp
 ) -> list[Task]:
-    formats = tuple(f for f in FORMAT_ORDER if f in options.formats)
+    formats = tuple(f for f in names() if f in options.formats)
     filters = options.filters
     tasks: list[Task] = []
     for audience in audiences:
         base = _audience_base(root, corpus, audience, stamp)
-        for meeting in corpus.meetings.values():
-            if not filters.meeting(meeting):
-                continue
-            related = [corpus.files[meeting.id]]
-            related += [corpus.files[a] for o in meeting.outcomes for a in o.agreements]
-            related += [
-                corpus.files[a.id]
-                for a in corpus.agreements.values()
-                if any(s.meeting == meeting.id for s in a.status_history)
-            ]
-            previous = corpus.previous_in_series(meeting)
-            if previous:
-                related.append(corpus.files[previous.id])
-            # "What changed since the last meeting" lists every step taken in between.
-            related += [corpus.files[a.id] for a, _ in corpus.steps_since_previous(meeting)]
-            stem = (
-                Path(audience.name)
-                / "briefs"
-                / f"{iso_prefix(meeting.date, meeting.date_precision)}-{meeting.id}"
-            )
-            key = _key(base, root, related)
-            tasks.append(Task(audience.name, "meeting", meeting.id, stem, formats, key, base))
-        for agreement in corpus.agreements.values():
-            if not filters.agreement(agreement):
-                continue
-            related = [corpus.files[agreement.id]] + [
-                corpus.files[m.id] for m in corpus.meetings_moving(agreement)
-            ]
-            current = agreement.current
-            stem = (
-                Path(audience.name)
-                / "briefs"
-                / f"{iso_prefix(current.date, current.date_precision)}-{agreement.id}"
-            )
-            key = _key(base, root, related)
-            tasks.append(Task(audience.name, "agreement", agreement.id, stem, formats, key, base))
+        for kind in kinds():
+            for record in kind.records(corpus, filters):
+                stem = Path(audience.name) / "briefs" / kind.stem(record)
+                key = _key(base, root, kind.inputs(corpus, record))
+                tasks.append(Task(audience.name, kind.name, record.id, stem, formats, key, base))
         everything = list(corpus.files.values())
         stem = _dossier_stem(audience.name, filters)
         key = _key(base + str(filters), root, everything)  # briefs do not depend on the filters

@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -14,18 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from ijbrief.build.assemble import Assembly
+from ijbrief.build.formats import Written, need_final_page_numbers, writer
+from ijbrief.build.kinds import kind
 from ijbrief.build.limits import _within_limits
 from ijbrief.build.plan import Task
 from ijbrief.compose.audiences import (
-    BUILTIN_TEMPLATES,
-    Audience,
     template_roots,
 )
 from ijbrief.compose.composer import Composer
-from ijbrief.compose.screen import with_screen_bar
 from ijbrief.compose.select import KeptViews, Omission, omission_key
-from ijbrief.compose.textfmt import format_date
-from ijbrief.corpus.project import party_names, read_project
 from ijbrief.heap import collector_paused, collector_running
 from ijbrief.writers.layout import PartLayout
 
@@ -58,7 +54,7 @@ def _content_key(task: Task) -> str:
     its names, and what every document of the audience depends on (templates, sources, engine,
     date). Two briefs with the same content key come out the same."""
     composer = _composer(task.audience)
-    views = composer.meetings if task.kind == "meeting" else composer.agreements
+    views = kind(task.kind).views(composer)
     own = _STATE["corpus"].files[task.ident]
     omitted = sorted(omission_key(o) for o in composer.edition.omitted if o["file"] == own)
     facts = [task.shared, own, str(task.stem), task.formats, views[task.ident], omitted]
@@ -161,24 +157,21 @@ def _render(task: Task) -> Rendered:
         html = composer.dossier_html({})
         document = engine.layout(html, name)
         anchors = engine.anchors(document)
-        if set(task.formats) & {"html", "docx"}:
+        if need_final_page_numbers(task.formats):
             html = composer.dossier_html(anchors)
         scale = 1.0
         result.layout = {"anchors": anchors, "pages": len(document.pages)}
     else:
         from ijbrief.compose.fit import fit_one_page
 
-        view = (
-            composer.meetings.get(task.ident)
-            if task.kind == "meeting"
-            else composer.agreements.get(task.ident)
-        )
+        template = kind(task.kind).template
+        view = kind(task.kind).views(composer).get(task.ident)
         assert view is not None
         fitted = fit_one_page(
             name,
             composer.sections(view),
             composer.audience.spec.fit,
-            lambda sections, scale: composer.brief_html(view, sections, scale),
+            lambda sections, scale: composer.brief_html(view, sections, scale, template),
             lambda html: engine.layout(html, name),
             start=_STATE.get("fitted", {}).get(str(task.stem), 1),
         )
@@ -201,11 +194,11 @@ def _from_known_layout(
     if task.kind == "dossier":
         html, scale = composer.dossier_html(dict(known["anchors"])), 1.0
     else:
-        views = composer.meetings if task.kind == "meeting" else composer.agreements
+        views = kind(task.kind).views(composer)
         view = views[task.ident]
         sections = [s for s in composer.sections(view) if s.id in known["sections"]]
         scale = float(known["scale"])
-        html = composer.brief_html(view, sections, scale)
+        html = composer.brief_html(view, sections, scale, kind(task.kind).template)
         result.fit = {k: known[k] for k in ("scale", "dropped", "layouts")}
         left_out = composer.brief_omissions(view, composer.sections(view), known["sections"])
     _finish(task, composer, result, html, scale, None, left_out=left_out)
@@ -232,91 +225,31 @@ def _finish(
     edition = [o for o in composer.edition.omitted if own is None or o["file"] == own]
     unique = {omission_key(o): o for o in [*edition, *left_out]}
     result.omitted = [unique[key] for key in sorted(unique)]
+    title = (
+        composer.audience.spec.dossier.title
+        if task.kind == "dossier"
+        else _title_of(composer, task)
+    )
+    written = Written(
+        task.audience,
+        task.kind,
+        task.ident,
+        task.stem,
+        task.formats,
+        composer,
+        html,
+        scale,
+        title,
+        document,
+        pdf,
+        _pdf_engine,
+    )
     for fmt in task.formats:
-        path = str(task.stem.with_suffix(f".{fmt}"))
-        if fmt == "html":
-            screen = with_screen_bar(html, str(task.stem), task.formats)
-            result.files[path] = screen.encode("utf-8")
-        elif fmt == "pdf":
-            result.files[path] = pdf if pdf is not None else _pdf_engine().write(document, path)
-        elif fmt == "docx":
-            result.files[path] = _docx(composer, task, html, scale, result)
-
-
-def _docx(composer: Composer, task: Task, html: str, scale: float, result: Rendered) -> bytes:
-    from ijbrief.writers.docx import DocxMeta, html_to_docx
-    from ijbrief.writers.docx_package import read_reference
-
-    audience = composer.audience
-    reference = _reference(audience)
-    is_dossier = task.kind == "dossier"
-    figures: dict[str, bytes] = {}
-    if is_dossier:
-        from ijbrief.compose.timeline import png
-
-        figures["timeline"] = png(composer.timeline_events(), accent=audience.spec.branding.accent)
-    title = audience.spec.dossier.title if is_dossier else _title_of(composer, task)
-    prepared = format_date(composer.stamp.prepared)
-    meta = DocxMeta(
-        title=title,
-        subject=f"{audience.spec.label}: {title}",
-        author=f"ijbrief — {audience.spec.label}",
-        keywords=[*party_names(read_project(composer.project)), audience.name, task.kind],
-        created=composer.stamp.timestamp.replace(tzinfo=None),
-        header_text=audience.spec.classification.upper(),
-        page_x_of_y=is_dossier,
-        cover=is_dossier,
-        # the PDF's page furniture: what it is and when it was prepared, and the marking
-        footer_text=(
-            f"{audience.spec.dossier.title} · Prepared {prepared}"
-            if is_dossier
-            else f"Prepared {prepared} · ijbrief · {audience.spec.label}"
-        ),
-        classification=audience.spec.classification,
-        # Word and LibreOffice set type a little looser than WeasyPrint: err on the short side.
-        scale=scale * (1.0 if is_dossier else 0.96),
-        project=read_project(composer.project).title,
-    )
-    package = (
-        read_reference(
-            reference,
-            f"templates/{reference.parent.name}/reference.docx",
-            template_roots(_STATE["root"]),
-        )
-        if isinstance(reference, Path)
-        else reference
-    )
-    data = html_to_docx(html, package, meta, figures)
-    if is_dossier:
-        # The contents and index show the pages LibreOffice lays the file out on, when it is
-        # here to say; Word refreshes them itself on opening.
-        from ijbrief.writers.office import with_office_page_numbers
-
-        laid_out = with_office_page_numbers(data)
-        if laid_out is not None:
-            data, result.office_pages = laid_out
-    return data
-
-
-def _reference(audience: Audience) -> Path | bytes:
-    """The audience's own reference.docx, or one made from its audience.yaml: one it inherits
-    would give it the look (accent, fonts, header) of the audience it derives from. A built-in
-    reference is used only while the audience's branding is the one it was made with."""
-    from ijbrief.writers.docx_reference import AUDIENCES, look_of, matches, reference_bytes
-
-    look = look_of(audience.spec)
-    builtin = BUILTIN_TEMPLATES.resolve()
-    for folder in audience.folders:
-        path = folder / "reference.docx"
-        # lexists: a link is handed to read_reference, which refuses one that leads outside.
-        if folder.name != audience.name or not os.path.lexists(path):
-            continue
-        made = AUDIENCES.get(audience.name) if folder.resolve().is_relative_to(builtin) else None
-        if made is None or matches(made, look):
-            return path
-    return reference_bytes(look)
+        made = writer(fmt)
+        result.files[str(task.stem.with_suffix(made.suffix))] = made.render(written)
+    result.office_pages = int(written.facts.get("office_pages", 0))
 
 
 def _title_of(composer: Composer, task: Task) -> str:
-    views = composer.meetings if task.kind == "meeting" else composer.agreements
+    views = kind(task.kind).views(composer)
     return str(views[task.ident]["title"])

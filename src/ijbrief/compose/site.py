@@ -14,6 +14,7 @@ from urllib.parse import quote
 from markupsafe import Markup, escape
 
 from ijbrief import __version__
+from ijbrief.compose import formats as output_formats
 from ijbrief.compose.composer import Stamp
 from ijbrief.compose.select import VENUE_NOT_REPORTED, Filters
 from ijbrief.compose.textfmt import count_of, format_date, format_days, iso_prefix, status_label
@@ -22,8 +23,6 @@ from ijbrief.corpus.loader import Corpus
 from ijbrief.corpus.project import read_project
 from ijbrief.errors import IjbriefError
 
-FORMATS = ("pdf", "docx", "html")
-FORMAT_LABELS = {"pdf": "PDF", "docx": "Word (DOCX)", "html": "HTML"}
 _ISO = r"\d{4}-\d{2}-\d{2}"
 _SLUG_DATES = re.compile(
     rf"(?P<rest>.*?)(?:-since-(?P<since>{_ISO}))?(?:-until-(?P<until>{_ISO}))?"
@@ -225,7 +224,7 @@ def documents(
     """The manifest's files grouped by document (one row per brief or dossier)."""
     docs: dict[tuple[str, str], Document] = {}
     for relpath, entry in sorted(manifest.items()):
-        if not isinstance(entry, Mapping) or entry.get("format") not in FORMATS:
+        if not isinstance(entry, Mapping) or entry.get("format") not in output_formats.names():
             continue
         audience = str(entry.get("audience", ""))
         stem = relpath.rsplit(".", 1)[0]
@@ -511,7 +510,8 @@ def _meetings_card(
 
 def _files(doc: Document, corpus: Corpus | None, links: Links) -> Markup:
     out = []
-    for fmt in FORMATS:
+    for shown in output_formats.formats():
+        fmt, label = shown.name, shown.label
         if fmt not in doc.files:
             continue
         relpath, entry = doc.files[fmt]
@@ -522,7 +522,7 @@ def _files(doc: Document, corpus: Corpus | None, links: Links) -> Markup:
         elif fmt == "docx" and pages:
             facts.append(f"≈{pages} p.")  # as the PDF lays it out; Word paginates on its own
         name = download_name(relpath, entry, corpus)
-        if fmt == "docx":  # a browser cannot show it: the chip downloads
+        if not shown.in_browser:  # the chip downloads
             out.append(
                 Markup(
                     '<a class="file {fmt}" href="{href}" download="{name}" title="Download {label}">'
@@ -531,7 +531,7 @@ def _files(doc: Document, corpus: Corpus | None, links: Links) -> Markup:
                     fmt=fmt,
                     href=links.file(relpath),
                     name=name,
-                    label=FORMAT_LABELS[fmt],
+                    label=label,
                     short=fmt.upper(),
                     facts=" · ".join(facts),
                 )
@@ -549,7 +549,7 @@ def _files(doc: Document, corpus: Corpus | None, links: Links) -> Markup:
                 open=links.previewing(relpath) or links.file(relpath),
                 href=links.file(relpath),
                 name=name,
-                label=FORMAT_LABELS[fmt],
+                label=label,
                 short=fmt.upper(),
                 facts=" · ".join(facts),
             )
@@ -727,7 +727,7 @@ def _form_card(corpus: Corpus | None, audiences: Sequence[AudienceInfo], token: 
         Markup(
             '<label class="pill"><input type="radio" name="format" value="{}"{}> {}</label>'
         ).format(fmt, Markup(" checked") if fmt == "pdf" else "", label)
-        for fmt, label in (("pdf", "PDF"), ("docx", "Word"), ("html", "HTML"))
+        for fmt, label in ((f.name, f.label) for f in output_formats.formats())
     )
     low = high = ""
     topics = Markup("")

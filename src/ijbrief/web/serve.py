@@ -56,7 +56,10 @@ from starlette.responses import (
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ijbrief.build.pipeline import FORMAT_ORDER, BuildOptions, build, retire_resident, warm_up
+from ijbrief.build import formats as output_formats
+from ijbrief.build import kinds as brief_kinds
+from ijbrief.build.longlived import LongLived
+from ijbrief.build.pipeline import BuildOptions
 from ijbrief.build.progress import Progress, ProgressReport, ProgressResult, ProgressTask
 from ijbrief.build.watching import WATCHED, Signature, changes, signature
 from ijbrief.compose import site
@@ -68,9 +71,6 @@ if TYPE_CHECKING:
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 MEDIA_TYPES = {
-    ".pdf": "application/pdf",
-    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    ".html": "text/html; charset=utf-8",
     ".json": "application/json",
     ".png": "image/png",
     ".svg": "image/svg+xml",
@@ -287,8 +287,8 @@ class Service:
                 and _clean_relpath(relpath) is not None
                 and isinstance(entry, dict)
                 and isinstance(entry.get("audience"), str)
-                and entry.get("format") in FORMAT_ORDER
-                and entry.get("kind") in ("meeting", "agreement", "dossier")
+                and entry.get("format") in output_formats.names()
+                and entry.get("kind") in (*brief_kinds.names(), "dossier")
             ):
                 outputs[relpath] = entry
         prepared: dt.date | None = None
@@ -358,7 +358,7 @@ class Service:
             job.state = "running"
         try:
             for options in job.plan:
-                report = build(options, progress=JobProgress(job, self.lock))
+                report = LongLived(self.root).build(options, JobProgress(job, self.lock))
                 with self.lock:
                     job.written += len(report.written)
             outcome, problems = "done", []
@@ -393,7 +393,7 @@ class Service:
             if self.stopping.is_set():
                 return
             try:
-                warm_up(options)
+                LongLived(self.root).ready(options)
             except Exception:  # a bug: the next build meets it, and the server stays up
                 traceback.print_exc()
 
@@ -414,7 +414,8 @@ class Service:
         manifest, _ = self.manifest()
         entry = manifest.get(relpath, {})
         stem, fmt = relpath.rsplit(".", 1)
-        order = [fmt] if fmt in ("html", "pdf") else ["html", "pdf"]  # the file just built first
+        shown = [f.name for f in output_formats.formats() if f.in_browser]
+        order = [fmt] if fmt in shown else shown  # the file just built first
         preview = next((f"{stem}.{f}" for f in order if self.resolve(f"{stem}.{f}")), None)
         facts = [site.size_text(int(entry.get("bytes", 0) or 0))] if entry else []
         pages = int(entry.get("pages", 0) or 0) if entry else 0
@@ -454,8 +455,9 @@ class Service:
             )
         elif audience and not known and not _NAME.fullmatch(audience):
             problems.append(f"audience: {_shown(audience)} is not an audience name")
-        if fmt and fmt not in FORMAT_ORDER:
-            problems.append(f"format: {_shown(fmt)} is not one of pdf, docx, html")
+        if fmt and fmt not in output_formats.names():
+            known_formats = ", ".join(output_formats.names())
+            problems.append(f"format: {_shown(fmt)} is not one of {known_formats}")
         since = _form_date(since_text, "from date", problems)
         until = _form_date(until_text, "to date", problems)
         if since and until and since > until:
@@ -541,7 +543,7 @@ class Service:
             plan.append(
                 BuildOptions(
                     root=self.root,
-                    formats=tuple(f for f in FORMAT_ORDER if f in formats),
+                    formats=tuple(f for f in output_formats.names() if f in formats),
                     audiences=tuple(sorted(audiences)),
                     only=filters.only,
                     since=filters.since,
@@ -604,7 +606,7 @@ class Service:
 
             workers.stop_all(wait=1.0)
             self.worker.join(timeout=STOP_WAIT)
-        retire_resident(self.root)
+        LongLived(self.root).retire()
 
     # The page ------------------------------------------------------------------------------------
 
@@ -711,7 +713,9 @@ def _file_response(
         "Cache-Control": "no-cache",
         **(extra or {}),
     }
-    media_type = MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
+    suffix = path.suffix.lower()
+    made = next((f for f in output_formats.formats() if f.suffix == suffix), None)
+    media_type = made.media_type if made else MEDIA_TYPES.get(suffix, "application/octet-stream")
     return Response(data, media_type=media_type, headers=headers)
 
 
