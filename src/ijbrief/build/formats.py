@@ -131,7 +131,8 @@ class Html:
     def render(self, document: Written) -> bytes:
         from ijbrief.compose.screen import with_screen_bar
 
-        return with_screen_bar(document.html, str(document.stem), document.formats).encode()
+        bar = with_screen_bar(document.html, str(document.stem), document.formats, self.name)
+        return bar.encode()
 
 
 # The order they are offered in (--format, the index page's chips) and written in.
