@@ -43,6 +43,7 @@ _NOT_RENDERING = {
     "progress.py",
     "authoring.py",
     "watching.py",
+    "longlived.py",
     "heap.py",
     "accel.py",
     "__main__.py",
