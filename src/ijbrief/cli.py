@@ -17,7 +17,6 @@ from ijbrief.errors import IjbriefError, Problem
 if TYPE_CHECKING:
     from ijbrief.build.pipeline import BuildOptions
 
-FORMATS = ("pdf", "docx", "html", "all")
 WATCH_INTERVAL = 1.0  # seconds between looks at the files' stat, besides the system's reports
 
 
@@ -29,6 +28,8 @@ def _date(text: str) -> dt.date:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from ijbrief.build import formats as output_formats
+
     parser = argparse.ArgumentParser(
         prog="ijbrief",
         description="Dated one-page briefs and a consolidated dossier on a bilateral relationship's meetings.",
@@ -116,9 +117,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     build.add_argument(
         "--format",
-        choices=FORMATS,
+        choices=(*output_formats.names(), "all"),
         default="pdf",
-        help="output format; all: HTML, PDF and Word (default: pdf)",
+        help=f"output format; all: {', '.join(f.label for f in output_formats.formats())} "
+        "(default: pdf)",
     )
     build.add_argument(
         "--audience",
@@ -311,12 +313,14 @@ def _build_and_watch(options: BuildOptions) -> int:
     import signal
     import threading
 
-    from ijbrief.build.pipeline import build, warm_up
+    from ijbrief.build.longlived import LongLived
     from ijbrief.build.watching import WATCHED, changes, signature
+
+    resident = LongLived(options.root)
 
     def attempt(options: BuildOptions) -> None:
         try:
-            build(options)
+            resident.build(options)
         except IjbriefError as exc:
             _print_problems(exc.problems)
             print("ijbrief: out/ is unchanged; fix the files and save again", file=sys.stderr)
@@ -331,7 +335,7 @@ def _build_and_watch(options: BuildOptions) -> int:
     before = signature(options.root, options.out_dir)  # so that edits made meanwhile count
     attempt(options)
     options = dataclasses.replace(options, force=False)  # --force is for the first build only
-    warm_up(options)
+    resident.ready(options)
     gc.collect()
     folders = ", ".join(f"{name}/" for name in WATCHED)
     print(f"ijbrief: watching {folders} (Ctrl+C to stop)", file=sys.stderr, flush=True)
@@ -347,9 +351,7 @@ def _build_and_watch(options: BuildOptions) -> int:
     except KeyboardInterrupt:
         print("ijbrief: stopped watching", file=sys.stderr)
     finally:
-        from ijbrief.build import workers
-
-        workers.stop_all()  # the resident workers, and a build's if it was stopped midway
+        resident.close()  # the resident workers, and a build's if it was stopped midway
     return 0
 
 
@@ -457,13 +459,14 @@ def _run(args: argparse.Namespace, root: Path) -> int:
         return 0
     if command == "build":
         from ijbrief import accel
+        from ijbrief.build import formats as output_formats
         from ijbrief.build.pipeline import BuildOptions, build
 
         if args.no_accel:
             accel.turn_off()
         options = BuildOptions(
             root=root,
-            formats=("html", "pdf", "docx") if args.format == "all" else (args.format,),
+            formats=output_formats.names() if args.format == "all" else (args.format,),
             audiences=tuple(args.audience or ()),
             only=tuple(args.only or ()),
             since=args.since,

@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import copy_project
 
 from ijbrief.build import pipeline as build_module
+from ijbrief.build import plan as plan_module
 from ijbrief.build.assemble import PARTS_DIR
 from ijbrief.build.parts import PartLayout
 from ijbrief.build.pipeline import BuildOptions, BuildReport, build
@@ -79,12 +80,12 @@ def parts_kept(root: Path) -> set[str]:
 
 
 def upgrade_weasyprint(monkeypatch: pytest.MonkeyPatch) -> None:
-    stock = build_module.metadata.version
+    stock = plan_module.metadata.version
 
     def version(name: str) -> str:
         return "999.0" if name == "weasyprint" else stock(name)
 
-    monkeypatch.setattr(build_module.metadata, "version", version)
+    monkeypatch.setattr(plan_module.metadata, "version", version)
 
 
 def upgrade_pango(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -255,7 +255,7 @@ def test_a_watcher_lays_out_a_whole_dossiers_parts_while_it_waits(tmp_path: Path
     """After a one-shot build laid the dossier out whole, `build --watch` lays out its parts in
     the background once it is watching: the first rebuild after an edit lays out only the parts
     the edit changed, not all of them."""
-    import ijbrief.build.pipeline as build_module
+    import ijbrief.build.pool as build_module
 
     root = copy_project(tmp_path)
     store = root / "out" / PARTS_DIR
@@ -434,7 +434,7 @@ def test_a_long_lived_process_rebuilds_in_its_own_workers_as_a_fresh_build_would
 ) -> None:
     import dataclasses
 
-    from ijbrief.build import pipeline as building
+    from ijbrief.build import pool as building
 
     root = copy_project(tmp_path / "proj")
     options = BuildOptions(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ijbrief.build.pipeline import _stamp
+from ijbrief.build.plan import _stamp
 from ijbrief.cli import main
 from ijbrief.compose.audiences import load_audience
 from ijbrief.compose.composer import Composer, Stamp

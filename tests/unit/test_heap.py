@@ -36,7 +36,7 @@ class Seen:
 def collections(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Seen]:
     """What was running each time the collector started: "load", "layout" or "other", in this
     process and in the workers forked from it."""
-    import ijbrief.build.pipeline as build_module
+    import ijbrief.build.render as render_module
     import ijbrief.corpus.loader as corpus_module
 
     phase = ["other"]
@@ -59,7 +59,7 @@ def collections(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[See
         monkeypatch.setattr(module, name, marked)
 
     marking(corpus_module, "_load", "load")
-    marking(build_module, "_render", "layout")
+    marking(render_module, "_render", "layout")
     gc.callbacks.append(record)
     try:
         yield seen

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tests.processes import alive
 
-from ijbrief.build import pipeline as build
+from ijbrief.build import pool as build
 from ijbrief.build.outputs import LOCK_NAME, locked
 
 

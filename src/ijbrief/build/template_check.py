@@ -18,6 +18,7 @@ from typing import Any
 
 import jinja2
 
+from ijbrief.build.kinds import kinds
 from ijbrief.compose.audiences import (
     AUDIENCE_FILE,
     BASE,
@@ -220,16 +221,16 @@ def _trial(project: Path, audience: Audience, corpus: Corpus) -> list[Problem]:
     day = prepared_date(corpus)
     stamp = Stamp(prepared=day, timestamp=dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC))
 
-    # One meeting and one agreement run every template as well as the whole corpus would.
-    first = [next(iter(records), None) for records in (corpus.meetings, corpus.agreements)]
-    filters = Filters(only=tuple(ident for ident in first if ident is not None))
+    # One brief of each kind runs every template as well as the whole corpus would.
+    first = [next(iter(kind.records(corpus, Filters())), None) for kind in kinds()]
+    filters = Filters(only=tuple(record.id for record in first if record is not None))
 
     def render() -> None:
         composer = Composer(project, corpus, audience, stamp, filters)
-        for views in (composer.meetings, composer.agreements):
-            view = next(iter(views.values()), None)
+        for kind in kinds():
+            view = next(iter(kind.views(composer).values()), None)
             if view is not None:
-                composer.brief_html(view, composer.sections(view), 1.0)
+                composer.brief_html(view, composer.sections(view), 1.0, kind.template)
         composer.dossier_html({})
 
     problems: list[Problem] = []

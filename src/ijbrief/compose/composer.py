@@ -279,8 +279,15 @@ class Composer:
             "literal_pages": False,
         }
 
-    def brief_html(self, view: dict[str, Any], sections: Sequence[Section], scale: float) -> str:
-        """One brief, with the given sections at the given type scale."""
+    def brief_html(
+        self,
+        view: dict[str, Any],
+        sections: Sequence[Section],
+        scale: float,
+        template: str | None = None,
+    ) -> str:
+        """One brief, with the given sections at the given type scale (with ``template``, by
+        default its kind's: brief-meeting.html.j2 or brief-agreement.html.j2)."""
         context = self._base(
             "brief",
             view["title"],
@@ -291,7 +298,7 @@ class Composer:
         context.update(
             brief={**limited(view, sections), "in_dossier": False}, sections=list(sections)
         )
-        template = (
+        template = template or (
             "brief-meeting.html.j2" if view["kind"] == "meeting" else "brief-agreement.html.j2"
         )
         return render(self.env, template, context, self.project)

@@ -10,21 +10,25 @@ from pathlib import PurePosixPath
 
 from markupsafe import Markup
 
-FORMAT_LINKS = {"pdf": ("PDF", False), "docx": ("Word (DOCX)", True)}  # label, download?
+from ijbrief.compose import formats as output_formats
+
 _BODY = re.compile(r"<body\b[^>]*>")
 
 
-def with_screen_bar(html: str, stem: str, formats: Sequence[str]) -> str:
+def with_screen_bar(html: str, stem: str, formats: Sequence[str], own: str = "html") -> str:
     """``html`` with the bar placed first in its body; ``stem`` is the output's path, relative to
-    out/, without suffix (its depth gives the way back to out/index.html)."""
+    out/, without suffix (its depth gives the way back to out/index.html); the bar links to the
+    document in ``formats`` but its ``own``."""
     path = PurePosixPath(stem)
     back = "../" * (len(path.parts) - 1) + "index.html"
     links = [
         Markup('<a href="{}"{}>{}</a>').format(
-            f"{path.name}.{fmt}", Markup(" download") if download else "", label
+            f"{path.name}{fmt.suffix}",
+            Markup("") if fmt.in_browser else Markup(" download"),
+            fmt.label,
         )
-        for fmt, (label, download) in FORMAT_LINKS.items()
-        if fmt in formats
+        for fmt in output_formats.formats()
+        if fmt.name in formats and fmt.name != own
     ]
     bar = Markup(
         '<header class="screen-bar"><nav aria-label="Document"><a class="back" href="{}">'

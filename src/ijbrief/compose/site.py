@@ -17,11 +17,10 @@ import jinja2
 from markupsafe import Markup
 
 from ijbrief import __version__
+from ijbrief.compose import formats as output_formats
 from ijbrief.compose.composer import Stamp
 from ijbrief.compose.select import VENUE_NOT_REPORTED
 from ijbrief.compose.site_files import (
-    FORMAT_LABELS,
-    FORMATS,
     AudienceInfo,
     Document,
     audience_info,
@@ -37,8 +36,6 @@ from ijbrief.corpus.loader import Corpus
 from ijbrief.corpus.project import read_project
 
 __all__ = [
-    "FORMATS",
-    "FORMAT_LABELS",
     "AudienceInfo",
     "Document",
     "audience_info",
@@ -54,8 +51,6 @@ __all__ = [
 ]
 
 ASSETS = Path(__file__).with_name("site_templates")
-# The formats the dossier form offers, as its pills name them.
-FORM_FORMATS = (("pdf", "PDF"), ("docx", "Word"), ("html", "HTML"))
 
 
 @functools.cache
@@ -325,7 +320,8 @@ def _cell(
 
 def _files(doc: Document, corpus: Corpus | None, links: Links) -> list[dict[str, Any]]:
     files = []
-    for fmt in FORMATS:
+    for shown in output_formats.formats():
+        fmt = shown.name
         if fmt not in doc.files:
             continue
         relpath, entry = doc.files[fmt]
@@ -339,22 +335,22 @@ def _files(doc: Document, corpus: Corpus | None, links: Links) -> list[dict[str,
             {
                 "fmt": fmt,
                 "short": fmt.upper(),
-                "label": FORMAT_LABELS[fmt],
+                "label": shown.label,
                 "facts": " · ".join(facts),
                 "href": links.file(relpath),
                 "open": links.previewing(relpath) or links.file(relpath),
                 "name": download_name(relpath, entry, corpus),
-                # a browser cannot show a Word file: its chip downloads
-                "opens": fmt != "docx",
+                # a browser cannot show it (a Word file): its chip downloads
+                "opens": shown.in_browser,
             }
         )
     return files
 
 
 def _preview(doc: Document, links: Links) -> str | None:
-    for fmt in ("html", "pdf"):
-        if fmt in doc.files:
-            return links.previewing(doc.files[fmt][0])
+    for fmt in sorted(output_formats.formats(), key=lambda f: f.name != "html"):
+        if fmt.in_browser and fmt.name in doc.files:
+            return links.previewing(doc.files[fmt.name][0])
     return None
 
 
@@ -372,7 +368,7 @@ def _form(corpus: Corpus | None, audiences: Sequence[AudienceInfo], token: str) 
         ]
     return {
         "audiences": [(a.name, a.label) for a in audiences],
-        "formats": FORM_FORMATS,
+        "formats": [(f.name, f.label) for f in output_formats.formats()],
         "low": low,
         "high": high,
         "topics": topics,

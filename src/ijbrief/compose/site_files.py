@@ -11,13 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from ijbrief.compose import formats as output_formats
 from ijbrief.compose.select import VENUE_NOT_REPORTED, Filters
 from ijbrief.compose.textfmt import format_date, format_days, iso_prefix, status_label
 from ijbrief.corpus.loader import Corpus
 from ijbrief.errors import IjbriefError
 
-FORMATS = ("pdf", "docx", "html")
-FORMAT_LABELS = {"pdf": "PDF", "docx": "Word (DOCX)", "html": "HTML"}
 _ISO = r"\d{4}-\d{2}-\d{2}"
 _SLUG_DATES = re.compile(
     rf"(?P<rest>.*?)(?:-since-(?P<since>{_ISO}))?(?:-until-(?P<until>{_ISO}))?"
@@ -210,7 +209,7 @@ def documents(
     """The manifest's files grouped by document (one row per brief or dossier)."""
     docs: dict[tuple[str, str], Document] = {}
     for relpath, entry in sorted(manifest.items()):
-        if not isinstance(entry, Mapping) or entry.get("format") not in FORMATS:
+        if not isinstance(entry, Mapping) or entry.get("format") not in output_formats.names():
             continue
         audience = str(entry.get("audience", ""))
         stem = relpath.rsplit(".", 1)[0]

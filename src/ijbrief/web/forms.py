@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 from starlette.datastructures import FormData
 
-from ijbrief.build.pipeline import FORMAT_ORDER, BuildOptions
+from ijbrief.build import formats as output_formats
+from ijbrief.build.pipeline import BuildOptions
 from ijbrief.compose import site_files
 from ijbrief.web.jobs import FormError
 
@@ -54,8 +55,9 @@ def dossier_request(
         )
     elif audience and not known and not _NAME.fullmatch(audience):
         problems.append(f"audience: {_shown(audience)} is not an audience name")
-    if fmt and fmt not in FORMAT_ORDER:
-        problems.append(f"format: {_shown(fmt)} is not one of pdf, docx, html")
+    if fmt and fmt not in output_formats.names():
+        known_formats = ", ".join(output_formats.names())
+        problems.append(f"format: {_shown(fmt)} is not one of {known_formats}")
     since = _form_date(since_text, "from date", problems)
     until = _form_date(until_text, "to date", problems)
     if since and until and since > until:

@@ -37,15 +37,13 @@ from starlette.responses import (
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ijbrief.build import formats as output_formats
 from ijbrief.compose import site
 from ijbrief.web.forms import _shown
 from ijbrief.web.jobs import FormError, QueueFull
 from ijbrief.web.service import MAX_QUEUED, Service
 
 MEDIA_TYPES = {
-    ".pdf": "application/pdf",
-    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    ".html": "text/html; charset=utf-8",
     ".json": "application/json",
     ".png": "image/png",
     ".svg": "image/svg+xml",
@@ -95,7 +93,9 @@ def _file_response(
         "Cache-Control": "no-cache",
         **(extra or {}),
     }
-    media_type = MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
+    suffix = path.suffix.lower()
+    made = next((f for f in output_formats.formats() if f.suffix == suffix), None)
+    media_type = made.media_type if made else MEDIA_TYPES.get(suffix, "application/octet-stream")
     return Response(data, media_type=media_type, headers=headers)
 
 

@@ -21,14 +21,10 @@ from urllib.parse import quote
 
 from starlette.datastructures import FormData
 
-from ijbrief.build.pipeline import (
-    FORMAT_ORDER,
-    BuildOptions,
-    build,
-    out_of_date,
-    retire_resident,
-    warm_up,
-)
+from ijbrief.build import formats as output_formats
+from ijbrief.build import kinds as brief_kinds
+from ijbrief.build.longlived import LongLived
+from ijbrief.build.pipeline import BuildOptions, out_of_date
 from ijbrief.build.watching import WATCHED, Signature, changes, signature
 from ijbrief.compose import site, site_files
 from ijbrief.compose.select import Filters
@@ -161,8 +157,8 @@ class Service:
                 and _clean_relpath(relpath) is not None
                 and isinstance(entry, dict)
                 and isinstance(entry.get("audience"), str)
-                and entry.get("format") in FORMAT_ORDER
-                and entry.get("kind") in ("meeting", "agreement", "dossier")
+                and entry.get("format") in output_formats.names()
+                and entry.get("kind") in (*brief_kinds.names(), "dossier")
             ):
                 outputs[relpath] = entry
         prepared: dt.date | None = None
@@ -232,7 +228,7 @@ class Service:
             job.state = "running"
         try:
             for options in job.plan:
-                report = build(options, progress=JobProgress(job, self.lock))
+                report = LongLived(self.root).build(options, JobProgress(job, self.lock))
                 with self.lock:
                     job.written += len(report.written)
             outcome, problems = "done", []
@@ -267,7 +263,7 @@ class Service:
             if self.stopping.is_set():
                 return
             try:
-                warm_up(options)
+                LongLived(self.root).ready(options)
             except Exception:  # a bug: the next build meets it, and the server stays up
                 traceback.print_exc()
 
@@ -288,7 +284,8 @@ class Service:
         manifest, _ = self.manifest()
         entry = manifest.get(relpath, {})
         stem, fmt = relpath.rsplit(".", 1)
-        order = [fmt] if fmt in ("html", "pdf") else ["html", "pdf"]  # the file just built first
+        shown = [f.name for f in output_formats.formats() if f.in_browser]
+        order = [fmt] if fmt in shown else shown  # the file just built first
         preview = next((f"{stem}.{f}" for f in order if self.resolve(f"{stem}.{f}")), None)
         facts = [site_files.size_text(int(entry.get("bytes", 0) or 0))] if entry else []
         pages = int(entry.get("pages", 0) or 0) if entry else 0
@@ -349,7 +346,7 @@ class Service:
             plan.append(
                 BuildOptions(
                     root=self.root,
-                    formats=tuple(f for f in FORMAT_ORDER if f in formats),
+                    formats=tuple(f for f in output_formats.names() if f in formats),
                     audiences=tuple(sorted(audiences)),
                     only=filters.only,
                     since=filters.since,
@@ -454,7 +451,7 @@ class Service:
 
             workers.stop_all(wait=1.0)
             self.worker.join(timeout=STOP_WAIT)
-        retire_resident(self.root)
+        LongLived(self.root).retire()
 
     # The page ------------------------------------------------------------------------------------
 
