@@ -334,10 +334,11 @@ class Composer:
             span = period = ""
         elif first is last:
             span = first["date_display"]
-            period = f"on {span}"
+            # "on or about 7 October 2020" already says "on"
+            period = span if span.startswith("on ") else f"on {span}"
         else:
             span = f"{first['date_display']} – {last['date_display']}"
-            period = f"from {first['date_display']} to {last['date_display']}"
+            period = f"from {first['date_display'].removeprefix('on or ')} to {last['date_display'].removeprefix('on or ')}"
         touched = {a["id"] for m in meetings for a in m["agreements"]}
         dossier = {
             "title": spec.dossier.title,

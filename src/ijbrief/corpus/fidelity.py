@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
 from ijbrief.corpus.collection import Corpus, normalise_quote
-from ijbrief.corpus.model import Agreement, Basis, Meeting, StatusStep
+from ijbrief.corpus.model import Agreement, Basis, Meeting, Person, StatusStep
 from ijbrief.corpus.yamlio import Document, YamlPath
 from ijbrief.errors import Location, Problem
 
@@ -184,10 +184,13 @@ def _date_forms(day: dt.date, precision: str) -> set[tuple[int, int, int]]:
     """The claims a date known to ``precision`` supports: a month-precise date supports
     'November 2019' and '2019', not '1 November 2019'."""
     forms = {(day.year, 0, 0)}
-    if precision in ("month", "day"):
+    if precision in ("month", "day", "approximate"):
         forms.add((day.year, day.month, 0))
     if precision == "day":
         forms.add((day.year, day.month, day.day))
+    if precision == "approximate":
+        # only "on or about 7 October 2020" (a negative day), never the day itself
+        forms.add((day.year, day.month, -day.day))
     return forms
 
 
@@ -364,6 +367,8 @@ class Checker:
             for index, item in enumerate(getattr(meeting, name)):
                 self._statement(doc, (name, index), item.text, item.sources, item.basis, own)
         for index, quote in enumerate(meeting.quotes):
+            if not self.printed:
+                self._speaker_office(doc, meeting, index)
             if quote.context:
                 self._internal(doc, ("quotes", index, "context"), quote.context)
 
@@ -434,7 +439,13 @@ class Checker:
         missing: list[Claim] = []
         for claim in self.claims(text):
             if claim.kind == "date":
-                if claim.date not in dates and not any(claim.date in s.dates for s in cited):
+                year, month, day = claim.date
+                # "on or about 7 October 2020" is borne out by that day or by the same
+                # approximation; the day itself only by the day
+                wanted = {claim.date}
+                if day < 0:
+                    wanted.add((year, month, -day))
+                if not wanted & dates and not any(wanted & s.dates for s in cited):
                     missing.append(claim)
             elif claim.kind == "number":
                 if not any(s.has_phrase(claim.words) for s in cited):
@@ -480,6 +491,8 @@ class Checker:
                     out = [c for c in out if c.start != start]
                 if _is_year(nxt):
                     end = matches[i + 1].end()
+                    if day and plain[:start].endswith("about "):
+                        day = -day  # claims only "on or about" the day
                     out.append(
                         Claim("date", plain[start:end], start, date=(int(nxt), _MONTHS[low], day))
                     )
@@ -624,7 +637,64 @@ class Checker:
                     warning=True,
                 )
             )
-        self._count(participant.basis, named)
+        titled = participant.basis is not None or self._office_named(
+            person, participant.office, meeting.date, cited
+        )
+        if not titled:
+            self.report.problems.append(
+                Problem(
+                    doc.locate(("participants", index, "office")),
+                    f"office {participant.office!r} is not in {_names(participant.sources)}, "
+                    "which this participant cites (nor an alias of it: add the sources' words "
+                    "under the office's aliases: in briefs/people.yaml); cite a source that "
+                    "gives it, or mark the entry `basis: {kind: public-record, note: …}`",
+                    warning=True,
+                )
+            )
+        self._count(participant.basis, named and titled)
+
+    def _office_named(
+        self, person: Person, title: str, day: dt.date, cited: Sequence[_Source]
+    ) -> bool:
+        """Whether a cited source gives ``title`` (or an alias of that office, as held on
+        ``day``) in so many words."""
+        forms = [title]
+        for office in person.offices:
+            if office.title.casefold() == title.casefold() and office.held_on(day):
+                forms += office.aliases
+        phrases = [tuple(tokens(f)) for f in forms if tokens(f)]
+        return any(s.has_phrase(p) for s in cited for p in phrases)
+
+    def _speaker_office(self, doc: Document, meeting: Meeting, index: int) -> None:
+        """A quotation prints its speaker's office of the meeting's day (from people.yaml): the
+        quotation's source, or a source the meeting cites for that person, must give it."""
+        quote = meeting.quotes[index]
+        person = self.corpus.people.get(quote.speaker or "")
+        if person is None or any(q.speaker == person.id for q in meeting.quotes[:index]):
+            return  # once for each speaker
+        held = [o.title for o in person.offices if o.held_on(meeting.date)]
+        if not held:
+            return
+        sids = {quote.source}
+        for participant in meeting.participants:
+            if participant.person == person.id:
+                if participant.basis is not None and participant.office == held[0]:
+                    return  # marked where the participants are listed
+                sids.update(participant.sources)
+        cited = [self.sources[s] for s in sorted(sids) if s in self.sources]
+        if len(cited) < len(sids) or self._office_named(person, held[0], meeting.date, cited):
+            return
+        self.report.problems.append(
+            Problem(
+                doc.locate(("quotes", index, "speaker")),
+                f"the quotation prints {person.name}'s office on {meeting.date}, {held[0]!r} "
+                f"(briefs/people.yaml), which {_names(sorted(sids))} does not give; add the "
+                "sources' words for it under the office's aliases:, or list the speaker as a "
+                "participant marked `basis: {kind: public-record, note: …}`",
+                warning=True,
+            )
+        )
+        self.report.unsupported += 1
 
     def _step(self, doc: Document, agreement: Agreement, index: int, step: StatusStep) -> None:
         path: YamlPath = ("status_history", index)

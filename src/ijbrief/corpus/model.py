@@ -45,7 +45,15 @@ IsoDate = Annotated[
     dt.date, BeforeValidator(_iso_date), Field(json_schema_extra={"format": "date"})
 ]
 SourceIds = Annotated[list[Id], Field(min_length=1, description="ids from seeds/catalogue.yaml")]
-Precision = Literal["day", "month", "year"]
+Precision = Annotated[
+    Literal["day", "month", "year", "approximate", "approximate-month"],
+    Field(
+        description="how precisely the date is known: approximate is 'on or about' the day, "
+        "approximate-month 'about' the month (sources that say 'recently', 'last week')"
+    ),
+]
+# Most precise first: of two records on one day, the first of these says how well it is known.
+PRECISIONS = ("day", "approximate", "month", "approximate-month", "year")
 Sensitivity = Literal["public", "restricted"]
 Script = Literal["ja", "hi"]
 
@@ -148,6 +156,10 @@ class Office(Record):
     """An office a person held, with the dates it began and ended (open-ended when still held)."""
 
     title: ShortText
+    aliases: list[ShortText] = Field(
+        default_factory=list,
+        description="other words the sources use for the office (e.g. 'Foreign Minister')",
+    )
     start: IsoDate | None = None
     end: IsoDate | None = None
     note: Text | None = None
@@ -374,7 +386,9 @@ SCHEMAS: dict[str, type[Record]] = {
 
 
 def iso_prefix(day: dt.date, precision: str = "day") -> str:
-    """The date part of a file name: 2020-10-07, 2019-11 or 2014."""
-    return {"year": f"{day.year:04d}", "month": f"{day.year:04d}-{day.month:02d}"}.get(
+    """The date part of a file name: 2020-10-07, 2019-11 or 2014 (an approximate date is named
+    by what it is approximately: the day, or the month)."""
+    month = f"{day.year:04d}-{day.month:02d}"
+    return {"year": f"{day.year:04d}", "month": month, "approximate-month": month}.get(
         precision, day.isoformat()
     )
