@@ -139,3 +139,85 @@ def test_on_or_about_the_day_is_borne_out_by_an_approximate_date(project: Path, 
     )
     report = fidelity.check(load_corpus(project))
     assert not any("November 2019" in p.message for p in report.problems), report.problems
+
+
+# 3. A name opening a sentence -------------------------------------------------------------
+
+JAISHANKAR = "Jaishankar confirmed India's continued commitment to working with Japan"
+
+
+def test_a_name_opening_a_sentence_is_checked(
+    project: Path, capsys: pytest.CaptureFixture[str], edit_yaml
+) -> None:
+    # no source has "Canberra" at all, so it was never a known entity word before
+    edit_yaml(
+        project / M2026,
+        JAISHANKAR,
+        "Canberra confirmed India's continued commitment to working with Japan",
+    )
+    line, col = place(project / M2026, "Canberra confirmed")
+    code, out = check(capsys, project)
+    assert code == 1
+    assert f'{M2026}:{line}:{col}: warning: "Canberra" is not in src-003' in out or (
+        f'{M2026}:{line}:{col}: "Canberra" is not in src-003' in out
+    )
+
+
+@pytest.mark.parametrize(
+    "opening",
+    [
+        "The minister confirmed India's continued commitment to working with Japan",
+        "India's minister confirmed its continued commitment to working with Japan",
+        "Confirmed India's continued commitment to working with Japan",
+        "Both sides confirmed India's continued commitment to working with Japan",
+    ],
+)
+def test_an_ordinary_word_opening_a_sentence_is_not_a_name(
+    project: Path, capsys: pytest.CaptureFixture[str], edit_yaml, opening: str
+) -> None:
+    edit_yaml(project / M2026, JAISHANKAR, opening)
+    code, out = check(capsys, project)
+    assert code == 0, out
+
+
+# 4. Verb strength ---------------------------------------------------------------------------
+
+AI = "Decided to establish a Japan–India AI strategic dialogue to promote innovation and growth."
+
+
+def test_a_verb_stronger_than_the_sources_is_reported(
+    project: Path, capsys: pytest.CaptureFixture[str], edit_yaml
+) -> None:
+    # src-003: "Both nations decided to establish a Japan-India AI strategic dialogue."
+    edit_yaml(
+        project / M2026, AI, "Launched a Japan–India AI strategic dialogue to promote innovation."
+    )
+    line, col = place(project / M2026, "Launched a Japan")
+    code, out = check(capsys, project)
+    assert code == 1
+    assert f'{M2026}:{line}:{col}: "Launched" claims more than src-003 says of' in out
+    assert 'at most "agreed"' in out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Agreed to establish a Japan–India AI strategic dialogue to promote innovation.",
+        "Discussed a Japan–India AI strategic dialogue to promote innovation.",
+        "Launch the Japan–India AI strategic dialogue to promote innovation.",
+    ],
+)
+def test_a_verb_no_stronger_than_the_sources_passes(
+    project: Path, capsys: pytest.CaptureFixture[str], edit_yaml, text: str
+) -> None:
+    edit_yaml(project / M2026, AI, text)
+    code, out = check(capsys, project)
+    assert code == 0, out
+
+
+def test_the_scale_reads_prospective_verbs_as_agreed() -> None:
+    assert fidelity.verb_level("both agreed to sign a memorandum")[0] == 1
+    assert fidelity.verb_level("they signed a memorandum")[0] == 3
+    assert fidelity.verb_level("welcomed the finalisation of the text")[0] == 2
+    assert fidelity.verb_level("the agreement entered into force")[0] == 4
+    assert fidelity.verb_level("sign the memorandum", done=True)[0] == -1
