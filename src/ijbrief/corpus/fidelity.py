@@ -54,9 +54,21 @@ _PLAIN = {"i", "a", "an", "the", "mr", "ms", "dr", "monday", "tuesday", "wednesd
           "friday", "saturday", "sunday"}  # fmt: skip
 _CONNECTORS = {"of", "and", "for", "the", "in", "on", "to"}
 # Words that open sentences and name nothing, though a source may never write them in lower case.
-_OPENERS = frozenset(
-    ["this", "that", "these", "those", "it", "its", "they", "their", "there", "here", "we", "our", "both", "each", "either", "neither", "all", "any", "some", "many", "most", "more", "much", "few", "several", "such", "no", "not", "nor", "but", "and", "or", "so", "yet", "also", "as", "at", "by", "for", "from", "in", "into", "of", "on", "onto", "to", "with", "within", "without", "after", "before", "since", "until", "while", "when", "where", "whether", "which", "who", "whom", "whose", "what", "why", "how", "if", "unless", "although", "though", "because", "once", "over", "under", "between", "among", "against", "through", "during", "despite", "beyond", "about", "above", "below", "however", "moreover", "further", "furthermore", "meanwhile", "instead", "still", "thus", "hence", "then", "now", "again", "first", "second", "third", "next", "last", "finally", "earlier", "later", "new", "other", "another", "one", "two", "three", "makes", "made", "helps", "keeps", "gives", "shows", "says", "said", "adds", "notes", "sets", "puts", "brings", "takes", "would", "should", "could", "may", "might", "must", "can", "will", "shall", "do", "does", "did", "has", "have", "had", "is", "are", "was", "were", "be", "been", "being", "ask", "avoid", "build", "carry", "define", "explore", "fix", "follow", "hold", "keep", "let", "link", "pair", "predate", "press", "push", "raise", "recall", "run", "seek", "stress", "turn", "underpin", "urge", "use", "welcome", "widen", "commentators", "observers", "analysts", "officials", "ministers", "leaders"]
-)
+_OPENER_WORDS = """
+    this that these those it its they their there here we our both each either neither all
+    any some many most more much few several such no not nor but and or so yet also as at
+    by for from in into of on onto to with within without after before since until while
+    when where whether which who whom whose what why how if unless although though because
+    once over under between among against through during despite beyond about above below
+    however moreover further furthermore meanwhile instead still thus hence then now again
+    first second third next last finally earlier later new other another one two three
+    makes made helps keeps gives shows says said adds notes sets puts brings takes would
+    should could may might must can will shall do does did has have had is are was were be
+    been being ask avoid build carry define explore fix follow hold keep let link pair
+    predate press push raise recall run seek stress turn underpin urge use welcome widen
+    commentators observers analysts officials ministers leaders
+"""
+_OPENERS = frozenset(_OPENER_WORDS.split())
 # What a source must say near an agreement's name for a status step to stand on it.
 STATUS_WORDS: dict[str, tuple[str, ...]] = {
     "proposed": ("propos", "moot", "interest", "consider", "plan"),
