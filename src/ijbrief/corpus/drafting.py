@@ -433,6 +433,10 @@ def new_draft(
         raise IjbriefError(f"{path.relative_to(root)} already exists; choose --id")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render(draft, ident, corpus), encoding="utf-8")
+    from ijbrief.corpus.sources import add_cover
+
+    # the source covers the meeting now: its dates bear out the draft's, `source list` shows it
+    add_cover(root, source_id, ident)
     return path
 
 

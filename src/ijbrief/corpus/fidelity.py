@@ -145,6 +145,7 @@ class _Source:
     """One source text, tokenised once for the phrase and word searches."""
 
     text: str
+    levels: dict[str, int | None] = field(default_factory=dict)
 
     @cached_property
     def joined(self) -> str:
@@ -173,16 +174,19 @@ class _Source:
                 out.append((sentence, " " + " ".join(words) + " "))
         return out
 
-    def verb_level_for(self, names: Sequence[Sequence[str]]) -> int | None:
-        """The strongest step any sentence naming the agreement says of it; None when no
-        sentence names it."""
+    def verb_level_for(self, key: str, names: Sequence[Sequence[str]]) -> int | None:
+        """The strongest step any sentence naming the agreement (``key``) says of it; None
+        when no sentence names it."""
+        if key in self.levels:
+            return self.levels[key]
         needles = [f" {' '.join(n)} " for n in names]
         levels = [
             verb_level(sentence)[0]
             for sentence, joined in self.sentences
             if any(needle in joined for needle in needles)
         ]
-        return max(levels) if levels else None
+        self.levels[key] = max(levels) if levels else None
+        return self.levels[key]
 
     def has_phrase(self, phrase: Sequence[str]) -> bool:
         return f" {' '.join(phrase)} " in self.joined
@@ -353,6 +357,16 @@ class Checker:
         return _Aliases(self.corpus)
 
     @cached_property
+    def agreement_needles(self) -> list[tuple[Agreement, list[tuple[str, ...]], list[str]]]:
+        """Each agreement with its names as token tuples and as phrases to search for."""
+        out = []
+        for agreement in self.corpus.agreements.values():
+            names = [tuple(tokens(n)) for n in agreement_names(self.corpus, agreement)]
+            names = [n for n in names if n]
+            out.append((agreement, names, [f" {' '.join(n)} " for n in names]))
+        return out
+
+    @cached_property
     def lower_words(self) -> frozenset[str]:
         """Words written in lower case in some source or anywhere in the project's own files
         (statements, registries' descriptions): ordinary words, whatever their capital. A name
@@ -508,17 +522,17 @@ class Checker:
         norm = _normal(text)
         if verb_level(norm, done=True)[0] < 1:
             return False
-        clauses = [(c.start(), c.group()) for c in _CLAUSE.finditer(norm)]
+        clauses = [
+            (c.start(), c.group(), " " + " ".join(_TOKEN.findall(c.group())) + " ")
+            for c in _CLAUSE.finditer(norm)
+        ]
         found = False
-        for agreement in self.corpus.agreements.values():
-            names = [tuple(tokens(n)) for n in agreement_names(self.corpus, agreement)]
-            names = [n for n in names if n]
-            needles = [f" {' '.join(n)} " for n in names]
+        for agreement, names, needles in self.agreement_needles:
             # the clause that names the agreement, or the whole text of an outcome linked to it
             about = [
                 (start, clause)
-                for start, clause in clauses
-                if any(needle in " " + " ".join(_TOKEN.findall(clause)) + " " for needle in needles)
+                for start, clause, joined in clauses
+                if any(needle in joined for needle in needles)
             ]
             if not about and agreement.id in linked:
                 about = [(0, norm)]
@@ -529,7 +543,11 @@ class Checker:
             (level, verb, at_char), start = max(claimed)
             at_char += start
             # a source that names it without saying any step of it cannot be weighed
-            said = [lv for s in cited if (lv := s.verb_level_for(names)) is not None and lv >= 0]
+            said = [
+                lv
+                for s in cited
+                if (lv := s.verb_level_for(agreement.id, names)) is not None and lv >= 0
+            ]
             if not said or max(said) >= level:
                 continue
             most = max(said)
