@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from ijbrief.corpus.sources import add_cover
+from ijbrief.corpus.drafting import add_cover
 
 
 def test_a_draft_is_added_to_its_sources_covers(project: Path, cli) -> None:

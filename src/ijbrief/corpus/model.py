@@ -55,7 +55,11 @@ Precision = Annotated[
 # Most precise first: of two records on one day, the first of these says how well it is known.
 PRECISIONS = ("day", "approximate", "month", "approximate-month", "year")
 Sensitivity = Literal["public", "restricted"]
-Script = Literal["ja", "hi"]
+Script = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"),
+    Field(description="a BCP 47 language tag, as HTML's lang= takes it: hi, ja, ko, th, ar …"),
+]
 
 Status = Literal[
     "proposed",
@@ -357,14 +361,30 @@ class Party(Record):
     name: ShortText
 
 
+class ScriptSpec(Record):
+    """A language and script the documents render, with the fonts that set it (the built-in
+    table gives them for hi, ja, ko, zh, th, ar, bn and ta)."""
+
+    lang: Script
+    script: (
+        Annotated[
+            str, StringConstraints(pattern=r"^[A-Z][a-z]{3}$"), Field(description="ISO 15924")
+        ]
+        | None
+    ) = None
+    sans: ShortText | None = Field(default=None, description="font family for sans text")
+    serif: ShortText | None = Field(default=None, description="font family for serif text")
+
+
 class ProjectSpec(Record):
     """``project.yaml``: the relationship a project briefs on."""
 
     title: ShortText = Field(description="the relationship, as titles show it")
     parties: list[Party] = Field(min_length=2)
-    scripts: list[Script] = Field(
+    scripts: list[Script | ScriptSpec] = Field(
         default_factory=list,
-        description="native scripts the documents render (doctor checks fonts)",
+        description="languages/scripts names are written in: a BCP 47 tag (ko) or "
+        "{lang, script, sans, serif}; doctor checks a font for each",
     )
     audiences: list[Id] | None = Field(default=None, description="built by default (default: all)")
     dossier_title: ShortText | None = Field(

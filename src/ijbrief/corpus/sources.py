@@ -316,60 +316,6 @@ def add_sources(
     return [p[0] for p in planned]
 
 
-def add_cover(root: Path, source_id: str, meeting_id: str) -> bool:
-    """Add ``meeting_id`` to the source's ``covers`` in the catalogue, editing only that line
-    (or adding one to the entry) so its layout and comments stay; False if already there."""
-    text = _catalogue_text(root)
-    source = next((s for s in _catalogue(text).sources if s.id == source_id), None)
-    if source is None:
-        raise IjbriefError(f"{CATALOGUE}: no source {source_id!r}")
-    if meeting_id in source.covers:
-        return False
-    entry = re.search(
-        rf"^(?P<indent>[ \t]*)-(?P<gap>[ \t]+)id:[ \t]*[\"']?{re.escape(source_id)}[\"']?"
-        r"[ \t]*(?:#.*)?$",
-        text,
-        re.M,
-    )
-    if entry is None:
-        raise IjbriefError(f"{CATALOGUE}: cannot find the entry of {source_id!r} to edit")
-    key_indent = " " * (len(entry["indent"]) + 1 + len(entry["gap"]))
-    # the entry runs to the first later line, not blank nor a comment, indented less than its keys
-    end = len(text)
-    at = entry.end() + 1
-    for line in text[at:].splitlines(keepends=True):
-        body = line.strip()
-        if body and not body.startswith("#") and not line.startswith(key_indent):
-            end = at
-            break
-        at += len(line)
-    block = text[entry.end() : end]
-    flow = re.search(rf"^{re.escape(key_indent)}covers:[ \t]*\[(?P<items>[^\]]*)\]", block, re.M)
-    listed = re.search(rf"^{re.escape(key_indent)}covers:[ \t]*(?:#.*)?\n", block, re.M)
-    if flow is not None:
-        items = flow["items"].strip()
-        joined = f"{items}, {meeting_id}" if items else meeting_id
-        block = block[: flow.start("items")] + joined + block[flow.end("items") :]
-    elif listed is not None:
-        item = re.match(r"([ \t]*)-[ \t]", block[listed.end() :])
-        dash = item.group(1) if item else key_indent + "  "
-        at = listed.end()
-        while (m := re.match(rf"{re.escape(dash)}-[ \t].*\n", block[at:])) is not None:
-            at += m.end()
-        block = block[:at] + f"{dash}- {meeting_id}\n" + block[at:]
-    else:
-        tail = block.rstrip("\n")
-        block = tail + f"\n{key_indent}covers: [{meeting_id}]" + block[len(tail) :]
-        if not block.endswith("\n"):
-            block += "\n"
-    updated = text[: entry.end()] + block + text[end:]
-    check = next(s for s in _catalogue(updated).sources if s.id == source_id)
-    if meeting_id not in check.covers:
-        raise IjbriefError(f"{CATALOGUE}: could not add {meeting_id!r} to {source_id!r}'s covers")
-    (root / CATALOGUE).write_text(updated, encoding="utf-8")
-    return True
-
-
 @dataclass(frozen=True)
 class SourceUse:
     """One catalogued source and what the corpus makes of it."""
