@@ -839,7 +839,7 @@ class Checker:
                 warning=True,
             )
         )
-        self.report.unsupported += 1
+        self._count(None, False)  # an item of its own only when it fails: the summary adds up
 
     def _step(self, doc: Document, agreement: Agreement, index: int, step: StatusStep) -> None:
         path: YamlPath = ("status_history", index)
