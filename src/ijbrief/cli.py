@@ -441,8 +441,8 @@ def _run(args: argparse.Namespace, root: Path) -> int:
 
         for use in sources.list_sources(load_corpus(root)):
             cited = ", ".join(use.cited_by) or "nothing yet"
-            print(f"{use.id:<10} {use.title}\n{'':<10} cited by: {cited}; "
-                  f"quotations used: {use.used} of {use.passages}")  # fmt: skip
+            print(f"{use.id:<10} {use.title}\n{'':<10} covers: {', '.join(use.covers) or 'no meeting'}; "
+                  f"cited by: {cited}; quotations used: {use.used} of {use.passages}")  # fmt: skip
         return 0
     if command == "new":
         from ijbrief.corpus.authoring import new_file

@@ -21,13 +21,10 @@ MIN_PYTHON = (3, 11)
 MIN_PANGO = (1, 44)
 TIMEOUT = 60
 
-# Scripts the corpus may use, by fontconfig language, with the characters that reveal them.
-_SCRIPTS: dict[str, tuple[str, re.Pattern[str]]] = {
-    "en": ("Latin", re.compile(r"[A-Za-z]")),
-    "hi": ("Devanagari", re.compile("[\u0900-\u097f]")),
-    "ja": ("Japanese", re.compile("[\u3040-\u30ff\u31f0-\u31ff\u4e00-\u9fff]")),
-}
-_LANG_PACKAGE = {"en": "fonts-noto-core", "hi": "fonts-noto-core", "ja": "fonts-noto-cjk"}
+_LATIN = re.compile(r"[A-Za-z]")
+# Scripts found by their characters even when project.yaml does not declare them (Han alone
+# is not looked for: it is Japanese as much as Chinese).
+_DETECTED = ("hi", "ja", "ko", "th", "ar", "bn", "ta")
 _CSS_FAMILY = re.compile(r"font-family\s*:\s*([^;}]+)")
 _QUOTED = re.compile(r"\"([^\"{}]+)\"|'([^'{}]+)'")
 
@@ -123,10 +120,21 @@ def _run(command: list[str]) -> str | None:
 
 
 def corpus_languages(root: Path) -> list[str]:
-    """The fontconfig languages whose scripts occur in briefs/ and seeds/ (Latin always)."""
-    from ijbrief.corpus.project import read_project
+    """The languages (BCP 47 tags, as fontconfig's :lang= takes them) whose scripts the project
+    declares in project.yaml or writes in briefs/ and seeds/ (Latin always)."""
+    from ijbrief.corpus.project import (
+        KNOWN_SCRIPTS,
+        declared_scripts,
+        read_project,
+        script_pattern,
+    )
 
-    found = {"en"} | {lang for lang in read_project(root).scripts if lang in _SCRIPTS}
+    found = {"en"} | {info.lang for info in declared_scripts(read_project(root))}
+    patterns = {
+        lang: pattern
+        for lang in _DETECTED
+        if (pattern := script_pattern(KNOWN_SCRIPTS[lang])) is not None
+    }
     for folder in ("briefs", "seeds"):
         base = root / folder
         if not base.is_dir():
@@ -138,14 +146,17 @@ def corpus_languages(root: Path) -> list[str]:
                 text = path.read_text(encoding="utf-8", errors="replace")
             except OSError:
                 continue
-            found |= {lang for lang, (_, pattern) in _SCRIPTS.items() if pattern.search(text)}
+            found |= {lang for lang, pattern in patterns.items() if pattern.search(text)}
     return sorted(found)
 
 
 def check_languages(root: Path) -> Iterator[Check]:
-    """One installed font at least for each script the corpus uses."""
+    """One installed font at least for each script the project uses."""
+    from ijbrief.corpus.project import script_info
+
     for lang in corpus_languages(root):
-        script = _SCRIPTS[lang][0]
+        info = script_info(lang) if lang != "en" else None
+        script = info.name if info else "Latin"
         listing = _run(["fc-list", f":lang={lang}", "family"])
         if listing is None:
             yield Check("problem", "fontconfig's fc-list is missing", _apt("fontconfig"))
@@ -155,10 +166,14 @@ def check_languages(root: Path) -> Iterator[Check]:
             shown = ", ".join(families[:3]) + (", …" if len(families) > 3 else "")
             yield _ok(f"{script} text ({lang}): {len(families)} font families, e.g. {shown}")
         else:
+            package = info.package if info else "fonts-noto-core"
             yield Check(
                 "problem",
                 f"no font covers {script} text (:lang={lang}) used in the corpus",
-                _apt(_LANG_PACKAGE[lang]),
+                _apt(package)
+                if package
+                else f"install a font for {lang} and name it in "
+                "project.yaml's scripts: (sans:, serif:)",
             )
 
 

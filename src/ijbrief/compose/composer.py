@@ -29,7 +29,7 @@ from ijbrief.compose.templating import make_environment, render
 from ijbrief.compose.textfmt import count_of, css_string, format_date, md_inline
 from ijbrief.compose.timeline import Event, svg
 from ijbrief.corpus.loader import Corpus
-from ijbrief.corpus.project import party_names, read_project
+from ijbrief.corpus.project import declared_scripts, party_names, read_project
 from ijbrief.corpus.yamlio import read_bytes
 from ijbrief.errors import InputError, TemplateError
 
@@ -256,6 +256,12 @@ class Composer:
                 "description": spec.description,
             },
             "branding": spec.branding,
+            # the scripts project.yaml declares beyond the two print.css sets by name
+            "scripts": [
+                s
+                for s in declared_scripts(read_project(self.project))
+                if s.lang not in ("hi", "ja")
+            ],
             "fit": {"scale": scale, "spacing": scale},
             "doc": {
                 "kind": kind,
@@ -341,10 +347,11 @@ class Composer:
             span = period = ""
         elif first is last:
             span = first["date_display"]
-            period = f"on {span}"
+            # "on or about 7 October 2020" already says "on"
+            period = span if span.startswith("on ") else f"on {span}"
         else:
             span = f"{first['date_display']} – {last['date_display']}"
-            period = f"from {first['date_display']} to {last['date_display']}"
+            period = f"from {first['date_display'].removeprefix('on or ')} to {last['date_display'].removeprefix('on or ')}"
         touched = {a["id"] for m in meetings for a in m["agreements"]}
         dossier = {
             "title": spec.dossier.title,

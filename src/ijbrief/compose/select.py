@@ -12,7 +12,15 @@ from markupsafe import Markup
 from ijbrief.compose.audiences import Audience
 from ijbrief.compose.textfmt import format_date, format_days, iso_prefix, md_inline, status_label
 from ijbrief.corpus.loader import Corpus
-from ijbrief.corpus.model import Agreement, Basis, Meeting, Quote, Statement, Visibility
+from ijbrief.corpus.model import (
+    PRECISIONS,
+    Agreement,
+    Basis,
+    Meeting,
+    Quote,
+    Statement,
+    Visibility,
+)
 
 VENUE_NOT_REPORTED = "Venue not reported"
 # The marks a reader sees beside what the cited sources do not say in so many words, and the
@@ -572,6 +580,5 @@ def information_as_of(corpus: Corpus) -> str:
         return ""
     latest = max(day for day, _ in dated)
     # Of the records on the latest day, the most precise one says how precisely it is known.
-    order = {"day": 0, "month": 1, "year": 2}
-    precision = min((p for day, p in dated if day == latest), key=order.__getitem__)
+    precision = min((p for day, p in dated if day == latest), key=PRECISIONS.index)
     return format_date(latest, precision)

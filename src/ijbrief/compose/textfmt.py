@@ -77,11 +77,16 @@ def md_inline(text: str) -> Markup:
 
 
 def format_date(day: dt.date, precision: str = "day") -> str:
-    """7 October 2020, October 2020 or 2020, as precise as the record is."""
+    """7 October 2020, October 2020 or 2020, as precise as the record is; "on or about 7 October
+    2020" and "about October 2020" when the sources place it only roughly."""
     if precision == "year":
         return str(day.year)
     if precision == "month":
         return day.strftime("%B %Y")
+    if precision == "approximate-month":
+        return f"about {day.strftime('%B %Y')}"
+    if precision == "approximate":
+        return f"on or about {day.day} {day.strftime('%B %Y')}"
     return f"{day.day} {day.strftime('%B %Y')}"
 
 

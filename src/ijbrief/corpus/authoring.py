@@ -25,7 +25,7 @@ series: {series}           # meetings of one series are compared ("what changed 
 {number}
 date: {date}
 # end_date: {date}         # the last day, for a meeting held over several days
-# date_precision: day     # day | month | year
+# date_precision: day     # day | month | year | approximate (on or about) | approximate-month
 date_basis:
   method: stated           # stated | resolved | dateline
   note: ""                 # how the date was established

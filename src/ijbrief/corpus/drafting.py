@@ -15,8 +15,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ijbrief.corpus.loader import Corpus, normalise_quote
-from ijbrief.corpus.model import Agreement, Person, Topic
+from ijbrief.corpus.loader import CATALOGUE, Corpus, normalise_quote
+from ijbrief.corpus.model import Agreement, Catalogue, Person, Topic
+from ijbrief.corpus.yamlio import parse
 from ijbrief.errors import IjbriefError, Location, Problem
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -433,7 +434,70 @@ def new_draft(
         raise IjbriefError(f"{path.relative_to(root)} already exists; choose --id")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render(draft, ident, corpus), encoding="utf-8")
+    # the source covers the meeting now: its dates bear out the draft's, `source list` shows it
+    add_cover(root, source_id, ident)
     return path
+
+
+def _catalogue(text: str) -> Catalogue:
+    try:
+        return Catalogue.model_validate(parse(text, str(CATALOGUE)).data)
+    except Exception:
+        raise IjbriefError(f"{CATALOGUE} does not validate; run `ijbrief check`") from None
+
+
+def add_cover(root: Path, source_id: str, meeting_id: str) -> bool:
+    """Add ``meeting_id`` to the source's ``covers`` in the catalogue, editing only that line
+    (or adding one to the entry) so its layout and comments stay; False if already there."""
+    text = (root / CATALOGUE).read_text(encoding="utf-8")
+    source = next((s for s in _catalogue(text).sources if s.id == source_id), None)
+    if source is None:
+        raise IjbriefError(f"{CATALOGUE}: no source {source_id!r}")
+    if meeting_id in source.covers:
+        return False
+    entry = re.search(
+        rf"^(?P<indent>[ \t]*)-(?P<gap>[ \t]+)id:[ \t]*[\"']?{re.escape(source_id)}[\"']?"
+        r"[ \t]*(?:#.*)?$",
+        text,
+        re.M,
+    )
+    if entry is None:
+        raise IjbriefError(f"{CATALOGUE}: cannot find the entry of {source_id!r} to edit")
+    key_indent = " " * (len(entry["indent"]) + 1 + len(entry["gap"]))
+    # the entry runs to the first later line, not blank nor a comment, indented less than its keys
+    end = len(text)
+    at = entry.end() + 1
+    for line in text[at:].splitlines(keepends=True):
+        body = line.strip()
+        if body and not body.startswith("#") and not line.startswith(key_indent):
+            end = at
+            break
+        at += len(line)
+    block = text[entry.end() : end]
+    flow = re.search(rf"^{re.escape(key_indent)}covers:[ \t]*\[(?P<items>[^\]]*)\]", block, re.M)
+    listed = re.search(rf"^{re.escape(key_indent)}covers:[ \t]*(?:#.*)?\n", block, re.M)
+    if flow is not None:
+        items = flow["items"].strip()
+        joined = f"{items}, {meeting_id}" if items else meeting_id
+        block = block[: flow.start("items")] + joined + block[flow.end("items") :]
+    elif listed is not None:
+        item = re.match(r"([ \t]*)-[ \t]", block[listed.end() :])
+        dash = item.group(1) if item else key_indent + "  "
+        at = listed.end()
+        while (m := re.match(rf"{re.escape(dash)}-[ \t].*\n", block[at:])) is not None:
+            at += m.end()
+        block = block[:at] + f"{dash}- {meeting_id}\n" + block[at:]
+    else:
+        tail = block.rstrip("\n")
+        block = tail + f"\n{key_indent}covers: [{meeting_id}]" + block[len(tail) :]
+        if not block.endswith("\n"):
+            block += "\n"
+    updated = text[: entry.end()] + block + text[end:]
+    check = next(s for s in _catalogue(updated).sources if s.id == source_id)
+    if meeting_id not in check.covers:
+        raise IjbriefError(f"{CATALOGUE}: could not add {meeting_id!r} to {source_id!r}'s covers")
+    (root / CATALOGUE).write_text(updated, encoding="utf-8")
+    return True
 
 
 def draft_problems(corpus: Corpus) -> list[Problem]:

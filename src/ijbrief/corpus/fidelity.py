@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
 from ijbrief.corpus.collection import Corpus, normalise_quote
-from ijbrief.corpus.model import Agreement, Basis, Meeting, StatusStep
+from ijbrief.corpus.model import Agreement, Basis, Meeting, Person, StatusStep
 from ijbrief.corpus.yamlio import Document, YamlPath
 from ijbrief.errors import Location, Problem
 
@@ -53,6 +53,22 @@ _SCALES = {"billion", "million", "trillion", "crore", "lakh", "thousand", "hundr
 _PLAIN = {"i", "a", "an", "the", "mr", "ms", "dr", "monday", "tuesday", "wednesday", "thursday",
           "friday", "saturday", "sunday"}  # fmt: skip
 _CONNECTORS = {"of", "and", "for", "the", "in", "on", "to"}
+# Words that open sentences and name nothing, though a source may never write them in lower case.
+_OPENER_WORDS = """
+    this that these those it its they their there here we our both each either neither all
+    any some many most more much few several such no not nor but and or so yet also as at
+    by for from in into of on onto to with within without after before since until while
+    when where whether which who whom whose what why how if unless although though because
+    once over under between among against through during despite beyond about above below
+    however moreover further furthermore meanwhile instead still thus hence then now again
+    first second third next last finally earlier later new other another one two three
+    makes made helps keeps gives shows says said adds notes sets puts brings takes would
+    should could may might must can will shall do does did has have had is are was were be
+    been being ask avoid build carry define explore fix follow hold keep let link pair
+    predate press push raise recall run seek stress turn underpin urge use welcome widen
+    commentators observers analysts officials ministers leaders
+"""
+_OPENERS = frozenset(_OPENER_WORDS.split())
 # What a source must say near an agreement's name for a status step to stand on it.
 STATUS_WORDS: dict[str, tuple[str, ...]] = {
     "proposed": ("propos", "moot", "interest", "consider", "plan"),
@@ -74,6 +90,22 @@ COMMON_ALIASES = (
     ("UK", "United Kingdom", "Britain"),
     ("PM", "Prime Minister"),
 )
+# How far an action on an agreement has gone, weakest first: a statement may not claim a step
+# beyond what its cited sources say of that agreement (docs/fidelity.md, "Verb strength").
+VERB_SCALE: tuple[tuple[str, str], ...] = (
+    ("discussed", r"discuss(?:ed|es|ing|ions?)?|talks?|explor(?:e|ed|es|ing)|review(?:ed|s)?"),
+    ("agreed", r"agree(?:d|s|ing)?|decid(?:e|ed|es|ing)|decision|resolved|committed|"
+               r"propos(?:e|ed|es|al)"),
+    ("finalised", r"finali[sz](?:e|ed|es|ing|ation)"),
+    ("signed", r"sign(?:ed|s|ing)?|conclud(?:e|ed|es|ing)|launch(?:ed|es|ing)?|"
+               r"establish(?:ed|es|ing)?"),
+    ("entered into force", r"ratif(?:y|ied|ies|ication)|(?<=into )force|(?<=in )force"),
+)  # fmt: skip
+_VERB = [re.compile(rf"(?<![\w-])(?:{pattern})(?![\w-])") for _, pattern in VERB_SCALE]
+# "agreed to sign", "will launch": the step is still to come, so it counts as agreed.
+_PROSPECTIVE = re.compile(r"(?:\bto|\bwill|\bwould|\bplans?|\bready|\bexpected)(?: \w+)? $")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+_CLAUSE = re.compile(r"[^;.!?]+")
 _NEAR = 400  # characters either side of an agreement's name in which a status word counts
 # Words readers must never see: the tool's own names for its sources.
 _INTERNAL = re.compile(r"\bsrc-\d+\b|\bseeds?\b(?!\s+of\b)|\.txt\b", re.IGNORECASE)
@@ -113,6 +145,7 @@ class _Source:
     """One source text, tokenised once for the phrase and word searches."""
 
     text: str
+    levels: dict[str, int | None] = field(default_factory=dict)
 
     @cached_property
     def joined(self) -> str:
@@ -130,6 +163,30 @@ class _Source:
     @cached_property
     def dates(self) -> set[tuple[int, int, int]]:
         return set(_dates_in(self.joined.split()))
+
+    @cached_property
+    def sentences(self) -> list[tuple[str, str]]:
+        """Each sentence in normal form, with its tokens joined as ``joined`` is."""
+        out = []
+        for sentence in _SENTENCE.split(_normal(self.text)):
+            words = _TOKEN.findall(sentence)
+            if words:
+                out.append((sentence, " " + " ".join(words) + " "))
+        return out
+
+    def verb_level_for(self, key: str, names: Sequence[Sequence[str]]) -> int | None:
+        """The strongest step any sentence naming the agreement (``key``) says of it; None
+        when no sentence names it."""
+        if key in self.levels:
+            return self.levels[key]
+        needles = [f" {' '.join(n)} " for n in names]
+        levels = [
+            verb_level(sentence)[0]
+            for sentence, joined in self.sentences
+            if any(needle in joined for needle in needles)
+        ]
+        self.levels[key] = max(levels) if levels else None
+        return self.levels[key]
 
     def has_phrase(self, phrase: Sequence[str]) -> bool:
         return f" {' '.join(phrase)} " in self.joined
@@ -184,10 +241,13 @@ def _date_forms(day: dt.date, precision: str) -> set[tuple[int, int, int]]:
     """The claims a date known to ``precision`` supports: a month-precise date supports
     'November 2019' and '2019', not '1 November 2019'."""
     forms = {(day.year, 0, 0)}
-    if precision in ("month", "day"):
+    if precision in ("month", "day", "approximate"):
         forms.add((day.year, day.month, 0))
     if precision == "day":
         forms.add((day.year, day.month, day.day))
+    if precision == "approximate":
+        # only "on or about 7 October 2020" (a negative day), never the day itself
+        forms.add((day.year, day.month, -day.day))
     return forms
 
 
@@ -297,19 +357,40 @@ class Checker:
         return _Aliases(self.corpus)
 
     @cached_property
-    def entity_words(self) -> set[str]:
-        """Words written with a capital inside a sentence of some source, or in a registry
-        name: such a word claims something even when it opens a sentence. (A source's own
-        sentence-opening and heading words are not names: only words it never writes in lower
-        case count.)"""
-        words = set(self.aliases.known_words)
+    def agreement_needles(self) -> list[tuple[Agreement, list[tuple[str, ...]], list[str]]]:
+        """Each agreement with its names as token tuples and as phrases to search for."""
+        out = []
+        for agreement in self.corpus.agreements.values():
+            names = [tuple(tokens(n)) for n in agreement_names(self.corpus, agreement)]
+            names = [n for n in names if n]
+            out.append((agreement, names, [f" {' '.join(n)} " for n in names]))
+        return out
+
+    @cached_property
+    def lower_words(self) -> frozenset[str]:
+        """Words written in lower case in some source or anywhere in the project's own files
+        (statements, registries' descriptions): ordinary words, whatever their capital. A name
+        is not written so; a registry name's words never count as ordinary."""
+        texts = [_TAG.sub("", t) for t in self.corpus.seed_texts.values()]
+        for path in self.corpus.documents:
+            try:
+                texts.append((self.corpus.root / path).read_text(encoding="utf-8"))
+            except OSError:
+                continue
         lower: set[str] = set()
-        for text in self.corpus.seed_texts.values():
-            plain = _TAG.sub("", text)
-            for match in re.finditer(r"(?<=[a-z,] )([A-Z][^\W_]+)", plain):
-                words.add(match.group(1).casefold())
-            lower.update(re.findall(r"\b[a-z][^\W_]*", plain))
-        return words - _PLAIN - lower
+        for text in texts:
+            lower.update(re.findall(r"(?<![\w-])[a-z][a-z]*(?![\w-])", text))
+        return frozenset(lower - self.aliases.known_words)
+
+    def ordinary(self, word: str) -> bool:
+        """Whether a capitalised word opening a sentence is an ordinary word ("The", "Both",
+        "Decided") rather than a name ("Tokyo", "Quad"): a stop-listed word, or one written in
+        lower case (as it is, or without an ending -s/-d/-ed) somewhere. Any other opening word
+        is checked like a name."""
+        if word in _PLAIN:
+            return True
+        lower = self.lower_words
+        return any(form in lower or form in _OPENERS for form in _inflections(word))
 
     @cached_property
     def source_dates(self) -> dict[str, set[tuple[int, int, int]]]:
@@ -362,8 +443,13 @@ class Checker:
                  "significance", "way_forward")  # fmt: skip
         for name in lists:
             for index, item in enumerate(getattr(meeting, name)):
-                self._statement(doc, (name, index), item.text, item.sources, item.basis, own)
+                linked = getattr(item, "agreements", ())
+                self._statement(
+                    doc, (name, index), item.text, item.sources, item.basis, own, linked
+                )
         for index, quote in enumerate(meeting.quotes):
+            if not self.printed:
+                self._speaker_office(doc, meeting, index)
             if quote.context:
                 self._internal(doc, ("quotes", index, "context"), quote.context)
 
@@ -375,12 +461,14 @@ class Checker:
         for step in agreement.status_history:
             own |= _date_forms(step.date, step.date_precision)
         p = agreement.purpose
-        self._statement(doc, ("purpose",), p.text, p.sources, p.basis, own)
+        self._statement(doc, ("purpose",), p.text, p.sources, p.basis, own, (agreement.id,))
         for index, step in enumerate(agreement.status_history):
             self._step(doc, agreement, index, step)
         for name in ("key_points", "background", "significance", "way_forward"):
             for index, item in enumerate(getattr(agreement, name)):
-                self._statement(doc, (name, index), item.text, item.sources, item.basis, own)
+                self._statement(
+                    doc, (name, index), item.text, item.sources, item.basis, own, (agreement.id,)
+                )
 
     # Checks --------------------------------------------------------------------------------
 
@@ -401,6 +489,7 @@ class Checker:
         sources: Sequence[str],
         basis: Basis | None,
         own_dates: set[tuple[int, int, int]],
+        linked: Sequence[str] = (),
     ) -> None:
         at = (*path, "text") if path[-1] != "note" else path
         self._internal(doc, at, text)
@@ -416,7 +505,66 @@ class Checker:
         missing = self.unsupported(text, sources, own_dates)
         for claim in missing:
             self._problem(doc, at, text, claim, sources)
-        self._count(None, not missing)
+        stronger = self._stronger(doc, at, text, sources, cited, linked)
+        self._count(None, not missing and not stronger)
+
+    def _stronger(
+        self,
+        doc: Document,
+        at: YamlPath,
+        text: str,
+        sources: Sequence[str],
+        cited: Sequence[_Source],
+        linked: Sequence[str],
+    ) -> bool:
+        """Whether the statement claims a step on an agreement (signed, launched …) beyond
+        what its cited sources say of it; reported when so."""
+        norm = _normal(text)
+        if verb_level(norm, done=True)[0] < 1:
+            return False
+        clauses = [
+            (c.start(), c.group(), " " + " ".join(_TOKEN.findall(c.group())) + " ")
+            for c in _CLAUSE.finditer(norm)
+        ]
+        found = False
+        for agreement, names, needles in self.agreement_needles:
+            # the clause that names the agreement, or the whole text of an outcome linked to it
+            about = [
+                (start, clause)
+                for start, clause, joined in clauses
+                if any(needle in joined for needle in needles)
+            ]
+            if not about and agreement.id in linked:
+                about = [(0, norm)]
+            claimed = [(verb_level(c, done=True), start) for start, c in about]
+            claimed = [(lv, start) for lv, start in claimed if lv[0] >= 1]
+            if not claimed:
+                continue
+            (level, verb, at_char), start = max(claimed)
+            at_char += start
+            # a source that names it without saying any step of it cannot be weighed
+            said = [
+                lv
+                for s in cited
+                if (lv := s.verb_level_for(agreement.id, names)) is not None and lv >= 0
+            ]
+            if not said or max(said) >= level:
+                continue
+            most = max(said)
+            offset = _original_offset(text, verb, at_char)
+            self.report.problems.append(
+                Problem(
+                    self._locate(doc, at, text, offset),
+                    f'"{text[offset : offset + len(verb)]}" claims more than '
+                    f"{_names(sources)} says of {agreement.short_title!r} (at most "
+                    f'"{VERB_SCALE[most][0]}" on the scale discussed < agreed < finalised < '
+                    "signed < entered into force); use the source's verb, or mark the "
+                    "statement with a basis",
+                    warning=True,
+                )
+            )
+            found = True
+        return found
 
     def unsupported(
         self,
@@ -434,7 +582,13 @@ class Checker:
         missing: list[Claim] = []
         for claim in self.claims(text):
             if claim.kind == "date":
-                if claim.date not in dates and not any(claim.date in s.dates for s in cited):
+                year, month, day = claim.date
+                # "on or about 7 October 2020" is borne out by that day or by the same
+                # approximation; the day itself only by the day
+                wanted = {claim.date}
+                if day < 0:
+                    wanted.add((year, month, -day))
+                if not wanted & dates and not any(wanted & s.dates for s in cited):
                     missing.append(claim)
             elif claim.kind == "number":
                 if not any(s.has_phrase(claim.words) for s in cited):
@@ -480,6 +634,8 @@ class Checker:
                     out = [c for c in out if c.start != start]
                 if _is_year(nxt):
                     end = matches[i + 1].end()
+                    if day and plain[:start].endswith("about "):
+                        day = -day  # claims only "on or about" the day
                     out.append(
                         Claim("date", plain[start:end], start, date=(int(nxt), _MONTHS[low], day))
                     )
@@ -527,10 +683,12 @@ class Checker:
                     j += 1
                 run = matches[i:j]
                 words = keys[i:j]
-                opens = _opens_sentence(plain, m.start())
-                if not (opens and len(run) == 1 and low not in self.entity_words):
+                # A sentence's first word is capitalised whatever it is: it claims a name
+                # only when it is not an ordinary word (docs/fidelity.md).
+                plain_opening = _opens_sentence(plain, m.start()) and self.ordinary(low)
+                if not (plain_opening and len(run) == 1):
                     first = i
-                    if opens and len(run) > 1 and low not in self.entity_words:
+                    if plain_opening:
                         run, words, first = run[1:], words[1:], i + 1
                     if run:
                         out.append(Claim("name", plain[run[0].start() : run[-1].end()],
@@ -624,7 +782,64 @@ class Checker:
                     warning=True,
                 )
             )
-        self._count(participant.basis, named)
+        titled = participant.basis is not None or self._office_named(
+            person, participant.office, meeting.date, cited
+        )
+        if not titled:
+            self.report.problems.append(
+                Problem(
+                    doc.locate(("participants", index, "office")),
+                    f"office {participant.office!r} is not in {_names(participant.sources)}, "
+                    "which this participant cites (nor an alias of it: add the sources' words "
+                    "under the office's aliases: in briefs/people.yaml); cite a source that "
+                    "gives it, or mark the entry `basis: {kind: public-record, note: …}`",
+                    warning=True,
+                )
+            )
+        self._count(participant.basis, named and titled)
+
+    def _office_named(
+        self, person: Person, title: str, day: dt.date, cited: Sequence[_Source]
+    ) -> bool:
+        """Whether a cited source gives ``title`` (or an alias of that office, as held on
+        ``day``) in so many words."""
+        forms = [title]
+        for office in person.offices:
+            if office.title.casefold() == title.casefold() and office.held_on(day):
+                forms += office.aliases
+        phrases = [tuple(tokens(f)) for f in forms if tokens(f)]
+        return any(s.has_phrase(p) for s in cited for p in phrases)
+
+    def _speaker_office(self, doc: Document, meeting: Meeting, index: int) -> None:
+        """A quotation prints its speaker's office of the meeting's day (from people.yaml): the
+        quotation's source, or a source the meeting cites for that person, must give it."""
+        quote = meeting.quotes[index]
+        person = self.corpus.people.get(quote.speaker or "")
+        if person is None or any(q.speaker == person.id for q in meeting.quotes[:index]):
+            return  # once for each speaker
+        held = [o.title for o in person.offices if o.held_on(meeting.date)]
+        if not held:
+            return
+        sids = {quote.source}
+        for participant in meeting.participants:
+            if participant.person == person.id:
+                if participant.basis is not None and participant.office == held[0]:
+                    return  # marked where the participants are listed
+                sids.update(participant.sources)
+        cited = [self.sources[s] for s in sorted(sids) if s in self.sources]
+        if len(cited) < len(sids) or self._office_named(person, held[0], meeting.date, cited):
+            return
+        self.report.problems.append(
+            Problem(
+                doc.locate(("quotes", index, "speaker")),
+                f"the quotation prints {person.name}'s office on {meeting.date}, {held[0]!r} "
+                f"(briefs/people.yaml), which {_names(sorted(sids))} does not give; add the "
+                "sources' words for it under the office's aliases:, or list the speaker as a "
+                "participant marked `basis: {kind: public-record, note: …}`",
+                warning=True,
+            )
+        )
+        self._count(None, False)  # an item of its own only when it fails: the summary adds up
 
     def _step(self, doc: Document, agreement: Agreement, index: int, step: StatusStep) -> None:
         path: YamlPath = ("status_history", index)
@@ -723,11 +938,49 @@ class Checker:
         return Location(doc.path, line, column)
 
 
+def _original_offset(text: str, word: str, approx: int) -> int:
+    """Where ``word`` (found in the normal form) is in the statement as written."""
+    found = [m.start() for m in re.finditer(re.escape(word), text, re.IGNORECASE)]
+    return min(found, key=lambda o: abs(o - approx)) if found else 0
+
+
 def _dates_of(sources: Sequence[_Source]) -> set[tuple[int, int, int]]:
     out: set[tuple[int, int, int]] = set()
     for source in sources:
         out |= source.dates
     return out
+
+
+def verb_level(text: str, *, done: bool = False) -> tuple[int, str, int]:
+    """The strongest step ``text`` (in normal form) says on the scale, the word that says it
+    and where: (-1, "", -1) when it says none. With ``done``, only what it says has been done
+    ("signed", "in force"): "Sign the MoC" recommends a step, it claims none."""
+    best = (-1, "", -1)
+    for level, pattern in enumerate(_VERB):
+        for match in pattern.finditer(text):
+            if done and not match.group().endswith(("ed", "force")):
+                continue
+            step = level
+            if level > 1 and _PROSPECTIVE.search(text[max(0, match.start() - 30) : match.start()]):
+                step = 1
+            if step > best[0]:
+                best = (step, match.group(), match.start())
+    return best
+
+
+def _inflections(word: str) -> set[str]:
+    """A word and the forms it may take with or without a regular ending: "Runs" → run,
+    "Explored" → explore, "Underpinned" → underpin, "Hold" → holds."""
+    forms = {word, word + "s", word + "d", word + "ed"}
+    if word.endswith("s"):
+        forms.add(word[:-1])
+    if word.endswith("es"):
+        forms.add(word[:-2])
+    if word.endswith("ed"):
+        forms |= {word[:-1], word[:-2]}
+        if len(word) > 4 and word[-3] == word[-4]:
+            forms.add(word[:-3])
+    return {f for f in forms if len(f) > 2} | {word}
 
 
 def _opens_sentence(text: str, start: int) -> bool:

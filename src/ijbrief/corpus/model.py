@@ -45,9 +45,21 @@ IsoDate = Annotated[
     dt.date, BeforeValidator(_iso_date), Field(json_schema_extra={"format": "date"})
 ]
 SourceIds = Annotated[list[Id], Field(min_length=1, description="ids from seeds/catalogue.yaml")]
-Precision = Literal["day", "month", "year"]
+Precision = Annotated[
+    Literal["day", "month", "year", "approximate", "approximate-month"],
+    Field(
+        description="how precisely the date is known: approximate is 'on or about' the day, "
+        "approximate-month 'about' the month (sources that say 'recently', 'last week')"
+    ),
+]
+# Most precise first: of two records on one day, the first of these says how well it is known.
+PRECISIONS = ("day", "approximate", "month", "approximate-month", "year")
 Sensitivity = Literal["public", "restricted"]
-Script = Literal["ja", "hi"]
+Script = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"),
+    Field(description="a BCP 47 language tag, as HTML's lang= takes it: hi, ja, ko, th, ar …"),
+]
 
 Status = Literal[
     "proposed",
@@ -148,6 +160,10 @@ class Office(Record):
     """An office a person held, with the dates it began and ended (open-ended when still held)."""
 
     title: ShortText
+    aliases: list[ShortText] = Field(
+        default_factory=list,
+        description="other words the sources use for the office (e.g. 'Foreign Minister')",
+    )
     start: IsoDate | None = None
     end: IsoDate | None = None
     note: Text | None = None
@@ -345,14 +361,30 @@ class Party(Record):
     name: ShortText
 
 
+class ScriptSpec(Record):
+    """A language and script the documents render, with the fonts that set it (the built-in
+    table gives them for hi, ja, ko, zh, th, ar, bn and ta)."""
+
+    lang: Script
+    script: (
+        Annotated[
+            str, StringConstraints(pattern=r"^[A-Z][a-z]{3}$"), Field(description="ISO 15924")
+        ]
+        | None
+    ) = None
+    sans: ShortText | None = Field(default=None, description="font family for sans text")
+    serif: ShortText | None = Field(default=None, description="font family for serif text")
+
+
 class ProjectSpec(Record):
     """``project.yaml``: the relationship a project briefs on."""
 
     title: ShortText = Field(description="the relationship, as titles show it")
     parties: list[Party] = Field(min_length=2)
-    scripts: list[Script] = Field(
+    scripts: list[Script | ScriptSpec] = Field(
         default_factory=list,
-        description="native scripts the documents render (doctor checks fonts)",
+        description="languages/scripts names are written in: a BCP 47 tag (ko) or "
+        "{lang, script, sans, serif}; doctor checks a font for each",
     )
     audiences: list[Id] | None = Field(default=None, description="built by default (default: all)")
     dossier_title: ShortText | None = Field(
@@ -374,7 +406,9 @@ SCHEMAS: dict[str, type[Record]] = {
 
 
 def iso_prefix(day: dt.date, precision: str = "day") -> str:
-    """The date part of a file name: 2020-10-07, 2019-11 or 2014."""
-    return {"year": f"{day.year:04d}", "month": f"{day.year:04d}-{day.month:02d}"}.get(
+    """The date part of a file name: 2020-10-07, 2019-11 or 2014 (an approximate date is named
+    by what it is approximately: the day, or the month)."""
+    month = f"{day.year:04d}-{day.month:02d}"
+    return {"year": f"{day.year:04d}", "month": month, "approximate-month": month}.get(
         precision, day.isoformat()
     )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from ijbrief.corpus.model import Countries, Country, ProjectSpec
+from ijbrief.corpus.model import Countries, Country, ProjectSpec, ScriptSpec
 from ijbrief.corpus.yamlio import load
 from ijbrief.errors import InputError
 
@@ -84,3 +86,67 @@ def dossier_title(title: str, spec: ProjectSpec) -> str:
 def party_names(spec: ProjectSpec) -> list[str]:
     """The parties' display names, for document keywords."""
     return [p.name for p in spec.parties]
+
+
+@dataclass(frozen=True)
+class ScriptInfo:
+    """A script the documents render: its language tag, ISO 15924 code, name, the characters
+    that reveal it, its fonts and the Debian package that has them."""
+
+    lang: str
+    code: str
+    name: str
+    chars: str  # a regular-expression character class body
+    sans: str
+    serif: str
+    package: str
+
+
+# Languages whose fonts ijbrief knows; a project may declare any other with its fonts.
+KNOWN_SCRIPTS = {
+    s.lang: s
+    for s in (
+        ScriptInfo("hi", "Deva", "Devanagari", "\u0900-\u097f", "Noto Sans Devanagari",
+                   "Noto Serif Devanagari", "fonts-noto-core"),
+        ScriptInfo("ja", "Jpan", "Japanese", "\u3040-\u30ff\u31f0-\u31ff\u4e00-\u9fff",
+                   "Noto Sans CJK JP", "Noto Serif CJK JP", "fonts-noto-cjk"),
+        ScriptInfo("ko", "Kore", "Korean (Hangul)", "\uac00-\ud7af\u1100-\u11ff\u3130-\u318f",
+                   "Noto Sans CJK KR", "Noto Serif CJK KR", "fonts-noto-cjk"),
+        ScriptInfo("zh", "Hans", "Chinese", "\u4e00-\u9fff", "Noto Sans CJK SC",
+                   "Noto Serif CJK SC", "fonts-noto-cjk"),
+        ScriptInfo("th", "Thai", "Thai", "\u0e00-\u0e7f", "Noto Sans Thai", "Noto Serif Thai",
+                   "fonts-noto-core"),
+        ScriptInfo("ar", "Arab", "Arabic", "\u0600-\u06ff", "Noto Sans Arabic",
+                   "Noto Naskh Arabic", "fonts-noto-core"),
+        ScriptInfo("bn", "Beng", "Bengali", "\u0980-\u09ff", "Noto Sans Bengali",
+                   "Noto Serif Bengali", "fonts-noto-core"),
+        ScriptInfo("ta", "Taml", "Tamil", "\u0b80-\u0bff", "Noto Sans Tamil", "Noto Serif Tamil",
+                   "fonts-noto-core"),
+    )
+}  # fmt: skip
+
+
+def script_info(entry: str | ScriptSpec) -> ScriptInfo:
+    """A declared script with what the table knows of it, the declaration's own fonts first."""
+    spec = entry if isinstance(entry, ScriptSpec) else ScriptSpec(lang=entry)
+    base = KNOWN_SCRIPTS.get(spec.lang) or KNOWN_SCRIPTS.get(spec.lang.split("-")[0])
+    sans = spec.sans or (base.sans if base else spec.serif or "")
+    return ScriptInfo(
+        lang=spec.lang,
+        code=spec.script or (base.code if base else ""),
+        name=base.name if base else spec.lang,
+        chars=base.chars if base else "",
+        sans=sans,
+        serif=spec.serif or (base.serif if base else sans),
+        package=base.package if base else "",
+    )
+
+
+def declared_scripts(spec: ProjectSpec) -> list[ScriptInfo]:
+    """The scripts a project declares, resolved."""
+    return [script_info(entry) for entry in spec.scripts]
+
+
+def script_pattern(info: ScriptInfo) -> re.Pattern[str] | None:
+    """The characters that reveal the script in a text, when known."""
+    return re.compile(f"[{info.chars}]") if info.chars else None

@@ -325,6 +325,7 @@ class SourceUse:
     cited_by: list[str]
     passages: int  # passages in quotation marks in its text
     used: int  # of those, how many a quotation of the corpus takes
+    covers: tuple[str, ...] = ()  # the meetings it reports, from the catalogue
 
 
 def _citing(corpus: Corpus) -> dict[str, list[str]]:
@@ -359,6 +360,13 @@ def list_sources(corpus: Corpus) -> list[SourceUse]:
             for p in passages
         )
         uses.append(
-            SourceUse(source.id, source.title, cited.get(source.id, []), len(passages), used)
+            SourceUse(
+                source.id,
+                source.title,
+                cited.get(source.id, []),
+                len(passages),
+                used,
+                tuple(source.covers),
+            )
         )
     return uses

@@ -24,7 +24,7 @@ def _project_yaml(title: str, parties: list[tuple[str, str]]) -> str:
 title: {_q(title)}
 parties:                  # ids from briefs/countries.yaml, in the order titles name them
 {listed}
-scripts: []               # native scripts names are written in (hi, ja); `ijbrief doctor` checks fonts
+scripts: []               # languages names are written in (BCP 47: hi, ja, ko, th, ar …); `ijbrief doctor` checks fonts
 audiences: [{", ".join(BUILT_IN_AUDIENCES)}]   # built when --audience is not given
 dossier_title: {_q(title)}   # fills {{project}} in the audiences' dossier titles
 """

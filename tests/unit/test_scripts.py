@@ -1,0 +1,66 @@
+"""A project declares the scripts its names are written in (any BCP 47 language): a Korean
+party with a Hangul name checks, and builds a PDF whose text has the name in Hangul."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ijbrief.corpus.model import ProjectSpec, ScriptSpec
+from ijbrief.corpus.project import declared_scripts
+from ijbrief.doctor import check_languages, corpus_languages
+
+HANGUL = "홍길동"
+
+
+def _korean_desk(tmp_path: Path, cli) -> Path:
+    desk = tmp_path / "desk"
+    code, out = cli("init", str(desk), "--parties", "Korea", "India")
+    assert code == 0, out
+    project = desk / "project.yaml"
+    text = project.read_text(encoding="utf-8")
+    project.write_text(text.replace("scripts: []", "scripts: [ko]", 1), encoding="utf-8")
+    people = desk / "briefs/people.yaml"
+    text = people.read_text(encoding="utf-8")
+    people.write_text(
+        text.replace(
+            "    name: Example Spokesperson\n",
+            f"    name: Example Spokesperson\n    native_name: {HANGUL}\n    native_script: ko\n",
+        ),
+        encoding="utf-8",
+    )
+    return desk
+
+
+def test_scripts_resolve_from_a_tag_or_a_declaration() -> None:
+    spec = ProjectSpec.model_validate(
+        {
+            "title": "A–B",
+            "parties": [{"id": "a", "name": "A"}, {"id": "b", "name": "B"}],
+            "scripts": ["ko", {"lang": "my", "script": "Mymr", "sans": "Noto Sans Myanmar"}],
+        }
+    )
+    ko, my = declared_scripts(spec)
+    assert (ko.code, ko.sans, ko.package) == ("Kore", "Noto Sans CJK KR", "fonts-noto-cjk")
+    assert (my.code, my.sans, my.serif) == ("Mymr", "Noto Sans Myanmar", "Noto Sans Myanmar")
+    with pytest.raises(ValueError):
+        ScriptSpec.model_validate({"lang": "Korean"})
+
+
+def test_a_korean_desk_checks_builds_and_prints_hangul(tmp_path: Path, cli) -> None:
+    desk = _korean_desk(tmp_path, cli)
+    code, out = cli("-C", str(desk), "check", "--strict")
+    assert code == 0, out
+    assert "ko" in corpus_languages(desk)
+    korean = [c for c in check_languages(desk) if "(ko)" in c.what]
+    assert korean and korean[0].status == "ok", korean
+    code, out = cli("-C", str(desk), "build", "--format", "pdf", "--out", str(tmp_path / "out"))
+    assert code == 0, out
+    briefs = sorted((tmp_path / "out").rglob("*example-meeting*.pdf"))
+    assert briefs, sorted(p.name for p in (tmp_path / "out").rglob("*.pdf"))
+    text = subprocess.run(
+        ["pdftotext", str(briefs[0]), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert HANGUL in text
