@@ -185,6 +185,13 @@ def _parser() -> argparse.ArgumentParser:
         help="put meetings marked `status: draft` in dossiers (default: left out)",
     )
     build.add_argument(
+        "--since-edition",
+        metavar="PATH|REF",
+        help="add to each dossier a 'Changes since' part against an earlier edition: its "
+        "manifest.json, the out/ folder holding it, or a git revision of the project "
+        "(default: none)",
+    )
+    build.add_argument(
         "--watch",
         action="store_true",
         help="stay running and rebuild when briefs/, templates/ or seeds/ change "
@@ -476,10 +483,19 @@ def _run(args: argparse.Namespace, root: Path) -> int:
             quiet=args.quiet,
             warm=args.watch,
             drafts=args.drafts,
+            since_edition=args.since_edition,
         )
-        if args.watch:
-            return _build_and_watch(options)
-        build(options)
+        from ijbrief.build.editions import EditionError
+
+        try:
+            if args.watch:
+                return _build_and_watch(options)
+            build(options)
+        except EditionError as exc:
+            if args.debug:
+                raise
+            print(f"ijbrief: {exc.problems[0].message}", file=sys.stderr)
+            return 2
         return 0
     if command == "templates":
         from ijbrief.compose import audiences

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from ijbrief import __version__
 from ijbrief.build import workers
 from ijbrief.build.assemble import PARTS_DIR, Assembly, LayoutPart, PartStore
+from ijbrief.build.editions import read_edition
 from ijbrief.build.outputs import Staging, locked
 from ijbrief.build.parts import ROWS_PER_PART, cut
 from ijbrief.build.progress import Progress
@@ -45,6 +46,7 @@ from ijbrief.compose.audiences import (
 )
 from ijbrief.compose.composer import Composer, Stamp
 from ijbrief.compose.screen import with_screen_bar
+from ijbrief.compose.changes import Earlier, for_manifest, record_of
 from ijbrief.compose.select import Filters, KeptViews, Omission, omission_key
 from ijbrief.compose.textfmt import format_date, iso_prefix
 from ijbrief.corpus.loader import CATALOGUE, GLOSSARY, PEOPLE, TOPICS, Corpus, load_corpus
@@ -109,6 +111,8 @@ class BuildOptions:
     # instead of importing and loading fonts again.
     warm: bool = False
     drafts: bool = False  # put meetings marked `status: draft` in the dossiers too
+    # An earlier edition (manifest, out/ folder or git revision): dossiers say what changed since.
+    since_edition: str | None = None
 
     @property
     def filters(self) -> Filters:
@@ -190,6 +194,11 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
     audiences = _audiences(root, options.audiences)
     _check_filters(corpus, options)
     stamp = _stamp(corpus, options.prepared)
+    earlier = (
+        read_edition(root, options.since_edition, stamp.prepared)
+        if options.since_edition is not None
+        else None
+    )
     out = options.out_dir.resolve()
     progress = progress or Progress(quiet=options.quiet)
     report = BuildReport()
@@ -202,7 +211,7 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
         progress.admits(report.admits)
         cache = _read_json(out / CACHE_NAME)
         manifest = _read_json(out / "manifest.json").get("outputs", {})
-        tasks = _plan(root, corpus, audiences, options, stamp)
+        tasks = _plan(root, corpus, audiences, options, stamp, earlier)
         stale = _stale_dossiers(root, corpus, audiences, options, stamp, manifest, cache)
         for relpath in stale:
             del manifest[relpath]
@@ -226,6 +235,7 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
             corpus=corpus,
             stamp=stamp,
             filters=options.filters,
+            earlier=earlier,
             audiences=audiences,
             layouts=layouts,
             parts_used=parts_used,
@@ -270,7 +280,7 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
             if not settled:
                 live = {str(t.stem.with_suffix(f".{f}")) for t in tasks for f in t.formats}
                 manifest = {k: v for k, v in manifest.items() if k in live or (out / k).exists()}
-                staging.write(Path("manifest.json"), _manifest_bytes(manifest, stamp))
+                staging.write(Path("manifest.json"), _manifest_bytes(manifest, stamp, corpus))
                 keys = {t.key for t in tasks} | set(cache.values())
                 cache["layouts"] = {k: v for k, v in layouts.items() if k in keys}
                 cache["parts"] = parts_used
@@ -628,7 +638,12 @@ def _leads_inside(path: Path, folders: Sequence[Path]) -> bool:
 
 
 def _plan(
-    root: Path, corpus: Corpus, audiences: list[Audience], options: BuildOptions, stamp: Stamp
+    root: Path,
+    corpus: Corpus,
+    audiences: list[Audience],
+    options: BuildOptions,
+    stamp: Stamp,
+    earlier: Earlier | None = None,
 ) -> list[Task]:
     formats = tuple(f for f in FORMAT_ORDER if f in options.formats)
     filters = options.filters
@@ -673,7 +688,9 @@ def _plan(
             tasks.append(Task(audience.name, "agreement", agreement.id, stem, formats, key, base))
         everything = list(corpus.files.values())
         stem = _dossier_stem(audience.name, filters)
-        key = _key(base + str(filters), root, everything)  # briefs do not depend on the filters
+        since = earlier.key() if earlier else ""
+        # Briefs depend on neither the filters nor the earlier edition.
+        key = _key(base + str(filters) + since, root, everything)
         tasks.append(Task(audience.name, "dossier", "dossier", stem, formats, key))
     return tasks
 
@@ -1233,6 +1250,7 @@ def _composer(audience_name: str) -> Composer:
             _STATE["stamp"],
             _STATE["filters"],
             _KEPT_VIEWS.setdefault(where, KeptViews()) if warm else None,
+            _STATE.get("earlier"),
         )
     return composers[audience_name]
 
@@ -1472,9 +1490,14 @@ def _filters_entry(filters: Filters) -> dict[str, Any]:
     }
 
 
-def _manifest_bytes(outputs: dict[str, Any], stamp: Stamp) -> bytes:
-    """The manifest, one output to a line (json's indented output is made by its slow encoder)."""
-    head = {"generator": f"ijbrief {__version__}", "prepared": stamp.prepared.isoformat()}
+def _manifest_bytes(outputs: dict[str, Any], stamp: Stamp, corpus: Corpus) -> bytes:
+    """The manifest, one output to a line (json's indented output is made by its slow encoder).
+    Its ``record`` is what a later ``build --since-edition`` compares with."""
+    head = {
+        "generator": f"ijbrief {__version__}",
+        "prepared": stamp.prepared.isoformat(),
+        "record": for_manifest(record_of(corpus)),
+    }
     lines = [f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in head.items()]
     entries = [
         f"    {json.dumps(path, ensure_ascii=False)}: {json.dumps(entry, ensure_ascii=False)}"
