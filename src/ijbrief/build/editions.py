@@ -53,7 +53,9 @@ def _from_manifest(path: Path, shown: str) -> Earlier:
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise EditionError(f"--since-edition: {shown}: not a manifest ijbrief wrote ({exc})") from None
+        raise EditionError(
+            f"--since-edition: {shown}: not a manifest ijbrief wrote ({exc})"
+        ) from None
     if not isinstance(data, dict) or "outputs" not in data:
         raise EditionError(f"--since-edition: {shown}: not a manifest ijbrief wrote")
     try:
@@ -67,14 +69,13 @@ def _from_manifest(path: Path, shown: str) -> Earlier:
             f"--since-edition: {shown}: {why} (it was written by an older ijbrief; "
             "give a git revision instead)"
         )
+    assert isinstance(record, dict)  # problems_of said so
     return Earlier(date, "", record)
 
 
 def _git(root: Path, *args: str, binary: bool = False) -> subprocess.CompletedProcess[bytes]:
     # The repository is the project's own: git must not look for one in the folders above it.
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k == "GIT_EXEC_PATH"
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k == "GIT_EXEC_PATH"}
     env["GIT_CEILING_DIRECTORIES"] = str(root.parent)
     try:
         return subprocess.run(
@@ -85,9 +86,13 @@ def _git(root: Path, *args: str, binary: bool = False) -> subprocess.CompletedPr
             check=False,
         )
     except FileNotFoundError:
-        raise EditionError("--since-edition: git is not installed, so no revision can be read") from None
+        raise EditionError(
+            "--since-edition: git is not installed, so no revision can be read"
+        ) from None
     except subprocess.TimeoutExpired:
-        raise EditionError(f"--since-edition: git took over {GIT_SECONDS} s; nothing was built") from None
+        raise EditionError(
+            f"--since-edition: git took over {GIT_SECONDS} s; nothing was built"
+        ) from None
 
 
 def _from_git(root: Path, ref: str) -> Earlier:
@@ -108,7 +113,9 @@ def _from_git(root: Path, ref: str) -> Earlier:
     date = dt.datetime.fromisoformat(when.stdout.decode().strip()).astimezone(dt.UTC).date()
     tree = _git(root, "archive", "--format=tar", commit)
     if tree.returncode != 0 or len(tree.stdout) > MAX_ARCHIVE_BYTES:
-        raise EditionError(f"--since-edition {ref}: git could not give the project at {commit[:12]}")
+        raise EditionError(
+            f"--since-edition {ref}: git could not give the project at {commit[:12]}"
+        )
     with tempfile.TemporaryDirectory(prefix="ijbrief-edition-") as folder:
         with tarfile.open(fileobj=io.BytesIO(tree.stdout)) as archive:
             archive.extractall(folder, filter="data")
@@ -120,3 +127,61 @@ def _from_git(root: Path, ref: str) -> Earlier:
                 f"--since-edition {ref}: the corpus at {commit[:12]} does not load ({first})"
             ) from None
     return Earlier(date, f"revision {commit[:12]}", record_of(corpus))
+
+
+def _docx_bytes(path: Path, shown: str) -> bytes:
+    from ijbrief.writers.docx_package import MAX_REFERENCE_BYTES
+
+    try:
+        return read_bytes(path, shown, 4 * MAX_REFERENCE_BYTES)
+    except InputError as exc:
+        raise EditionError(str(exc.problems[0])) from None
+
+
+def redline(old: Path, new: Path, doc: str | None, out: Path) -> list[Path]:
+    """``ijbrief diff``: compare two editions of a Word document ijbrief wrote (two DOCX files,
+    or two out/ folders and the document's path inside them) and write the redline DOCX and
+    the HTML diff into ``out``; returns the files written."""
+    from ijbrief.writers.docx_redline import RedlineError, compare
+
+    if old.is_dir() != new.is_dir():
+        raise EditionError("diff: give two DOCX files, or two out/ folders and --doc")
+    if old.is_dir():
+        if not doc:
+            raise EditionError("diff: two folders are compared by one document: add --doc PATH")
+        inner = Path(doc)
+        if inner.is_absolute() or ".." in inner.parts or inner.suffix != ".docx":
+            raise EditionError(f"diff: --doc {doc}: a .docx path inside the out/ folders")
+        old, new = old / inner, new / inner
+    elif doc:
+        raise EditionError("diff: --doc is for comparing two out/ folders")
+    for path in (old, new):
+        if not path.exists():
+            raise EditionError(f"diff: {path}: no such file")
+        if path.suffix.lower() != ".docx":
+            raise EditionError(f"diff: {path}: not a Word file (.docx)")
+    try:
+        made = compare(
+            _docx_bytes(old, str(old)), _docx_bytes(new, str(new)), str(old), str(new), _now()
+        )
+    except RedlineError as exc:
+        raise EditionError(f"diff: {exc.problems[0].message}") from None
+    stem = new.stem
+    targets = [out / f"{stem}-redline.docx", out / f"{stem}-diff.html"]
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for target, data in zip(targets, (made.docx, made.html), strict=True):
+            partial = target.with_name(f".{target.name}.tmp")
+            partial.write_bytes(data)
+            partial.replace(target)
+    except OSError as exc:
+        raise IjbriefError(f"diff: cannot write into {out}: {exc.strerror or exc}") from None
+    return targets
+
+
+def _now() -> dt.datetime:
+    """When the tracked changes were made: SOURCE_DATE_EPOCH (a reproducible run) or now."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)

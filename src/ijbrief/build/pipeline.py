@@ -44,9 +44,9 @@ from ijbrief.compose.audiences import (
     load_audience,
     template_roots,
 )
+from ijbrief.compose.changes import Earlier, for_manifest, record_of
 from ijbrief.compose.composer import Composer, Stamp
 from ijbrief.compose.screen import with_screen_bar
-from ijbrief.compose.changes import Earlier, for_manifest, record_of
 from ijbrief.compose.select import Filters, KeptViews, Omission, omission_key
 from ijbrief.compose.textfmt import format_date, iso_prefix
 from ijbrief.corpus.loader import CATALOGUE, GLOSSARY, PEOPLE, TOPICS, Corpus, load_corpus

@@ -14,7 +14,7 @@ from typing import Any
 
 from ijbrief.compose.audiences import Audience
 from ijbrief.compose.select import Edition, Filters
-from ijbrief.compose.textfmt import format_date, status_label
+from ijbrief.compose.textfmt import format_date
 from ijbrief.corpus.loader import Corpus
 from ijbrief.corpus.model import Visibility
 
@@ -210,9 +210,7 @@ def changes_view(
     moved: list[dict[str, Any]] = []
     for view in agreements:
         old = before_agreements.get(view["id"])
-        known = (
-            {(str(s.get("date")), str(s.get("status"))) for s in old["steps"]} if old else set()
-        )
+        known = {(str(s.get("date")), str(s.get("status"))) for s in old["steps"]} if old else set()
         steps = [
             step
             for step in view["steps"]
