@@ -215,3 +215,15 @@ def test_a_bad_edition_is_one_line_and_exit_2(project: Path, cli: Cli, given: st
     assert output.count("\n") == 1 and "Traceback" not in output
     assert "not a manifest, an out/ folder or a git revision of the project" in output
     assert not (project / "out").exists()
+
+
+def test_check_runs_the_changes_part_of_an_audiences_dossier(project: Path) -> None:
+    from ijbrief.build.template_check import check_templates
+
+    (project / "templates/student/dossier.html.j2").write_text(
+        '{% extends "base/dossier.html.j2" %}\n'
+        "{% block since_edition %}{{ dossier.since.no_such_thing.wrong }}{% endblock %}\n",
+        encoding="utf-8",
+    )
+    found = [str(p) for p in check_templates(project, load_corpus(project)) if not p.warning]
+    assert any(p.startswith("templates/student/dossier.html.j2:2") for p in found), found
