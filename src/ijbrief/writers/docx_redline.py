@@ -27,6 +27,9 @@ DOCUMENT = "word/document.xml"
 # Unchanged paragraphs the HTML diff shows either side of a change; longer unchanged stretches
 # fold into a "n unchanged paragraphs" line that opens on a click.
 CONTEXT = 2
+# Two paragraphs in the same place are one paragraph edited when at least this share of their
+# words match (difflib's ratio); otherwise one was taken out and the other put in.
+SAME_PARAGRAPH = 0.5
 _TOKENS = re.compile(r"\s+|\w+|[^\w\s]")
 # Where a paragraph's text is: its runs, wherever they sit (in a hyperlink, a field, a content
 # control); deleted text is not in it.
@@ -75,9 +78,18 @@ def compare(old: bytes, new: bytes, old_name: str, new_name: str, when: dt.datet
         # rest of a replacement is paragraphs taken out or put in.
         pairs = min(i2 - i1, j2 - j1) if op == "replace" else 0
         for k in range(pairs):
-            _edit_paragraph(new_paras[j1 + k], old_texts[i1 + k], marks)
-            rows.append(("changed", old_texts[i1 + k], new_texts[j1 + k]))
-            changed += 1
+            before, after = old_texts[i1 + k], new_texts[j1 + k]
+            if _alike(before, after):
+                _edit_paragraph(new_paras[j1 + k], before, marks)
+                rows.append(("changed", before, after))
+                changed += 1
+                continue
+            # Too little in common to read as an edit: the old one out, the new one in.
+            _deleted_paragraph(old_paras[i1 + k], marks, before=new_paras[j1 + k])
+            _insert_paragraph(new_paras[j1 + k], marks)
+            rows += [("deleted", before, ""), ("inserted", "", after)]
+            deleted += 1
+            inserted += 1
         for j in range(j1 + pairs, j2):
             _insert_paragraph(new_paras[j], marks)
             rows.append(("inserted", "", new_texts[j]))
@@ -95,6 +107,15 @@ def compare(old: bytes, new: bytes, old_name: str, new_name: str, when: dt.datet
     new_parts[DOCUMENT] = etree.tostring(new_doc, xml_declaration=True, encoding="UTF-8")
     page = _html_page(rows, old_name, new_name, stamp)
     return Redline(_zip(new_parts), page, inserted, deleted, changed)
+
+
+def _alike(before: str, after: str) -> bool:
+    """Whether two paragraphs share enough words to be shown as one edited paragraph."""
+    old, new = before.split(), after.split()
+    if not old or not new:
+        return False
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    return matcher.ratio() >= SAME_PARAGRAPH
 
 
 def _package(raw: bytes, name: str) -> dict[str, bytes]:
