@@ -78,16 +78,16 @@ def compare(old: bytes, new: bytes, old_name: str, new_name: str, when: dt.datet
         # rest of a replacement is paragraphs taken out or put in.
         pairs = min(i2 - i1, j2 - j1) if op == "replace" else 0
         for k in range(pairs):
-            before, after = old_texts[i1 + k], new_texts[j1 + k]
-            if _alike(before, after):
-                _edit_paragraph(new_paras[j1 + k], before, marks)
-                rows.append(("changed", before, after))
+            was, now = old_texts[i1 + k], new_texts[j1 + k]
+            if _alike(was, now):
+                _edit_paragraph(new_paras[j1 + k], was, marks)
+                rows.append(("changed", was, now))
                 changed += 1
                 continue
             # Too little in common to read as an edit: the old one out, the new one in.
             _deleted_paragraph(old_paras[i1 + k], marks, before=new_paras[j1 + k])
             _insert_paragraph(new_paras[j1 + k], marks)
-            rows += [("deleted", before, ""), ("inserted", "", after)]
+            rows += [("deleted", was, ""), ("inserted", "", now)]
             deleted += 1
             inserted += 1
         for j in range(j1 + pairs, j2):
