@@ -187,10 +187,37 @@ def _parser() -> argparse.ArgumentParser:
         help="put meetings marked `status: draft` in dossiers (default: left out)",
     )
     build.add_argument(
+        "--since-edition",
+        metavar="PATH|REF",
+        help="add to each dossier a 'Changes since' part against an earlier edition: its "
+        "manifest.json, the out/ folder holding it, or a git revision of the project "
+        "(default: none)",
+    )
+    build.add_argument(
         "--watch",
         action="store_true",
         help="stay running and rebuild when briefs/, templates/ or seeds/ change "
         "(Ctrl+C stops; default: build once)",
+    )
+
+    diff = commands.add_parser(
+        "diff",
+        help="compare two editions of a Word brief or dossier: a redline DOCX and an HTML diff",
+        description="Compare two editions of a brief or dossier ijbrief wrote in Word: OLD and "
+        "NEW are two .docx files, or two out/ folders with --doc naming the document in both. "
+        "Writes NAME-redline.docx (the changes as tracked changes by 'ijbrief', to accept or "
+        "reject in Word or LibreOffice) and NAME-diff.html.",
+    )
+    diff.add_argument("old", type=Path, metavar="OLD")
+    diff.add_argument("new", type=Path, metavar="NEW")
+    diff.add_argument(
+        "--doc",
+        metavar="PATH",
+        help="with two out/ folders: the document's path inside them, e.g. "
+        "minister/minister-dossier.docx",
+    )
+    diff.add_argument(
+        "--out", type=Path, default=Path("."), help="folder to write into (default: .)"
     )
 
     new = commands.add_parser("new", help="scaffold a new meeting or agreement file")
@@ -479,10 +506,32 @@ def _run(args: argparse.Namespace, root: Path) -> int:
             quiet=args.quiet,
             warm=args.watch,
             drafts=args.drafts,
+            since_edition=args.since_edition,
         )
-        if args.watch:
-            return _build_and_watch(options)
-        build(options)
+        from ijbrief.build.editions import EditionError
+
+        try:
+            if args.watch:
+                return _build_and_watch(options)
+            build(options)
+        except EditionError as exc:
+            if args.debug:
+                raise
+            print(f"ijbrief: {exc.problems[0].message}", file=sys.stderr)
+            return 2
+        return 0
+    if command == "diff":
+        from ijbrief.build.editions import EditionError, redline
+
+        try:
+            written = redline(args.old, args.new, args.doc, args.out)
+        except EditionError as exc:
+            if args.debug:
+                raise
+            print(f"ijbrief: {exc.problems[0].message}", file=sys.stderr)
+            return 2
+        for path in written:
+            print(f"wrote {path}")
         return 0
     if command == "templates":
         from ijbrief.compose import audiences

@@ -11,6 +11,7 @@ from typing import Any
 from ijbrief import __version__
 from ijbrief.build.plan import Task, _digest
 from ijbrief.build.render import _STATE, Rendered
+from ijbrief.compose.changes import for_manifest, record_of
 from ijbrief.compose.composer import Stamp
 from ijbrief.compose.select import Filters
 from ijbrief.corpus.loader import Corpus
@@ -90,9 +91,14 @@ def _filters_entry(filters: Filters) -> dict[str, Any]:
     }
 
 
-def _manifest_bytes(outputs: dict[str, Any], stamp: Stamp) -> bytes:
-    """The manifest, one output to a line (json's indented output is made by its slow encoder)."""
-    head = {"generator": f"ijbrief {__version__}", "prepared": stamp.prepared.isoformat()}
+def _manifest_bytes(outputs: dict[str, Any], stamp: Stamp, corpus: Corpus) -> bytes:
+    """The manifest, one output to a line (json's indented output is made by its slow encoder).
+    Its ``record`` is what a later ``build --since-edition`` compares with."""
+    head = {
+        "generator": f"ijbrief {__version__}",
+        "prepared": stamp.prepared.isoformat(),
+        "record": for_manifest(record_of(corpus)),
+    }
     lines = [f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in head.items()]
     entries = [
         f"    {json.dumps(path, ensure_ascii=False)}: {json.dumps(entry, ensure_ascii=False)}"

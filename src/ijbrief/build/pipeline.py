@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ijbrief.build.assemble import PARTS_DIR, Assembly, LayoutPart, PartStore
+from ijbrief.build.editions import read_edition
 from ijbrief.build.formats import need_final_page_numbers
 from ijbrief.build.manifest import (
     _listing_code,
@@ -117,6 +118,11 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
     audiences = _audiences(root, options.audiences)
     _check_filters(corpus, options)
     stamp = _stamp(corpus, options.prepared)
+    earlier = (
+        read_edition(root, options.since_edition, stamp.prepared)
+        if options.since_edition is not None
+        else None
+    )
     out = options.out_dir.resolve()
     progress = progress or Progress(quiet=options.quiet)
     report = BuildReport()
@@ -129,7 +135,7 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
         progress.admits(report.admits)
         cache = _read_json(out / CACHE_NAME)
         manifest = _read_json(out / "manifest.json").get("outputs", {})
-        tasks = _plan(root, corpus, audiences, options, stamp)
+        tasks = _plan(root, corpus, audiences, options, stamp, earlier)
         stale = _stale_dossiers(root, corpus, audiences, options, stamp, manifest, cache)
         for relpath in stale:
             del manifest[relpath]
@@ -153,6 +159,7 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
             corpus=corpus,
             stamp=stamp,
             filters=options.filters,
+            earlier=earlier,
             audiences=audiences,
             layouts=layouts,
             parts_used=parts_used,
@@ -197,7 +204,7 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
             if not settled:
                 live = {str(t.stem.with_suffix(f".{f}")) for t in tasks for f in t.formats}
                 manifest = {k: v for k, v in manifest.items() if k in live or (out / k).exists()}
-                staging.write(Path("manifest.json"), _manifest_bytes(manifest, stamp))
+                staging.write(Path("manifest.json"), _manifest_bytes(manifest, stamp, corpus))
                 keys = {t.key for t in tasks} | set(cache.values())
                 cache["layouts"] = {k: v for k, v in layouts.items() if k in keys}
                 cache["parts"] = parts_used

@@ -27,6 +27,7 @@ from ijbrief.compose.audiences import (
     load_audience,
     template_roots,
 )
+from ijbrief.compose.changes import Earlier
 from ijbrief.compose.composer import Stamp
 from ijbrief.compose.select import Filters
 from ijbrief.corpus.loader import CATALOGUE, GLOSSARY, PEOPLE, TOPICS, Corpus
@@ -85,6 +86,8 @@ class BuildOptions:
     # instead of importing and loading fonts again.
     warm: bool = False
     drafts: bool = False  # put meetings marked `status: draft` in the dossiers too
+    # An earlier edition (manifest, out/ folder or git revision): dossiers say what changed since.
+    since_edition: str | None = None
 
     @property
     def filters(self) -> Filters:
@@ -209,7 +212,12 @@ def _leads_inside(path: Path, folders: Sequence[Path]) -> bool:
 
 
 def _plan(
-    root: Path, corpus: Corpus, audiences: list[Audience], options: BuildOptions, stamp: Stamp
+    root: Path,
+    corpus: Corpus,
+    audiences: list[Audience],
+    options: BuildOptions,
+    stamp: Stamp,
+    earlier: Earlier | None = None,
 ) -> list[Task]:
     formats = tuple(f for f in names() if f in options.formats)
     filters = options.filters
@@ -223,7 +231,9 @@ def _plan(
                 tasks.append(Task(audience.name, kind.name, record.id, stem, formats, key, base))
         everything = list(corpus.files.values())
         stem = _dossier_stem(audience.name, filters)
-        key = _key(base + str(filters), root, everything)  # briefs do not depend on the filters
+        since = earlier.key() if earlier else ""
+        # Briefs depend on neither the filters nor the earlier edition.
+        key = _key(base + str(filters) + since, root, everything)
         tasks.append(Task(audience.name, "dossier", "dossier", stem, formats, key))
     return tasks
 

@@ -121,6 +121,7 @@ def _composer(audience_name: str) -> Composer:
             _STATE["stamp"],
             _STATE["filters"],
             _KEPT_VIEWS.setdefault(where, KeptViews()) if warm else None,
+            _STATE.get("earlier"),
         )
     return composers[audience_name]
 

@@ -27,6 +27,7 @@ from ijbrief.compose.audiences import (
     load_audience,
     template_roots,
 )
+from ijbrief.compose.changes import Earlier, record_of
 from ijbrief.corpus.loader import Corpus
 from ijbrief.corpus.yamlio import os_reason
 from ijbrief.errors import IjbriefError, Location, Problem, TemplateError, relative
@@ -212,6 +213,19 @@ def _reference(project: Path, audience: Audience) -> list[Problem]:
     ]
 
 
+def _trial_earlier(corpus: Corpus) -> Earlier:
+    """An earlier edition that differs from the corpus in every way the dossier's "Changes
+    since" part tells (meetings revised, status steps new), so that the trial
+    runs all of it."""
+    record = record_of(corpus)
+    meetings, agreements = record["meetings"], record["agreements"]
+    for entry in meetings.values():
+        entry.update(summary="", outcomes=[])
+    for entry in agreements.values():
+        entry["steps"] = []
+    return Earlier(dt.date(2000, 1, 1), "trial", record)
+
+
 def _trial(project: Path, audience: Audience, corpus: Corpus) -> list[Problem]:
     """Render one meeting brief, one agreement brief and a dossier of the two for ``audience``
     (HTML, not laid out): what only running a template shows (recursion, an undefined name)."""
@@ -226,7 +240,7 @@ def _trial(project: Path, audience: Audience, corpus: Corpus) -> list[Problem]:
     filters = Filters(only=tuple(record.id for record in first if record is not None))
 
     def render() -> None:
-        composer = Composer(project, corpus, audience, stamp, filters)
+        composer = Composer(project, corpus, audience, stamp, filters, None, _trial_earlier(corpus))
         for kind in kinds():
             view = next(iter(kind.views(composer).values()), None)
             if view is not None:

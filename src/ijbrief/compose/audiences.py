@@ -30,6 +30,9 @@ MEETING_SECTIONS = (
     "key-points", "quotes", "agreements", "changes", "background", "significance",
     "way-forward", "glossary", "syllabus", "prelims", "practice", "sources",
 )  # fmt: skip
+# The dossier's "Changes since <date>" part (build --since-edition); an audience hides it as it
+# hides a section.
+SINCE_EDITION = "since-edition"
 AGREEMENT_SECTIONS = (
     "purpose", "status", "meetings", "key-points", "background", "significance",
     "way-forward", "glossary", "sources",
@@ -131,7 +134,7 @@ class AudienceSpec(_Strict):
         (path in audience.yaml, message)."""
         found: list[tuple[tuple[str | int, ...], str]] = []
         where: tuple[str | int, ...]
-        every = (*MEETING_SECTIONS, *AGREEMENT_SECTIONS)
+        every = (*MEETING_SECTIONS, *AGREEMENT_SECTIONS, SINCE_EDITION)
         for kind, known in (("meeting", MEETING_SECTIONS), ("agreement", AGREEMENT_SECTIONS)):
             listed = self.sections.get(kind)  # type: ignore[call-overload]
             if not listed:

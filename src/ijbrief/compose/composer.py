@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from ijbrief import __version__
-from ijbrief.compose.audiences import Audience, Section
+from ijbrief.compose.audiences import SINCE_EDITION, Audience, Section
+from ijbrief.compose.changes import Earlier, changes_view
 from ijbrief.compose.select import (
     BASIS_MARKS,
     Citations,
@@ -167,8 +168,10 @@ class Composer:
         stamp: Stamp,
         filters: Filters,
         kept_views: KeptViews | None = None,
+        earlier: Earlier | None = None,
     ) -> None:
         self.project = project
+        self.earlier = earlier
         self.corpus = corpus
         self.audience = audience
         self.stamp = stamp
@@ -328,6 +331,14 @@ class Composer:
             if "overview" in spec.dossier.parts
             else []
         )
+        since = (
+            changes_view(self.earlier, self.corpus, self.audience, self.filters, views, agreements)
+            if self.earlier is not None and SINCE_EDITION not in spec.hide_sections
+            else None
+        )
+        if since is not None:
+            title = f"Changes since {since['date_display']}"
+            toc.append({"level": 1, "anchor": "since-edition", "title": title})
         if "chapters" in spec.dossier.parts:
             toc += [{"level": 1, "anchor": f"ch-{m['id']}", "title": m["title"]} for m in meetings]
         if "tracker" in spec.dossier.parts:
@@ -363,6 +374,7 @@ class Composer:
             "meetings": meetings,
             "meeting_ids": [m["id"] for m in meetings],
             "agreements": agreements,
+            "since": since,
             # What the overview's sentence claims: the agreements the chapters touch, and the
             # tracker's others, each counted from the views themselves.
             "basis_notes": basis_notes(meetings, agreements),
