@@ -127,8 +127,8 @@ class AudienceSpec(_Strict):
     dossier: DossierSpec
     show_source_gaps: bool = Field(
         default=True,
-        description="print the notes on what the sources leave out (\"no exact date is "
-        "reported\", the table of marked items' bases): advice for analysts, not for a minister",
+        description="print the notes on what the sources leave out ('no exact date is "
+        "reported', the table of marked items' bases): advice for analysts, not for a minister",
     )
 
     def problems(self) -> list[tuple[tuple[str | int, ...], str]]:
