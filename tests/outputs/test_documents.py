@@ -344,3 +344,21 @@ def test_student_notes_carry_the_exam_hooks(built: Path) -> None:
     for other in ("analyst", "minister"):
         page = (built / "out" / other / f"{other}-dossier.html").read_text()
         assert "Practice questions" not in page and "GS Paper II" not in page
+
+
+def test_minister_agreement_briefs_say_what_to_raise_and_avoid_on_one_page(built: Path) -> None:
+    agreements = {p.stem for p in (built / "briefs" / "agreements").glob("*.yaml")}
+    briefs = [
+        pdf
+        for pdf in sorted((built / "out" / "minister" / "briefs").glob("*.pdf"))
+        if any(pdf.stem.endswith(f"-{ident}") for ident in agreements)
+    ]
+    assert len(briefs) == len(agreements) == 12
+    for pdf in briefs:
+        reader = PdfReader(pdf)
+        assert len(reader.pages) == 1, pdf.name
+        text = _pdftotext(pdf)
+        assert "TO RAISE" in text and "TO AVOID" in text, pdf.name
+    # the analyst's edition has no such sections
+    analyst = _pdftotext(built / "out" / "analyst" / "briefs" / "2020-10-07-cyber-moc.pdf")
+    assert "TO RAISE" not in analyst

@@ -31,8 +31,8 @@ MEETING_SECTIONS = (
     "way-forward", "glossary", "syllabus", "prelims", "practice", "sources",
 )  # fmt: skip
 AGREEMENT_SECTIONS = (
-    "purpose", "status", "meetings", "key-points", "background", "significance",
-    "way-forward", "glossary", "sources",
+    "purpose", "status", "meetings", "key-points", "to-raise", "to-avoid", "background",
+    "significance", "way-forward", "glossary", "sources",
 )  # fmt: skip
 
 

@@ -528,6 +528,8 @@ def agreement_view(corpus: Corpus, agreement: Agreement, edition: Edition) -> di
             for m in corpus.meetings_moving(agreement)
         ],
         "key_points": edition.statements(agreement.key_points, agreement.id, where, "key_points"),
+        "to_raise": edition.statements(agreement.to_raise, agreement.id, where, "to_raise"),
+        "to_avoid": edition.statements(agreement.to_avoid, agreement.id, where, "to_avoid"),
         "background": edition.statements(agreement.background, agreement.id, where, "background"),
         "significance": edition.statements(
             agreement.significance, agreement.id, where, "significance"
