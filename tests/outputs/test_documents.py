@@ -348,3 +348,61 @@ def test_student_notes_carry_the_exam_hooks(built: Path) -> None:
     for other in ("analyst", "minister"):
         page = (built / "out" / other / f"{other}-dossier.html").read_text()
         assert "Practice questions" not in page and "GS Paper II" not in page
+
+
+def test_minister_agreement_briefs_say_what_to_raise_and_avoid_on_one_page(built: Path) -> None:
+    agreements = {p.stem for p in (built / "briefs" / "agreements").glob("*.yaml")}
+    briefs = [
+        pdf
+        for pdf in sorted((built / "out" / "minister" / "briefs").glob("*.pdf"))
+        if any(pdf.stem.endswith(f"-{ident}") for ident in agreements)
+    ]
+    assert len(briefs) == len(agreements) == 12
+    for pdf in briefs:
+        reader = PdfReader(pdf)
+        assert len(reader.pages) == 1, pdf.name
+        text = _pdftotext(pdf)
+        assert "TO RAISE" in text and "TO AVOID" in text, pdf.name
+    # the analyst's edition has no such sections
+    analyst = _pdftotext(built / "out" / "analyst" / "briefs" / "2020-10-07-cyber-moc.pdf")
+    assert "TO RAISE" not in analyst
+
+
+def _filled(pdf: Path) -> list[float]:
+    """How far down each page's body the text reaches, from 0 (empty) to 1 (the foot of the
+    text area), read from poppler's word boxes; the header and footer bands are left out."""
+    xml = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    top, bottom = 17 / 25.4 * 72, 842 - 18 / 25.4 * 72  # print.css's page margins
+    filled = []
+    for page in re.findall(r"<page .*?</page>", xml, re.S):
+        ends = [
+            float(y_max)
+            for y_min, y_max in re.findall(r'<word [^>]*yMin="([\d.]+)"[^>]*yMax="([\d.]+)"', page)
+            if float(y_min) >= top - 2 and float(y_max) <= bottom + 2
+        ]
+        filled.append((max(ends, default=top) - top) / (bottom - top))
+    return filled
+
+
+@pytest.mark.parametrize("audience", AUDIENCES)
+def test_no_dossier_page_is_left_near_empty_but_before_a_new_part(
+    built: Path, audience: str
+) -> None:
+    """A page is at least half full unless it is the cover, the contents or the last page, or
+    the page after it opens a part that starts a page of its own (a meeting's chapter, the
+    overview, the tracker, the glossary, the index: each part is laid out on its own pages)."""
+    pdf = built / "out" / audience / f"{audience}-dossier.pdf"
+    reader = PdfReader(pdf)
+    opens_a_part = {
+        reader.get_destination_page_number(item)
+        for item in reader.outline
+        if not isinstance(item, list) and item.title != "Sources"
+    }
+    filled = _filled(pdf)
+    assert len(filled) == len(reader.pages) > 10
+    for index, share in enumerate(filled[:-1]):
+        if index < 2 or index + 1 in opens_a_part:
+            continue
+        assert share >= 0.5, (audience, f"page {index + 1} is {share:.0%} full")

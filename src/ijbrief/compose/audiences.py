@@ -34,8 +34,8 @@ MEETING_SECTIONS = (
 # hides a section.
 SINCE_EDITION = "since-edition"
 AGREEMENT_SECTIONS = (
-    "purpose", "status", "meetings", "key-points", "background", "significance",
-    "way-forward", "glossary", "sources",
+    "purpose", "status", "meetings", "key-points", "to-raise", "to-avoid", "background",
+    "significance", "way-forward", "glossary", "sources",
 )  # fmt: skip
 
 
@@ -128,6 +128,11 @@ class AudienceSpec(_Strict):
     branding: Branding = Field(default_factory=Branding)
     fit: Fit = Field(default_factory=Fit)
     dossier: DossierSpec
+    show_source_gaps: bool = Field(
+        default=True,
+        description="print the notes on what the sources leave out ('no exact date is "
+        "reported', the table of marked items' bases): advice for analysts, not for a minister",
+    )
 
     def problems(self) -> list[tuple[tuple[str | int, ...], str]]:
         """What is wrong with the sections and hidden sections, each at the place that says it:

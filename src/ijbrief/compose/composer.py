@@ -377,7 +377,8 @@ class Composer:
             "since": since,
             # What the overview's sentence claims: the agreements the chapters touch, and the
             # tracker's others, each counted from the views themselves.
-            "basis_notes": basis_notes(meetings, agreements),
+            # The bases of marked items are notes on the sources, for analysts.
+            "basis_notes": basis_notes(meetings, agreements) if spec.show_source_gaps else [],
             "touched_count": sum(a["id"] in touched for a in agreements),
             "untouched_count": sum(a["id"] not in touched for a in agreements),
             # A dossier is the complete record for its audience: `limit:` keeps a brief to its

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -146,6 +147,26 @@ def omission(record: str, file: str, field: str, reason: str, detail: str) -> Om
     return {"record": record, "file": file, "field": field, "reason": reason, "detail": detail}
 
 
+# A clause that says what the sources do not record: advice to whoever reads the sources (an
+# analyst), not to whoever acts on the brief.
+SOURCE_GAP = re.compile(
+    r"\b(?:(?:is|are|was|were) not (?:reported|stated|recorded)|no exact (?:date|day) is"
+    r"|not (?:stated|reported|given) in the (?:sources|reports|seeds)"
+    r"|the (?:sources|reports) (?:record only|give no|do not|don't|name no|say only))\b",
+    re.IGNORECASE,
+)
+_CLAUSE = re.compile(r"(?<=[.;])\s+")
+
+
+def without_source_gaps(text: str) -> str:
+    """``text`` less its sentences and clauses (after a ";") that name a gap in the sources."""
+    kept = [c for c in _CLAUSE.split(text.strip()) if not SOURCE_GAP.search(c)]
+    if not kept:
+        return text
+    joined = " ".join(kept)
+    return joined[:-1] + "." if joined.endswith(";") else joined
+
+
 def omission_key(item: Omission) -> tuple[str, ...]:
     return (item["file"], item["field"], item["reason"])
 
@@ -168,6 +189,13 @@ class Edition:
             self.omitted.append(omission(record, file, where, "sensitivity", detail))
             return False
         return True
+
+    def gaps_told(self, text: str) -> str:
+        """``text`` as this edition prints it: without its clauses on what the sources leave out
+        ("…; no exact date is reported") where the audience does not show source gaps."""
+        if self.audience.spec.show_source_gaps:
+            return text
+        return without_source_gaps(text)
 
     def statements(
         self, items: Sequence[Statement], record: str, file: str, name: str
@@ -473,7 +501,7 @@ def agreement_view(corpus: Corpus, agreement: Agreement, edition: Edition) -> di
                 if s.meeting
                 else None
             ),
-            "html": _marked_html(s.note, s.basis),
+            "html": _marked_html(edition.gaps_told(s.note), s.basis),
             "sources": s.sources,
             "basis": basis_view(s.basis),
             "field": f"status_history[{i}]",
@@ -508,6 +536,8 @@ def agreement_view(corpus: Corpus, agreement: Agreement, edition: Edition) -> di
             for m in corpus.meetings_moving(agreement)
         ],
         "key_points": edition.statements(agreement.key_points, agreement.id, where, "key_points"),
+        "to_raise": edition.statements(agreement.to_raise, agreement.id, where, "to_raise"),
+        "to_avoid": edition.statements(agreement.to_avoid, agreement.id, where, "to_avoid"),
         "background": edition.statements(agreement.background, agreement.id, where, "background"),
         "significance": edition.statements(
             agreement.significance, agreement.id, where, "significance"

@@ -464,7 +464,8 @@ class Checker:
         self._statement(doc, ("purpose",), p.text, p.sources, p.basis, own, (agreement.id,))
         for index, step in enumerate(agreement.status_history):
             self._step(doc, agreement, index, step)
-        for name in ("key_points", "background", "significance", "way_forward"):
+        lists = ("key_points", "to_raise", "to_avoid", "background", "significance", "way_forward")
+        for name in lists:
             for index, item in enumerate(getattr(agreement, name)):
                 self._statement(
                     doc, (name, index), item.text, item.sources, item.basis, own, (agreement.id,)

@@ -305,6 +305,12 @@ class Agreement(Record):
     purpose: Statement
     status_history: list[StatusStep] = Field(min_length=1)
     key_points: list[Statement] = Field(default_factory=list)
+    to_raise: list[Statement] = Field(
+        default_factory=list, description="what a minister should raise about it"
+    )
+    to_avoid: list[Statement] = Field(
+        default_factory=list, description="what a minister should not say about it"
+    )
     background: list[Statement] = Field(default_factory=list)
     significance: list[Statement] = Field(default_factory=list)
     way_forward: list[Statement] = Field(default_factory=list)
