@@ -221,3 +221,10 @@ def test_the_scale_reads_prospective_verbs_as_agreed() -> None:
     assert fidelity.verb_level("welcomed the finalisation of the text")[0] == 2
     assert fidelity.verb_level("the agreement entered into force")[0] == 4
     assert fidelity.verb_level("sign the memorandum", done=True)[0] == -1
+
+
+def test_the_scale_reads_a_denied_step_as_no_claim() -> None:
+    """"Do not present the MoC as signed" tells the reader it was not: no claim of signing."""
+    assert fidelity.verb_level("do not present the moc as signed", done=True)[0] == -1
+    assert fidelity.verb_level("the agreement has not yet entered into force")[0] == -1
+    assert fidelity.verb_level("it was never ratified, though it was signed")[0] == 3

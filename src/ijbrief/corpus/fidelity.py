@@ -104,6 +104,8 @@ VERB_SCALE: tuple[tuple[str, str], ...] = (
 _VERB = [re.compile(rf"(?<![\w-])(?:{pattern})(?![\w-])") for _, pattern in VERB_SCALE]
 # "agreed to sign", "will launch": the step is still to come, so it counts as agreed.
 _PROSPECTIVE = re.compile(r"(?:\bto|\bwill|\bwould|\bplans?|\bready|\bexpected)(?: \w+)? $")
+# "Do not present the MoC as signed", "has not been ratified": the step is denied, not claimed.
+_NEGATED = re.compile(r"(?:\bnot|\bnever|\bno|\bnor|n't|\byet to)\b[^;:,.!?\u2014]*$")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _CLAUSE = re.compile(r"[^;.!?]+")
 _NEAR = 400  # characters either side of an agreement's name in which a status word counts
@@ -960,6 +962,8 @@ def verb_level(text: str, *, done: bool = False) -> tuple[int, str, int]:
     for level, pattern in enumerate(_VERB):
         for match in pattern.finditer(text):
             if done and not match.group().endswith(("ed", "force")):
+                continue
+            if _NEGATED.search(text[max(0, match.start() - 60) : match.start()]):
                 continue
             step = level
             if level > 1 and _PROSPECTIVE.search(text[max(0, match.start() - 30) : match.start()]):
