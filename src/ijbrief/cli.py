@@ -1,4 +1,8 @@
-"""Command line: parse arguments, call one function per command, print problems, set exit codes."""
+"""Command line: parse arguments, call one function per command, print problems, set exit codes.
+
+One module of some 600 lines on purpose: the parser (every command's options and help, read by
+`--help` without importing anything heavy) and a dispatch that imports each command's module
+only when that command runs; what a command does lives in its stage."""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Pick and order what one audience and one filter set may see, as plain views for templates."""
+"""Pick and order what one audience and one filter set may see, as plain views for templates.
+
+Over 500 lines because the views of meetings, agreements and the dossier share one Edition
+(what the audience admits, and the record of what it leaves out): splitting them would pass
+that state between modules for no reader's gain."""
 
 from __future__ import annotations
 

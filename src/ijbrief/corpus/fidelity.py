@@ -5,6 +5,12 @@ The claims are found by a rule set, not a statistical model (docs/fidelity.md sa
 registries (people, glossary, agreements) give the names and their aliases, and numbers, dates
 and capitalised words are found by pattern. Everything is compared in one normal form: case,
 typography, dashes, "U.S."-style dots and markup set aside.
+
+It is long (about 1,000 lines) because one ``Checker`` reads every statement once against an
+index of each cited source, and every rule — names, numbers, dates, status words, verb strength,
+offices, what is printed — works on that index and the statement's tokens. The rules are the
+next thing to split out (a module of the text primitives and one per rule); until then the
+sections below follow docs/fidelity.md's order.
 """
 
 from __future__ import annotations
