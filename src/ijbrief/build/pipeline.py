@@ -1352,6 +1352,7 @@ def _finish(
 
 
 def _docx(composer: Composer, task: Task, html: str, scale: float, result: Rendered) -> bytes:
+    from ijbrief.corpus.review_apply import corpus_facts
     from ijbrief.writers.docx import DocxMeta, html_to_docx
     from ijbrief.writers.docx_package import read_reference
 
@@ -1384,6 +1385,11 @@ def _docx(composer: Composer, task: Task, html: str, scale: float, result: Rende
         # Word and LibreOffice set type a little looser than WeasyPrint: err on the short side.
         scale=scale * (1.0 if is_dossier else 0.96),
         project=read_project(composer.project).title,
+        provenance=(
+            *corpus_facts(_STATE["root"], _STATE["corpus"].documents),
+            ("build", f"ijbrief {__version__} {composer.stamp.timestamp.isoformat()}"),
+            ("document", f"{task.stem}.docx"),
+        ),
     )
     package = (
         read_reference(

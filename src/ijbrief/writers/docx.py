@@ -70,6 +70,8 @@ class DocxMeta:
     footer_text: str | None = None
     classification: str | None = None
     project: str = ""  # fills {project} in the reference document's header banner
+    # Where the sourced text came from, for `ijbrief review` (writers/docx_provenance.py).
+    provenance: tuple[tuple[str, str], ...] = ()
 
 
 def normalise_zip(data: bytes) -> bytes:
@@ -95,6 +97,7 @@ def html_to_docx(
     a file, or the bytes :func:`docx_package.read_reference` gave."""
     import docx
 
+    from ijbrief.writers import docx_provenance
     from ijbrief.writers.docx_package import read_reference
 
     if isinstance(reference, Path):
@@ -122,7 +125,9 @@ def html_to_docx(
 
     document = docx.Document(io.BytesIO(reference))
     converter = _Converter(document, figures)
+    marks = docx_provenance.mark(body_html)
     converter.convert(body_html)
+    docx_provenance.attach(document, converter.bookmarks, marks, meta.provenance)
     _apply_scale(document.styles.element, meta.scale)
     _apply_header_footer(document, meta, converter)
     _apply_settings(document.settings.element)
