@@ -75,9 +75,9 @@ def refusal(change: Change, current: Any) -> str:
         return "a quotation: it must match its source verbatim; change the source or the quote by hand"
     if not isinstance(current, str):
         return "not a plain text field"
+    if any(c in current for c in _MARKUP):
+        return "the field has formatting (Markdown); change it by hand"
     if normalise_quote(current) != normalise_quote(change.built):
-        if any(c in current for c in _MARKUP):
-            return "the field has formatting (Markdown); change it by hand"
         return "the field's text is not what the document was built from"
     return ""
 
