@@ -87,7 +87,9 @@ def edit_xml(data: bytes, edits: Edits) -> bytes:
         comment.set(_w("author"), author)
         comment.set(_w("date"), "2026-01-20T10:00:00Z")
         comment.set(_w("initials"), author[:1])
-        etree.SubElement(etree.SubElement(etree.SubElement(comment, _w("p")), _w("r")), _w("t")).text = text
+        etree.SubElement(
+            etree.SubElement(etree.SubElement(comment, _w("p")), _w("r")), _w("t")
+        ).text = text
     if edits.tracked is not None:
         _track(body, *edits.tracked)
     if edits.untracked is not None:
@@ -135,6 +137,7 @@ def _track(body: etree._Element, old: str, new: str, author: str) -> None:
     insertion.append(new_run)
     deletion.addnext(insertion)
 
+
 def office_save(source: Path, folder: Path) -> Path:
     """``source`` opened and saved again as DOCX by LibreOffice, as a reviewer's save would."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -156,7 +159,7 @@ def office_save(source: Path, folder: Path) -> Path:
     return folder / source.name
 
 
-UNO_SCRIPT = r'''
+UNO_SCRIPT = r"""
 import subprocess, sys, time, uno
 from com.sun.star.beans import PropertyValue
 
@@ -218,7 +221,7 @@ finally:
         office.wait(timeout=60)
     except subprocess.TimeoutExpired:
         office.kill()
-'''
+"""
 
 
 def edit_in_libreoffice(

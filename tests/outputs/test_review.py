@@ -8,7 +8,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from tests.conftest import Cli, build_only, line_of
 from tests.outputs.review_edits import Edits, edit_in_libreoffice, edit_xml, office_save
 
@@ -89,7 +88,7 @@ def test_review_of_xml_edits_saved_by_libreoffice(reviewed: Path, cli: Cli, tmp_
         _expect_four(reviewed, _findings(cli, reviewed, docx), "Priya शर्मा")
     code, out = cli("-C", str(reviewed), "review", str(saved))
     line = line_of(reviewed / MEETING, "India remains committed")
-    assert f'{MEETING}:{line}:11: comment by {JA_AUTHOR} (2026-01-20)' in out
+    assert f"{MEETING}:{line}:11: comment by {JA_AUTHOR} (2026-01-20)" in out
     assert f'"{HI_COMMENT}"' in out
     _apply_and_rebuild(cli, reviewed, saved)
     # The corpus changed: the reviewed file is now from another version.

@@ -26,7 +26,12 @@ talking_points:
 def test_folded_field_rewritten_and_comments_kept(tmp_path: Path) -> None:
     (tmp_path / "m.yaml").write_text(YAML, encoding="utf-8")
     built = "The ministers agreed to convene the group early in 2026."
-    change = Change("m.yaml", ("summary", "text"), built, "The ministers agreed to hold the group early in 2026.")
+    change = Change(
+        "m.yaml",
+        ("summary", "text"),
+        built,
+        "The ministers agreed to hold the group early in 2026.",
+    )
     [outcome] = apply_changes(tmp_path, [change])
     assert outcome.applied, outcome.reason
     text = (tmp_path / "m.yaml").read_text(encoding="utf-8")
@@ -39,7 +44,9 @@ def test_folded_field_rewritten_and_comments_kept(tmp_path: Path) -> None:
 def test_quotation_and_markdown_refused(tmp_path: Path) -> None:
     (tmp_path / "m.yaml").write_text(YAML, encoding="utf-8")
     quote = Change("m.yaml", ("quotes", 0, "text"), "We will work together.", "We work together.")
-    formatted = Change("m.yaml", ("talking_points", 0, "text"), "India’s firm view.", "India’s view.")
+    formatted = Change(
+        "m.yaml", ("talking_points", 0, "text"), "India’s firm view.", "India’s view."
+    )
     outcomes = apply_changes(tmp_path, [quote, formatted])
     assert [o.applied for o in outcomes] == [False, False]
     assert "quotation" in outcomes[0].reason and "source" in outcomes[0].reason

@@ -72,7 +72,9 @@ class Outcome:
 def refusal(change: Change, current: Any) -> str:
     """Why ``change`` cannot be written into a field whose value is ``current`` ("" if it can)."""
     if change.path and change.path[0] == "quotes":
-        return "a quotation: it must match its source verbatim; change the source or the quote by hand"
+        return (
+            "a quotation: it must match its source verbatim; change the source or the quote by hand"
+        )
     if not isinstance(current, str):
         return "not a plain text field"
     if any(c in current for c in _MARKUP):
@@ -157,7 +159,7 @@ def _like(current: Any, new: str, indent: int) -> Any:
     new = " ".join(new.split())
     if isinstance(current, FoldedScalarString):
         folded = FoldedScalarString(new)
-        folded.fold_pos = _fold_positions(new, _WIDTH - indent)  # type: ignore[attr-defined]
+        folded.fold_pos = _fold_positions(new, _WIDTH - indent)
         return folded
     for kind in (LiteralScalarString, SingleQuotedScalarString, DoubleQuotedScalarString):
         if isinstance(current, kind):

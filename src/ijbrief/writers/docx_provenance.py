@@ -118,7 +118,7 @@ def attach(
         etree.SubElement(root, f"{{{NS}}}file", path=path, sha256=files[path])
     for key, found in renamed.items():
         record, _, field = found.src.partition(":")
-        file, line, column = (found.at.rsplit(":", 2) + ["0", "0"])[:3]
+        file, line, column = [*found.at.rsplit(":", 2), "0", "0"][:3]
         item = etree.SubElement(
             root,
             f"{{{NS}}}item",

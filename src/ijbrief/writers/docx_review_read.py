@@ -162,7 +162,7 @@ def read_reviewed(data: bytes) -> Reviewed:
         comments_name = next((t for k, t in rels if k.endswith(_COMMENTS)), None)
         comments_bytes = _read(archive, comments_name) if comments_name else None
         body = _xml(body_bytes, main)
-        comments = _comments(_xml(comments_bytes, comments_name)) if comments_bytes else {}
+        comments = _comments(_xml(comments_bytes, comments_name or "")) if comments_bytes else {}
     facts = {k: v for k, v in mapping.attrib.items()}
     files = {f.get("path"): f.get("sha256") for f in mapping.iter(f"{{{NS}}}file")}
     sources: dict[str, Source] = {}
@@ -228,7 +228,7 @@ def _walk(body: Any, comments: dict[str, Comment]) -> tuple[dict[str, Current], 
     for event, el in etree.iterwalk(body, events=("start", "end")):
         tag = el.tag
         if event == "start":
-            if tag == t_tag or tag == del_tag:
+            if tag in (t_tag, del_tag):
                 text = el.text or ""
                 deleted = tag == del_tag
                 inserted = any(r.kind == "insertion" for _, r in revisions)
@@ -248,7 +248,7 @@ def _walk(body: Any, comments: dict[str, Comment]) -> tuple[dict[str, Current], 
                 if revisions:
                     revision = revisions[-1][1]
                     revision.text += text
-            elif tag == ins or tag == dele:
+            elif tag in (ins, dele):
                 revision = Revision(
                     "insertion" if tag == ins else "deletion",
                     el.get(_w("author")) or "",
@@ -279,10 +279,11 @@ def _walk(body: Any, comments: dict[str, Comment]) -> tuple[dict[str, Current], 
                 closed = open_marks.pop(el.get(_w("id")) or "", None)
                 if closed is not None:
                     closed_here.append(closed)
-            elif tag == c_start or tag == c_ref:
-                comment = comments.get(el.get(_w("id")) or "")
-                if comment is None or (tag == c_ref and comment.id in started):
+            elif tag in (c_start, c_ref):
+                anchored = comments.get(el.get(_w("id")) or "")
+                if anchored is None or (tag == c_ref and anchored.id in started):
                     continue  # the reference at the end of a range adds nothing
+                comment = anchored
                 if tag == c_start:
                     started.add(comment.id)
                     open_comments[comment.id] = comment
@@ -293,7 +294,7 @@ def _walk(body: Any, comments: dict[str, Comment]) -> tuple[dict[str, Current], 
             elif tag == c_end:
                 open_comments.pop(el.get(_w("id")) or "", None)
         else:
-            if tag == ins or tag == dele:
+            if tag in (ins, dele):
                 if revisions and revisions[-1][0] is el:
                     revisions.pop()
             elif tag == p_tag:
