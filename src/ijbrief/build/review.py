@@ -10,7 +10,10 @@ from typing import Any
 
 from ijbrief.compose.select import field_path
 from ijbrief.corpus.review_apply import Change, Outcome, apply_changes, changed_files
+from ijbrief.errors import InputError
 from ijbrief.files import os_reason, read_bytes
+
+MAX_DOCX_BYTES = 200 * 2**20  # a reviewed brief with pictures in it, not an archive
 
 
 class Refused(Exception):
@@ -89,9 +92,11 @@ def review(root: Path, path: Path) -> tuple[dict[str, str], list[Finding]]:
     from ijbrief.writers.docx_review_read import NotReadable, read_reviewed
 
     try:
-        data = read_bytes(path, str(path))
+        data = read_bytes(path, str(path), MAX_DOCX_BYTES)
     except OSError as exc:
         raise Refused(f"{path}: cannot read it: {os_reason(exc)}") from None
+    except InputError as exc:
+        raise Refused(str(exc.problems[0]) if exc.problems else str(path)) from None
     try:
         reviewed = read_reviewed(data)
     except NotReadable as exc:
