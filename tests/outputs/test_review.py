@@ -139,3 +139,20 @@ def test_boilerplate_changes(reviewed: Path, cli: Cli, tmp_path: Path) -> None:
     before = yaml.read_bytes()
     code, out = cli("-C", str(reviewed), "review", str(edited), "--apply")
     assert code == 0 and yaml.read_bytes() == before
+
+
+def test_a_quotation_is_never_rewritten(project: Path, cli: Cli, tmp_path: Path) -> None:
+    code, out = build_only(cli, project, "analyst", "sd-18", "--format", "docx")
+    assert code == 0, out
+    built = project / "out/analyst/briefs/2026-01-16-sd-18.docx"
+    quote = "Economic security today is particularly paramount"
+    edited = tmp_path / "q.docx"
+    edits = Edits((), None, (quote, "Economic security is paramount"))
+    edited.write_bytes(edit_xml(built.read_bytes(), edits))
+    code, out = cli("-C", str(project), "review", str(edited))
+    assert code == 0 and "quotes[" in out and "a quotation: it needs a source" in out
+    yaml = project / MEETING
+    before = yaml.read_bytes()
+    code, out = cli("-C", str(project), "review", str(edited), "--apply")
+    assert "not applied: a quotation" in out
+    assert yaml.read_bytes() == before
