@@ -303,6 +303,26 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("doctor", help="check fonts, Pango, LibreOffice and out/")
+    review = commands.add_parser(
+        "review",
+        help="list a reviewed Word file's comments and edits at their YAML lines",
+        description=(
+            "Read a DOCX ijbrief built, after a reviewer commented on it and edited it (with or "
+            "without tracking changes), and list each comment, tracked change and plain edit at "
+            "the YAML file, line and column of the field it touches. --apply writes the text "
+            "edits into the YAML (keeping its comments and layout) and runs check. Exit 2 if "
+            "the file is not an ijbrief output or was built from another version of briefs/."
+        ),
+    )
+    review.add_argument("file", type=Path, help="the reviewed .docx")
+    review.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output (default: text)"
+    )
+    review.add_argument(
+        "--apply",
+        action="store_true",
+        help="write the edits of plain text fields into the YAML, then check (default: only list)",
+    )
     return parser
 
 
@@ -386,8 +406,43 @@ def _build_and_watch(options: BuildOptions) -> int:
     return 0
 
 
+def _review(args: argparse.Namespace, root: Path) -> int:
+    import json
+
+    from ijbrief.build.review import Refused, apply, as_json, review
+
+    path = args.file if args.file.is_absolute() else Path.cwd() / args.file
+    try:
+        facts, found = review(root, path)
+    except Refused as exc:
+        print(f"ijbrief: {exc}", file=sys.stderr)
+        return 2
+    if args.format == "json":
+        print(json.dumps(as_json(facts, found), ensure_ascii=False, indent=2))
+    else:
+        for finding in found:
+            print(finding.line())
+        if not found:
+            print(f"{args.file}: no comments or changes")
+    if not args.apply:
+        return 0
+    outcomes = apply(root, found)
+    for outcome in outcomes:
+        change = outcome.change
+        field = ".".join(str(p) for p in change.path)
+        if outcome.applied:
+            print(f"{change.file}: {field}: updated", file=sys.stderr)
+        else:
+            print(f"{change.file}: {field}: not applied: {outcome.reason}", file=sys.stderr)
+    if not any(o.applied for o in outcomes):
+        return 0
+    return _run(argparse.Namespace(command="check", strict=False, debug=args.debug), root)
+
+
 def _run(args: argparse.Namespace, root: Path) -> int:
     command = args.command
+    if command == "review":
+        return _review(args, root)
     if command == "init":
         from ijbrief.corpus.starter import init_project
 

@@ -224,7 +224,7 @@ def test_the_scale_reads_prospective_verbs_as_agreed() -> None:
 
 
 def test_the_scale_reads_a_denied_step_as_no_claim() -> None:
-    """"Do not present the MoC as signed" tells the reader it was not: no claim of signing."""
+    """ "Do not present the MoC as signed" tells the reader it was not: no claim of signing."""
     assert fidelity.verb_level("do not present the moc as signed", done=True)[0] == -1
     assert fidelity.verb_level("the agreement has not yet entered into force")[0] == -1
     assert fidelity.verb_level("it was never ratified, though it was signed")[0] == 3

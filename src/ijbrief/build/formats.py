@@ -142,9 +142,11 @@ register(Html())
 
 
 def _docx(document: Written) -> bytes:
+    from ijbrief import __version__
     from ijbrief.compose.audiences import template_roots
     from ijbrief.compose.textfmt import format_date
     from ijbrief.corpus.project import party_names, read_project
+    from ijbrief.corpus.review_apply import corpus_facts
     from ijbrief.writers.docx import DocxMeta, html_to_docx
     from ijbrief.writers.docx_package import read_reference
 
@@ -178,6 +180,13 @@ def _docx(document: Written) -> bytes:
         # Word and LibreOffice set type a little looser than WeasyPrint: err on the short side.
         scale=document.scale * (1.0 if is_dossier else 0.96),
         project=read_project(composer.project).title,
+        # What `ijbrief review` needs to place a reviewer's changes: the YAML each sourced
+        # passage came from, as it was when built.
+        provenance=(
+            *corpus_facts(composer.project, composer.corpus.documents),
+            ("build", f"ijbrief {__version__} {composer.stamp.timestamp.isoformat()}"),
+            ("document", f"{document.stem}.docx"),
+        ),
     )
     package = (
         read_reference(

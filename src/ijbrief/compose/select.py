@@ -218,11 +218,14 @@ def basis_view(basis: Basis | None) -> dict[str, str] | None:
     return {"kind": basis.kind, "note": basis.note or ""}
 
 
+_ASSESSMENT = f'<span class="assessment">{BASIS_MARKS["analysis"]}</span> '
+
+
 def _marked_html(text: str, basis: Basis | None) -> Markup:
     """A statement's HTML, led by "Assessment:" when it is the desk's own analysis."""
     html = md_inline(text)
     if basis is not None and basis.kind == "analysis":
-        return Markup('<span class="assessment">{}</span> ').format(BASIS_MARKS["analysis"]) + html
+        return Markup(_ASSESSMENT) + html
     return html
 
 
@@ -376,6 +379,7 @@ def meeting_view(corpus: Corpus, meeting: Meeting, edition: Edition) -> dict[str
         "topics": list(by_topic),
     }
     view["glossary"] = glossary_for(corpus, _all_text(view))
+    _mark_sources(corpus, meeting.id, where, view)
     return view
 
 
@@ -551,7 +555,60 @@ def agreement_view(corpus: Corpus, agreement: Agreement, edition: Edition) -> di
         ),
     }
     view["glossary"] = glossary_for(corpus, _all_text(view))
+    _mark_sources(corpus, agreement.id, where, view)
     return view
+
+
+_STATEMENT_LISTS = (
+    "key_points",
+    "talking_points",
+    "to_raise",
+    "to_avoid",
+    "background",
+    "significance",
+    "way_forward",
+)
+_FIELD_PART = re.compile(r"([A-Za-z_]+)|\[(\d+)\]")
+
+
+def field_path(field: str) -> tuple[str | int, ...]:
+    """``outcomes[2].text`` as the YAML path ``("outcomes", 2, "text")``."""
+    return tuple(name or int(index) for name, index in _FIELD_PART.findall(field))
+
+
+def _mark_sources(corpus: Corpus, record: str, file: str, view: dict[str, Any]) -> None:
+    """Give each item of ``view`` that prints a record's field the field's place: its HTML is
+    wrapped in a span whose ``data-src`` names the record and field and ``data-src-at`` the
+    file, line and column, which the DOCX writer turns into a bookmark (see docs/review.md).
+    Quotations, whose text the templates print themselves, get the attributes as ``src``."""
+    doc = corpus.documents.get(file)
+
+    def attrs(field: str) -> Markup:
+        at = doc.locate(field_path(field)) if doc is not None else None
+        where = f"{at.path}:{at.line}:{at.column}" if at is not None else file
+        return Markup(' data-src="{}:{}" data-src-at="{}"').format(record, field, where)
+
+    def wrap(item: dict[str, Any], field: str) -> None:
+        if id(item) in seen:
+            return  # a meeting's outcomes are both its key points and its topics' items
+        seen.add(id(item))
+        html = str(item["html"])
+        # "Assessment:" is the view's, not the field's: the span holds the field's text only.
+        lead = html[: len(_ASSESSMENT)] if html.startswith(_ASSESSMENT) else ""
+        body = Markup(html[len(lead) :])
+        item["html"] = Markup(lead) + Markup("<span{}>{}</span>").format(attrs(field), body)
+
+    seen: set[int] = set()
+    for name in ("summary", "purpose"):
+        if name in view:
+            wrap(view[name], f"{name}.text")
+    for name in _STATEMENT_LISTS:
+        for item in view.get(name, ()):
+            wrap(item, f"{item['field']}.text")
+    for step in view.get("steps", ()):
+        wrap(step, f"{step['field']}.note")
+    for quote in view.get("quotes", ()):
+        quote["src"] = attrs(f"{quote['field']}.text")
 
 
 def _all_text(value: Any) -> str:

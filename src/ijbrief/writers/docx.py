@@ -67,6 +67,7 @@ def html_to_docx(
     a file, or the bytes :func:`docx_package.read_reference` gave."""
     import docx
 
+    from ijbrief.writers import docx_provenance
     from ijbrief.writers.docx_package import read_reference
 
     if isinstance(reference, Path):
@@ -94,7 +95,9 @@ def html_to_docx(
 
     document = docx.Document(io.BytesIO(reference))
     converter = _Converter(document, figures)
+    marks = docx_provenance.mark(body_html)
     converter.convert(body_html)
+    docx_provenance.attach(document, converter.bookmarks, marks, meta.provenance)
     _apply_scale(document.styles.element, meta.scale)
     _rename_structure_styles(document.styles.element)
     language = _apply_language(document.styles.element, root.get("lang"))

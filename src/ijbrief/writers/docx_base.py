@@ -95,6 +95,8 @@ class DocxMeta:
     footer_text: str | None = None
     classification: str | None = None
     project: str = ""  # fills {project} in the reference document's header banner
+    # Where the sourced text came from, for `ijbrief review` (writers/docx_provenance.py).
+    provenance: tuple[tuple[str, str], ...] = ()
 
 
 # --------------------------------------------------------------------------- text helpers

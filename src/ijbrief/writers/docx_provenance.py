@@ -1,0 +1,155 @@
+"""Where each sourced piece of a DOCX came from: a hidden bookmark around the text of every
+record field the HTML marks with ``data-src``, and a custom XML part that maps each bookmark to
+its record, field, YAML file and line and the text as built. ``ijbrief review`` reads them back
+(writers/docx_review_read.py); docs/review.md says why this form survives Word and LibreOffice."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+NS = "urn:ijbrief:sources:1"
+PREFIX = "_ijb_"  # a leading underscore: Word keeps the bookmark but hides it from its list
+RT_CUSTOM_XML = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/customXml"
+RT_CUSTOM_XML_PROPS = (
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/customXmlProps"
+)
+CT_CUSTOM_XML_PROPS = "application/vnd.openxmlformats-officedocument.customXmlProperties+xml"
+DS_NS = "http://schemas.openxmlformats.org/officeDocument/2006/customXml"
+# The data store item's identity: Word and LibreOffice keep a custom XML item with its
+# properties part; the same id in every build, so a tool can find the part by it.
+ITEM_ID = "{8D5A2C1E-6B0F-4E7A-9C3D-1A2B3C4D5E6F}"
+_MARK_ID = "ijb-src-"
+
+
+def _w(tag: str) -> str:
+    return f"{{{W_NS}}}{tag}"
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One element of the HTML that prints a record's field."""
+
+    src: str  # "record:field"
+    at: str  # "file:line:column"
+
+
+def mark(body_html: Any) -> dict[str, Mark]:
+    """Give each element with ``data-src`` an id (the converter makes an id a bookmark) and
+    return the marks by that id."""
+    marks: dict[str, Mark] = {}
+    for number, el in enumerate(body_html.iter()):
+        src = el.get("data-src") if isinstance(el.tag, str) else None
+        if not src:
+            continue
+        html_id = el.get("id") or f"{_MARK_ID}{number}"
+        el.set("id", html_id)
+        marks[html_id] = Mark(src, el.get("data-src-at") or "")
+    return marks
+
+
+def short_key(src: str, used: set[str]) -> str:
+    """``_ijb_`` and 10 hex digits of the record and field (a field a dossier prints twice gets
+    ``_2``, ``_3``): at most 40 characters, as Word's bookmark names must be."""
+    base = PREFIX + hashlib.sha1(src.encode("utf-8")).hexdigest()[:10]
+    name, counter = base, 2
+    while name in used:
+        name, counter = f"{base}_{counter}", counter + 1
+    used.add(name)
+    return name
+
+
+def bookmark_texts(body: Any, names: Iterable[str]) -> dict[str, str]:
+    """The text inside each bookmark of ``names`` in the body as written (no tracked changes)."""
+    wanted = set(names)
+    open_by_id: dict[str, str] = {}
+    texts: dict[str, list[str]] = {}
+    t_tag, start_tag, end_tag = _w("t"), _w("bookmarkStart"), _w("bookmarkEnd")
+    for el in body.iter(t_tag, start_tag, end_tag):
+        if el.tag == t_tag:
+            for name in open_by_id.values():
+                texts[name].append(el.text or "")
+        elif el.tag == start_tag:
+            name = el.get(_w("name"))
+            if name in wanted:
+                open_by_id[el.get(_w("id"))] = name
+                texts[name] = []
+        else:
+            open_by_id.pop(el.get(_w("id")), None)
+    return {name: "".join(parts) for name, parts in texts.items()}
+
+
+def attach(
+    document: Any,
+    bookmarks: Mapping[str, str],
+    marks: Mapping[str, Mark],
+    facts: Sequence[tuple[str, str]],
+) -> None:
+    """Rename the marks' bookmarks to hidden ``_ijb_`` names and add the part that maps each to
+    where its text came from. ``facts``: the corpus version, the build, the files' digests
+    (``file:<path>`` → sha256), as the build gives them."""
+    if not marks:
+        return
+    by_name = {bookmarks[html_id]: m for html_id, m in marks.items() if html_id in bookmarks}
+    body = document.element.body
+    used: set[str] = set()
+    renamed: dict[str, Mark] = {}
+    for start in body.iter(_w("bookmarkStart")):
+        found = by_name.get(start.get(_w("name")))
+        if found is not None:
+            key = short_key(found.src, used)
+            start.set(_w("name"), key)
+            renamed[key] = found
+    texts = bookmark_texts(body, renamed)
+    root = etree.Element(f"{{{NS}}}sources", nsmap={None: NS})
+    files: dict[str, str] = {}
+    for name, value in facts:
+        if name.startswith("file:"):
+            files[name[5:]] = value
+        else:
+            root.set(name, value)
+    cited = {m.at.rsplit(":", 2)[0] for m in renamed.values()}
+    for path in sorted(cited & set(files)):
+        etree.SubElement(root, f"{{{NS}}}file", path=path, sha256=files[path])
+    for key, found in renamed.items():
+        record, _, field = found.src.partition(":")
+        file, line, column = [*found.at.rsplit(":", 2), "0", "0"][:3]
+        item = etree.SubElement(
+            root,
+            f"{{{NS}}}item",
+            key=key,
+            record=record,
+            field=field,
+            file=file,
+            line=line,
+            column=column,
+        )
+        item.text = texts.get(key, "")
+    _add_custom_xml(document, etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+
+def _add_custom_xml(document: Any, blob: bytes) -> None:
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+
+    package = document.part.package
+    taken = {str(p.partname) for p in package.iter_parts()}
+    number = 1
+    while f"/customXml/item{number}.xml" in taken:
+        number += 1
+    item = Part(PackURI(f"/customXml/item{number}.xml"), "application/xml", blob, package)
+    props_xml = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="no"?>'
+        f'<ds:datastoreItem ds:itemID="{ITEM_ID}" xmlns:ds="{DS_NS}">'
+        f'<ds:schemaRefs><ds:schemaRef ds:uri="{NS}"/></ds:schemaRefs></ds:datastoreItem>'
+    ).encode()
+    props = Part(
+        PackURI(f"/customXml/itemProps{number}.xml"), CT_CUSTOM_XML_PROPS, props_xml, package
+    )
+    item.relate_to(props, RT_CUSTOM_XML_PROPS)
+    document.part.relate_to(item, RT_CUSTOM_XML)
