@@ -108,6 +108,7 @@ class BuildOptions:
     # and warm the PDF engine here, once, so that the workers forked for each build start with it
     # instead of importing and loading fonts again.
     warm: bool = False
+    pdf_variant: str = "pdf/ua-1"  # one of writers.pdf_variants.PDF_VARIANTS
     drafts: bool = False  # put meetings marked `status: draft` in the dossiers too
 
     @property
@@ -232,7 +233,8 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
             parts=PartStore(out / PARTS_DIR, fresh=options.force),
             out=out,
             force=options.force,
-            salt=_engine_digest(),
+            salt=_engine_digest() + options.pdf_variant,
+            pdf_variant=options.pdf_variant,
             whole_up_to=0 if options.warm else options.whole_up_to,
             chapters_per_part=max(1, options.chapters_per_part),
             rows_per_part=max(1, options.rows_per_part),
@@ -437,7 +439,8 @@ def warm_up(options: BuildOptions) -> None:
             warm=True,
             parts=PartStore(out / PARTS_DIR),
             parts_used=_parts_used(_read_json(out / CACHE_NAME).get("parts")),
-            salt=_engine_digest(),
+            salt=_engine_digest() + options.pdf_variant,
+            pdf_variant=options.pdf_variant,
             chapters_per_part=max(1, options.chapters_per_part),
             rows_per_part=max(1, options.rows_per_part),
         )
@@ -634,7 +637,7 @@ def _plan(
     filters = options.filters
     tasks: list[Task] = []
     for audience in audiences:
-        base = _audience_base(root, corpus, audience, stamp)
+        base = _audience_base(root, corpus, audience, stamp) + options.pdf_variant
         for meeting in corpus.meetings.values():
             if not filters.meeting(meeting):
                 continue
@@ -701,7 +704,9 @@ def _stale_dossiers(
     """The dossiers that builds with other filters (``--only``, ``--topic``, ``--since``,
     ``--until``) left in out/ and that would now come out differently, with the options that
     make them again: this build removes them rather than leave them listed out of date."""
-    bases = {a.name: _audience_base(root, corpus, a, stamp) for a in audiences}
+    bases = {
+        a.name: _audience_base(root, corpus, a, stamp) + options.pdf_variant for a in audiences
+    }
     everything = list(corpus.files.values())
     stale: dict[str, str] = {}
     for relpath, entry in manifest.items():
@@ -848,7 +853,7 @@ def _run(tasks: list[Task], jobs: int, progress: Progress) -> Iterator[Rendered]
         parts_pool = resident.parts if resident else pool
 
         def layout_part(name: str, html: str) -> Future[PartLayout]:
-            return parts_pool.submit(render_part, _STATE["root"], name, html)
+            return parts_pool.submit(render_part, _STATE["root"], name, html, _STATE["pdf_variant"])
 
         try:
             if resident:
@@ -1034,10 +1039,10 @@ def _assembled(task: Task, assembly: Assembly, layout_part: LayoutPart) -> Rende
     return result
 
 
-def render_part(root: Path, name: str, html: str) -> PartLayout:
+def render_part(root: Path, name: str, html: str, variant: str = "pdf/ua-1") -> PartLayout:
     """Lay out one part of a dossier (runs in a worker process), within the time limit."""
     with collector_running(), _within_limits(name):
-        layout: PartLayout = _pdf_engine(root).part(html, name)
+        layout: PartLayout = _pdf_engine(root).part(html, name, variant)
         return layout
 
 
@@ -1346,7 +1351,11 @@ def _finish(
             screen = with_screen_bar(html, str(task.stem), task.formats)
             result.files[path] = screen.encode("utf-8")
         elif fmt == "pdf":
-            result.files[path] = pdf if pdf is not None else _pdf_engine().write(document, path)
+            result.files[path] = (
+                pdf
+                if pdf is not None
+                else _pdf_engine().write(document, path, _STATE["pdf_variant"])
+            )
         elif fmt == "docx":
             result.files[path] = _docx(composer, task, html, scale, result)
 
@@ -1460,6 +1469,7 @@ def _manifest_entry(
         "fit": rendered.fit,
         "omitted": rendered.omitted,
         "filters": _filters_entry(_STATE["filters"]) if dossier else None,
+        **({"pdf_variant": _STATE["pdf_variant"]} if relpath.endswith(".pdf") else {}),
     }
 
 
