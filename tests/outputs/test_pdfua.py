@@ -173,7 +173,12 @@ def test_the_merged_dossier_keeps_one_structure_tree(parted: Path) -> None:
     headings = re.findall(r"<h([1-6])\b", html)
     assert [t for t in tags if re.fullmatch("H[1-6]", t)] == [f"H{h}" for h in headings]
     assert tags.count("Document") == 1
-    assert tags.count("Figure") == 1  # the timeline
+    assert tags.count("Figure") == 1  # the timeline, described in words
+    with pikepdf.open(path) as pdf:
+        (figure,) = [e for e in _elements(pdf) if str(e.S) == "/Figure"]
+        alt = str(figure.Alt)
+        assert alt.startswith("Timeline of 4 meetings from 2019 to 2026: "), alt
+        assert alt.endswith("18th Strategic Dialogue, 16 January 2026."), alt
     with pikepdf.open(path) as pdf:
         nums = pdf.Root.StructTreeRoot.ParentTree.Nums
         mapped = {
