@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ijbrief import __version__
 from ijbrief.errors import IjbriefError, Problem
+from ijbrief.writers.pdf_variants import DEFAULT_PDF_VARIANT, PDF_VARIANTS
 
 if TYPE_CHECKING:
     from ijbrief.build.pipeline import BuildOptions
@@ -175,6 +176,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     build.add_argument(
         "--force", action="store_true", help="rebuild even what is up to date (default: off)"
+    )
+    build.add_argument(
+        "--pdf-variant",
+        choices=PDF_VARIANTS,
+        default=DEFAULT_PDF_VARIANT,
+        help="tagged PDF/UA-1, archival PDF/A (tagged too), or 'none' for untagged "
+        f"(default: {DEFAULT_PDF_VARIANT})",
     )
     build.add_argument(
         "--quiet", action="store_true", help="print nothing but errors (default: off)"
@@ -566,6 +574,7 @@ def _run(args: argparse.Namespace, root: Path) -> int:
             warm=args.watch,
             drafts=args.drafts,
             since_edition=args.since_edition,
+            pdf_variant=args.pdf_variant,
         )
         from ijbrief.build.editions import EditionError
 

@@ -39,6 +39,7 @@ class Written:
     pdf: bytes | None = None  # a dossier merged from its parts
     engine: Callable[[], Any] | None = None  # the PDF engine, loaded when asked for
     facts: dict[str, Any] = field(default_factory=dict)  # what a writer notes (office_pages)
+    pdf_variant: str = "pdf/ua-1"  # tagged PDF/UA-1, an archival PDF/A, or "none" (untagged)
 
 
 class Writer(Format, Protocol):
@@ -102,7 +103,7 @@ class Pdf:
             return document.pdf
         assert document.engine is not None and document.document is not None
         path = str(document.stem.with_suffix(self.suffix))
-        data: bytes = document.engine().write(document.document, path)
+        data: bytes = document.engine().write(document.document, path, document.pdf_variant)
         return data
 
 

@@ -15,6 +15,7 @@ from ijbrief.compose.changes import for_manifest, record_of
 from ijbrief.compose.composer import Stamp
 from ijbrief.compose.select import Filters
 from ijbrief.corpus.loader import Corpus
+from ijbrief.writers.pdf_variants import DEFAULT_PDF_VARIANT
 
 
 def _omitted_by_audience(tasks: list[Task], manifest: dict[str, Any]) -> dict[str, dict[str, int]]:
@@ -79,6 +80,11 @@ def _manifest_entry(
         "fit": rendered.fit,
         "omitted": rendered.omitted,
         "filters": _filters_entry(_STATE["filters"]) if dossier else None,
+        **(
+            {"pdf_variant": _STATE.get("pdf_variant", DEFAULT_PDF_VARIANT)}
+            if relpath.endswith(".pdf")
+            else {}
+        ),
     }
 
 

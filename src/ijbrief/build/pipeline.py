@@ -67,6 +67,7 @@ from ijbrief.corpus.loader import load_corpus
 from ijbrief.errors import RenderError
 from ijbrief.heap import collector_paused
 from ijbrief.writers.layout import PartLayout
+from ijbrief.writers.pdf_variants import DEFAULT_PDF_VARIANT
 
 # Briefs sent to the worker pool ahead of the one awaited, per worker, while a dossier in parts
 # is being assembled.
@@ -166,7 +167,8 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
             parts=PartStore(out / PARTS_DIR, fresh=options.force),
             out=out,
             force=options.force,
-            salt=_engine_digest(),
+            salt=_engine_digest() + options.pdf_variant,
+            pdf_variant=options.pdf_variant,
             whole_up_to=0 if options.warm else options.whole_up_to,
             chapters_per_part=max(1, options.chapters_per_part),
             rows_per_part=max(1, options.rows_per_part),
@@ -297,7 +299,13 @@ def _run(tasks: list[Task], jobs: int, progress: Progress) -> Iterator[Rendered]
         parts_pool = resident.parts if resident else pool
 
         def layout_part(name: str, html: str) -> Future[PartLayout]:
-            return parts_pool.submit(render_part, _STATE["root"], name, html)
+            return parts_pool.submit(
+                render_part,
+                _STATE["root"],
+                name,
+                html,
+                _STATE.get("pdf_variant", DEFAULT_PDF_VARIANT),
+            )
 
         try:
             if resident:

@@ -85,6 +85,7 @@ class BuildOptions:
     # and warm the PDF engine here, once, so that the workers forked for each build start with it
     # instead of importing and loading fonts again.
     warm: bool = False
+    pdf_variant: str = "pdf/ua-1"  # one of writers.pdf_variants.PDF_VARIANTS
     drafts: bool = False  # put meetings marked `status: draft` in the dossiers too
     # An earlier edition (manifest, out/ folder or git revision): dossiers say what changed since.
     since_edition: str | None = None
@@ -223,7 +224,7 @@ def _plan(
     filters = options.filters
     tasks: list[Task] = []
     for audience in audiences:
-        base = _audience_base(root, corpus, audience, stamp)
+        base = _audience_base(root, corpus, audience, stamp) + options.pdf_variant
         for kind in kinds():
             for record in kind.records(corpus, filters):
                 stem = Path(audience.name) / "briefs" / kind.stem(record)
@@ -261,7 +262,9 @@ def _stale_dossiers(
     """The dossiers that builds with other filters (``--only``, ``--topic``, ``--since``,
     ``--until``) left in out/ and that would now come out differently, with the options that
     make them again: this build removes them rather than leave them listed out of date."""
-    bases = {a.name: _audience_base(root, corpus, a, stamp) for a in audiences}
+    bases = {
+        a.name: _audience_base(root, corpus, a, stamp) + options.pdf_variant for a in audiences
+    }
     everything = list(corpus.files.values())
     stale: dict[str, str] = {}
     for relpath, entry in manifest.items():

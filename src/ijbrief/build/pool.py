@@ -48,6 +48,7 @@ from ijbrief.corpus.loader import load_corpus
 from ijbrief.errors import IjbriefError
 from ijbrief.heap import collector_paused, freeze
 from ijbrief.writers.layout import PartLayout
+from ijbrief.writers.pdf_variants import DEFAULT_PDF_VARIANT
 
 # How far a long-lived process's brief workers give way to its dossier workers: all the way (at
 # 10 instead, a watched rebuild at N = 500 took a median 1.06 s against 1.03 s, over 32 edits).
@@ -115,7 +116,8 @@ def warm_up(options: BuildOptions) -> None:
             warm=True,
             parts=PartStore(out / PARTS_DIR),
             parts_used=_parts_used(_read_json(out / CACHE_NAME).get("parts")),
-            salt=_engine_digest(),
+            salt=_engine_digest() + options.pdf_variant,
+            pdf_variant=options.pdf_variant,
             chapters_per_part=max(1, options.chapters_per_part),
             rows_per_part=max(1, options.rows_per_part),
         )
@@ -153,7 +155,9 @@ def _lay_out_ahead(resident: _Resident, audiences: list[Audience]) -> None:
     root = _STATE["root"]
 
     def layout_part(name: str, html: str) -> Future[PartLayout]:
-        return resident.parts.submit(render_part, root, name, html)
+        return resident.parts.submit(
+            render_part, root, name, html, _STATE.get("pdf_variant", DEFAULT_PDF_VARIANT)
+        )
 
     for audience in audiences:
         stem = _dossier_stem(audience.name, _STATE["filters"])

@@ -24,6 +24,7 @@ from ijbrief.compose.composer import Composer
 from ijbrief.compose.select import KeptViews, Omission, omission_key
 from ijbrief.heap import collector_paused, collector_running
 from ijbrief.writers.layout import PartLayout
+from ijbrief.writers.pdf_variants import DEFAULT_PDF_VARIANT
 
 
 @dataclass
@@ -97,10 +98,10 @@ def _composed_within_limits(
         return compose(numbers)
 
 
-def render_part(root: Path, name: str, html: str) -> PartLayout:
+def render_part(root: Path, name: str, html: str, variant: str = "pdf/ua-1") -> PartLayout:
     """Lay out one part of a dossier (runs in a worker process), within the time limit."""
     with collector_running(), _within_limits(name):
-        layout: PartLayout = _pdf_engine(root).part(html, name)
+        layout: PartLayout = _pdf_engine(root).part(html, name, variant)
         return layout
 
 
@@ -244,6 +245,7 @@ def _finish(
         document,
         pdf,
         _pdf_engine,
+        pdf_variant=_STATE.get("pdf_variant", DEFAULT_PDF_VARIANT),
     )
     for fmt in task.formats:
         made = writer(fmt)

@@ -87,6 +87,17 @@ def _height(levels: int, note: str | None) -> float:
     return AXIS_Y + 24 + levels * LEVEL_HEIGHT + (NOTE_HEIGHT if note else 0)
 
 
+def describe(events: list[Event]) -> str:
+    """What the figure shows, in words: its alternative text (the PDF's /Alt, a screen reader's)."""
+    if not events:
+        return "Timeline of meetings: none in this selection."
+    ordered = sorted(events, key=lambda e: e.day)
+    first, last = ordered[0].day, ordered[-1].day
+    marks = "; ".join(f"{e.label}, {e.sublabel}" for e in ordered)
+    count = f"{len(ordered)} meeting{'s' if len(ordered) != 1 else ''}"
+    return f"Timeline of {count} from {first.year} to {last.year}: {marks}."
+
+
 def svg(events: list[Event], accent: str = "#1F3A5F", muted: str = "#5A6270") -> Markup:
     """An inline SVG (vector, sharp at any zoom) with one marker per event, labels never overlapping."""
     placed, years, levels = _layout(events)
@@ -96,6 +107,7 @@ def svg(events: list[Event], accent: str = "#1F3A5F", muted: str = "#5A6270") ->
         f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline-svg" viewBox="0 0 {WIDTH:.0f} {height:.0f}" '
         # A figure, not an image: its markers are links a keyboard and a screen reader reach.
         f'role="figure" aria-label="Timeline of meetings">',
+        f"<title>{escape(describe(events))}</title>",
         f'<line x1="{AXIS_MARGIN}" y1="{axis_y}" x2="{WIDTH - AXIS_MARGIN}" y2="{axis_y}" '
         f'stroke="{muted}" stroke-width="1.2"/>',
     ]

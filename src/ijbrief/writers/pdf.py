@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import stat
 from collections.abc import Sequence
@@ -16,9 +17,27 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 
 from ijbrief.errors import RenderError
 from ijbrief.writers.layout import PartLayout
+from ijbrief.writers.pdf_variants import DEFAULT_PDF_VARIANT, PDF_VARIANTS
 from ijbrief.writers.textlayer import exact_text_layer
 
 MAX_RESOURCE_BYTES = 8 * 1024 * 1024
+_PDFUA_XMP = (
+    b'<rdf:Description rdf:about="" xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/" '
+    b'pdfuaid:part="1"/></rdf:RDF>'
+)
+
+
+def _also_pdf_ua(data: bytes) -> bytes:
+    """WeasyPrint's XMP names one variant: a PDF/A file made here, tagged, claims PDF/UA-1 too,
+    in the same RDF (XMP allows one)."""
+    import pikepdf
+
+    pdf = pikepdf.open(io.BytesIO(data))
+    xmp = pdf.Root.Metadata.read_bytes().replace(b"</rdf:RDF>", _PDFUA_XMP, 1)
+    pdf.Root.Metadata.write(xmp)
+    out = io.BytesIO()
+    pdf.save(out, deterministic_id=True)
+    return out.getvalue()
 
 
 class RefusedFetch(FatalURLFetchingError):  # type: ignore[misc]
@@ -99,15 +118,22 @@ class PdfEngine:
         return document
 
     @staticmethod
-    def write(document: Any, key: str) -> bytes:
-        """PDF bytes with a file identifier derived from ``key`` (so rebuilds are byte-identical).
-        Attachments are fetched only now, so refusals are caught here too."""
+    def write(document: Any, key: str, variant: str = DEFAULT_PDF_VARIANT) -> bytes:
+        """PDF bytes with a file identifier derived from ``key`` (so rebuilds are byte-identical),
+        tagged and of ``variant`` (one of PDF_VARIANTS). Attachments are fetched only now, so
+        refusals are caught here too."""
+        if variant not in PDF_VARIANTS:
+            raise RenderError(f"{key}: unknown PDF variant {variant!r}")
         identifier = hashlib.sha256(key.encode()).hexdigest()[:32].encode()
+        options: dict[str, Any] = {}
+        if variant != "none":
+            options = {"pdf_variant": variant, "pdf_tags": True}
         try:
-            data: bytes = document.write_pdf(pdf_identifier=identifier)
+            data: bytes = document.write_pdf(pdf_identifier=identifier, **options)
         except FatalURLFetchingError as exc:
             raise RenderError(f"{key}: {exc.__cause__ or exc}") from None
-        return exact_text_layer(document, data)
+        data = exact_text_layer(document, data)
+        return _also_pdf_ua(data) if variant.startswith("pdf/a") else data
 
     @staticmethod
     def anchors(document: Any) -> dict[str, int]:
@@ -118,7 +144,7 @@ class PdfEngine:
                 found.setdefault(anchor, number)
         return found
 
-    def part(self, html: str, name: str) -> PartLayout:
+    def part(self, html: str, name: str, variant: str = DEFAULT_PDF_VARIANT) -> PartLayout:
         """Lay out and write one part of a dossier. Its bookmarks are handed to the assembly,
         which makes one outline of every part's; its internal links stay, by anchor name, and
         the merged PDF's named destinations resolve them."""
@@ -140,5 +166,5 @@ class PdfEngine:
         }
         if elsewhere:
             document.pages[0].anchors.update(dict.fromkeys(sorted(elsewhere), (0, 0, 0, 0)))
-        layout.pdf = self.write(document, name)
+        layout.pdf = self.write(document, name, variant)
         return layout

@@ -98,6 +98,7 @@ class Merging:
         self.pages: list[_Page] = []
         self.items: list[tuple[int, Dictionary]] = []  # bookmarks: level, outline item
         self.stamps: list[Any] = []  # page number streams, for every page but the first
+        self.structure = _Structure(pdf)
 
     def place_ahead(self, key: str, layout: PartLayout) -> None:
         """Copy one of the parts that end the dossier (the tracker, the back matter) before the
@@ -142,6 +143,9 @@ class Merging:
                 page.contents_add(self.isolate, prepend=True)
                 page.contents_add(stamp)
                 self.stamps.append(stamp)
+        self.structure.add(
+            self.opened.open[key], [self.pages[n].obj for n in range(offset, offset + layout.pages)]
+        )
         for level, label, page_index, x, y in layout.bookmarks:
             page_ = self.pages[offset + page_index]
             left, top = page_.point(x, y)
@@ -160,6 +164,7 @@ class Merging:
         front = self.opened.open[self.keys[0]]
         self.opened.keep_used()
         _copy_document_facts(front, pdf)
+        self.structure.finish()
         _outline(pdf, self.outline_root, self.items)
         _named_destinations(pdf, _targets(self.pages, self.layouts, self.offsets))
         _page_labels(pdf, len(self.pages))
@@ -179,9 +184,10 @@ class Merging:
         for number, (page, stamp) in enumerate(zip(self.pages[1:], self.stamps, strict=True), 2):
             text = f"Page {number} of {total}"
             x = (float(page.obj.MediaBox[2]) - footer.width(text)) / 2
+            # An artifact: the page number is no part of the text a screen reader reads.
             stamp.write(
-                f"Q\nq BT /IjbPageNumber {footer.size:.4g} Tf 1 0 0 1 {x:.2f} "
-                f"{footer.baseline:.2f} Tm <{footer.encode(text).hex()}> Tj ET Q\n".encode()
+                f"Q\nq /Artifact BMC BT /IjbPageNumber {footer.size:.4g} Tf 1 0 0 1 {x:.2f} "
+                f"{footer.baseline:.2f} Tm <{footer.encode(text).hex()}> Tj ET EMC Q\n".encode()
             )
 
 
@@ -191,7 +197,108 @@ def _copy_document_facts(front: pikepdf.Pdf, pdf: pikepdf.Pdf) -> None:
         pdf.docinfo[key] = String(str(value))
     if "/Lang" in front.Root:
         pdf.Root.Lang = String(str(front.Root.Lang))
+    # What makes it tagged, PDF/UA and PDF/A (the XMP names the variant, the output intent).
+    for key in ("/MarkInfo", "/ViewerPreferences", "/Metadata", "/OutputIntents"):
+        if key in front.Root:
+            pdf.Root[key] = _copied(pdf, front.Root[key])
     pdf.Root.PageMode = Name.UseOutlines
+
+
+def _copied(pdf: pikepdf.Pdf, value: Any) -> Any:
+    """A foreign object in ``pdf``: pikepdf copies only indirect ones, so rebuild direct ones."""
+    if isinstance(value, Object) and value.is_indirect:
+        return pdf.copy_foreign(value)
+    if isinstance(value, Dictionary):
+        return Dictionary({key: _copied(pdf, item) for key, item in value.items()})
+    if isinstance(value, Array):
+        return Array([_copied(pdf, item) for item in value])
+    return value
+
+
+class _Structure:
+    """One structure tree of every part's: the elements under each part's Document element go,
+    in order, under one Document element; the keys of each part's parent tree (its pages'
+    StructParents, its annotations' StructParent) are numbered anew, and table header IDs made
+    unique, since each part numbered its own from 0."""
+
+    def __init__(self, pdf: pikepdf.Pdf) -> None:
+        self.pdf = pdf
+        self.root = pdf.make_indirect(Dictionary(Type=Name.StructTreeRoot))
+        self.document = pdf.make_indirect(
+            Dictionary(Type=Name.StructElem, S=Name.Document, P=self.root, K=Array())
+        )
+        self.nums: list[Any] = []
+        self.next_key = 0
+        self.parts = 0
+        self.role_map = Dictionary()
+        self.class_map = Dictionary()
+
+    def add(self, source: pikepdf.Pdf, pages: Sequence[Dictionary]) -> None:
+        """The part's tree, its pages (already copied, in order) renumbered."""
+        if "/StructTreeRoot" not in source.Root:
+            return
+        tree = self.pdf.copy_foreign(source.Root.StructTreeRoot)
+        self.parts += 1
+        keys: dict[int, int] = {}
+
+        def renumber(old: int) -> int:
+            if old not in keys:
+                keys[old] = self.next_key
+                self.next_key += 1
+            return keys[old]
+
+        for page in pages:
+            if "/StructParents" in page:
+                page.StructParents = renumber(int(page.StructParents))
+            for annotation in page.get("/Annots", Array()):
+                if "/StructParent" in annotation:
+                    annotation.StructParent = renumber(int(annotation.StructParent))
+        old_nums = list(tree.ParentTree.get("/Nums", Array())) if "/ParentTree" in tree else []
+        for index in range(0, len(old_nums) - 1, 2):
+            old = int(old_nums[index])
+            if old in keys:
+                self.nums += [keys[old], old_nums[index + 1]]
+        for key in ("/RoleMap", "/ClassMap"):
+            for name, value in tree.get(key, Dictionary()).items():
+                (self.role_map if key == "/RoleMap" else self.class_map)[name] = value
+        prefix = f"p{self.parts}-"
+        for top in tree.K if isinstance(tree.K, Array) else [tree.K]:
+            for element in top.get("/K", Array()) if top.get("/S") == Name.Document else [top]:
+                if isinstance(element, Dictionary):
+                    element.P = self.document
+                    self.document.K.append(element)
+                    _rename_ids(element, prefix)
+
+    def finish(self) -> None:
+        if not self.parts:
+            return
+        pairs = sorted(zip(self.nums[::2], self.nums[1::2], strict=True), key=lambda p: p[0])
+        self.root.K = Array([self.document])
+        self.root.ParentTree = self.pdf.make_indirect(
+            Dictionary(Nums=Array([item for pair in pairs for item in pair]))
+        )
+        self.root.ParentTreeNextKey = self.next_key
+        if self.role_map:
+            self.root.RoleMap = self.role_map
+        if self.class_map:
+            self.root.ClassMap = self.class_map
+        self.pdf.Root.StructTreeRoot = self.root
+
+
+def _rename_ids(element: Dictionary, prefix: str) -> None:
+    """Prefix the IDs of an element's subtree and the table Headers that name them."""
+    stack = [element]
+    while stack:
+        node = stack.pop()
+        if "/ID" in node:
+            node.ID = String(prefix + str(node.ID))
+        attributes = node.get("/A")
+        if isinstance(attributes, Dictionary) and "/Headers" in attributes:
+            attributes.Headers = Array([String(prefix + str(h)) for h in attributes.Headers])
+        kids = node.get("/K")
+        for kid in kids if isinstance(kids, Array) else [kids]:
+            if isinstance(kid, Dictionary) and "/S" in kid:
+                stack.append(kid)
 
 
 @dataclass(frozen=True)
