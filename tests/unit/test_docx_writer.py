@@ -435,6 +435,22 @@ def run_of(data: bytes, text: str) -> etree._Element:
     raise AssertionError(f"no run is exactly {text!r}")
 
 
+def test_the_other_declarable_scripts_get_their_fonts_and_language(reference: Path) -> None:
+    """A Korean, Thai, Bengali or Tamil name in Word: its own face and language, as the PDF."""
+    names = {"ko": ("홍길동", "eastAsia", "Noto Sans CJK KR", "ko-KR"),
+             "th": ("สมชาย", "cs", "Noto Sans Thai", "th-TH"),
+             "bn": ("রবীন্দ্রনাথ", "cs", "Noto Sans Bengali", "bn-IN"),
+             "ta": ("வள்ளுவர்", "cs", "Noto Sans Tamil", "ta-IN")}  # fmt: skip
+    body = "".join(f'<h2>Names</h2><p><span lang="{code}">{n[0]}</span> met.</p>'
+                   for code, n in names.items())  # fmt: skip
+    data = html_to_docx(f"<html><body>{body}</body></html>", reference, META, {})
+    for name, slot, face, tag in names.values():
+        rpr = run_of(data, name).find("w:rPr", NS)
+        assert rpr.find("w:rFonts", NS).get(f"{{{W}}}{slot}") in (face, face.replace("Sans", "Serif"))
+        language = "eastAsia" if slot == "eastAsia" else "bidi"
+        assert rpr.find("w:lang", NS).get(f"{{{W}}}{language}") == tag
+
+
 def test_japanese_and_devanagari_runs_get_their_fonts(output: bytes) -> None:
     # the reference's body is Noto Serif: names in its paragraphs take the matching serif faces
     for text in (MOTEGI, "日本語と"):

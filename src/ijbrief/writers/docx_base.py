@@ -48,7 +48,16 @@ SCRIPTS = {
     "hi": _Script(
         "\u0900-\u097f\ua8e0-\ua8ff\u1cd0-\u1cff", "cs", "hi-IN", HI_FONT, "Noto Serif Devanagari"
     ),
-}
+    # The other scripts project.yaml can declare whose characters no entry above shares (Chinese
+    # shares the ideographs with Japanese, Arabic needs right-to-left runs: neither is here yet).
+    "ko": _Script(
+        "\uac00-\ud7af\u1100-\u11ff\u3130-\u318f", "eastAsia", "ko-KR", "Noto Sans CJK KR",
+        "Noto Serif CJK KR",
+    ),
+    "th": _Script("\u0e00-\u0e7f", "cs", "th-TH", "Noto Sans Thai", "Noto Serif Thai"),
+    "bn": _Script("\u0980-\u09ff", "cs", "bn-IN", "Noto Sans Bengali", "Noto Serif Bengali"),
+    "ta": _Script("\u0b80-\u0bff", "cs", "ta-IN", "Noto Sans Tamil", "Noto Serif Tamil"),
+}  # fmt: skip
 
 
 def _is_serif(font: str | None) -> bool:
