@@ -4,6 +4,11 @@ Every pre-filled value is marked ``# REVIEW`` with what it was found from; the r
 ``status: draft`` until someone has read it against the source, so that it stays out of the
 dossiers and ``check --strict`` refuses it. Quotations are copied exactly, so ``check`` verifies
 them like any other.
+
+About 520 lines: each field it pre-fills (date with its basis, place, participants with their
+office that day, quotations with their speaker, topics, agreements) is a small recogniser, and
+they read the same source text and registries; they are kept together so a reviewer of a draft
+can see in one place what each REVIEW mark was found from.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""Generate the default reference DOCX files (styles, A4 page setup, header) for each audience."""
+"""Generate the default reference DOCX files (styles, A4 page setup, header) for each audience.
+
+Some 530 lines because a reference document is a whole style sheet made in code (every paragraph,
+character, table and numbering style Word shows by name, for three looks); splitting it by style
+family would scatter one audience's look over several files."""
 
 from __future__ import annotations
 
