@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from tests.conftest import build_only
 
+from ijbrief.build import limits
 from ijbrief.build import pipeline as build_module
 
 Cli = Callable[..., tuple[int, str]]  # the `cli` fixture (tests/conftest.py)
@@ -93,7 +94,7 @@ def test_deeply_nested_markup_is_a_clean_error(project: Path, cli: Cli) -> None:
 def test_rendering_is_stopped_at_the_wall_clock_limit(
     project: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(build_module, "RENDER_SECONDS", 0.3)
+    monkeypatch.setattr(limits, "RENDER_SECONDS", 0.3)
     masthead(project, "{% for i in range(4000) %}<p>{{ brief.title }} {{ i }}</p>{% endfor %}")
     code, output = build_only(cli, project, "minister", "fmsd-13")
     assert code == 1 and "rendering took longer than" in output
@@ -194,7 +195,7 @@ def test_the_time_limit_sends_no_alarm_to_the_users_own_process(
 ) -> None:
     # issue 26: with --jobs 1 the alarm that stops a runaway render fired in this process,
     # raising into whatever C callback ran; it belongs to worker processes only.
-    monkeypatch.setattr(build_module, "RENDER_SECONDS", 0.3)
+    monkeypatch.setattr(limits, "RENDER_SECONDS", 0.3)
     masthead(project, "{% for i in range(4000) %}<p>{{ brief.title }} {{ i }}</p>{% endfor %}")
     here = os.getpid()
     alarms: list[int] = []
@@ -223,7 +224,7 @@ def test_a_runaway_dossier_template_is_stopped_in_a_server_build(
 
     from ijbrief.web.serve import create_app
 
-    monkeypatch.setattr(build_module, "RENDER_SECONDS", 1.0)
+    monkeypatch.setattr(limits, "RENDER_SECONDS", 1.0)
     (project / "templates/student/dossier.html.j2").write_text(
         '{% extends "base/dossier.html.j2" %}{% block cover %}'
         "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
