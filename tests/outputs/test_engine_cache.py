@@ -39,12 +39,12 @@ _STOCK: Any = None
 _LOG_FILE: Path | None = None
 
 
-def _counting(root: Path, name: str, html: str) -> PartLayout:
+def _counting(root: Path, name: str, html: str, *variant: str) -> PartLayout:
     """Laid out in a worker, forked after the fixture set these (so picklable by name)."""
     assert _LOG_FILE is not None
     with _LOG_FILE.open("a") as log:
         log.write(name + "\n")
-    return _STOCK(root, name, html)
+    return _STOCK(root, name, html, *variant)
 
 
 @pytest.fixture

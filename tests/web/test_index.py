@@ -4,16 +4,34 @@ in the browser without the network."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import lxml.html
+import pytest
 from starlette.testclient import TestClient
 
 from ijbrief.corpus.loader import load_corpus
 from ijbrief.web.serve import create_app
 
 BRIEF = "analyst/briefs/2020-10-07-fmsd-13"
+
+
+@pytest.fixture(scope="module")
+def built(
+    tmp_path_factory: pytest.TempPathFactory,
+    copy_project: Callable[[Path], Path],
+    small_build: Callable[..., None],
+) -> Path:
+    """The shared build's filters (the analyst's, on cybersecurity since October 2020) in a
+    project of this module's own: the shared one's out/ gains briefs when other tests build
+    from serve's form, and this module needs meetings left unbuilt."""
+    root = copy_project(tmp_path_factory.mktemp("index") / "project")
+    small_build(root, formats=("pdf", "html"), audiences=("analyst",),
+                topics=("cybersecurity",), since=dt.date(2020, 10, 1))  # fmt: skip
+    return root
 
 
 def _table(page: Any) -> Any:
