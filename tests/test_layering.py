@@ -2,10 +2,11 @@
 
 Every import of every module counts, those inside functions and under ``TYPE_CHECKING`` too (a
 type-only import is still a dependency a reader has to follow). ``errors``, ``files`` (bounded
-reading), ``accel`` (the speed layer's switch), ``heap`` and the package's ``__init__`` are leaves
-anyone may import, and they import only each other; ``corpus.model`` imports nothing of ijbrief;
-the writers import only the leaves and each other, and are the only modules that import the
-heavy engines, but for the corpus's reader of Word sources. See docs/architecture.md."""
+reading), ``textdiff`` (word differences), ``accel`` (the speed layer's switch), ``heap`` and
+the package's ``__init__`` are leaves anyone may import, and they import only each other;
+``corpus.model`` imports nothing of ijbrief; the writers import only the leaves and each other,
+and are the only modules that import the heavy engines, but for the corpus's reader of Word
+sources. See docs/architecture.md."""
 
 from __future__ import annotations
 
@@ -26,7 +27,14 @@ STAGES: dict[str, set[str]] = {
     "web": {"build", "compose", "corpus"},
     "top": {"web", "build", "compose", "writers", "corpus"},
 }
-LEAVES = {"ijbrief", "ijbrief.errors", "ijbrief.files", "ijbrief.accel", "ijbrief.heap"}
+LEAVES = {
+    "ijbrief",
+    "ijbrief.errors",
+    "ijbrief.files",
+    "ijbrief.accel",
+    "ijbrief.heap",
+    "ijbrief.textdiff",
+}
 TOP = {"ijbrief.cli", "ijbrief.doctor", "ijbrief.__main__"}
 # What the writers may import of the rest of ijbrief: they take plain data.
 WRITERS_MAY_IMPORT = set(LEAVES)

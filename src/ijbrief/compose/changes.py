@@ -17,6 +17,7 @@ from ijbrief.compose.select import Edition, Filters
 from ijbrief.compose.textfmt import format_date
 from ijbrief.corpus.loader import Corpus
 from ijbrief.corpus.model import Visibility
+from ijbrief.textdiff import word_opcodes
 
 # Bumped when the record's shape changes, so that an older one is refused rather than misread.
 RECORD_VERSION = 1
@@ -160,7 +161,7 @@ def word_edits(before: str, after: str) -> list[dict[str, str]]:
     of its own, so that a sentence lengthened before its full stop is told as what was added."""
     old, new = _TOKENS.findall(before), _TOKENS.findall(after)
     edits = []
-    for op, i1, i2, j1, j2 in _opcodes(old, new):
+    for op, i1, i2, j1, j2 in word_opcodes(old, new):
         if op != "equal":
             edits.append({"removed": _cut(old[i1:i2]), "added": _cut(new[j1:j2])})
     return [e for e in edits if e["removed"] or e["added"]]
@@ -310,23 +311,3 @@ def _meeting_change(
         "outcomes_removed": removed,
         "outcomes_revised": revised,
     }
-
-
-def _opcodes(old: Sequence[str], new: Sequence[str]) -> list[tuple[str, int, int, int, int]]:
-    """difflib's opcodes over tokens, with a change, a run of spaces and a change joined into
-    one change (``progress on`` to ``the state of``, not two changes a space apart)."""
-    merged: list[tuple[str, int, int, int, int]] = []
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    for op in matcher.get_opcodes():
-        if (
-            len(merged) >= 2
-            and op[0] != "equal"
-            and merged[-2][0] != "equal"
-            and merged[-1][0] == "equal"
-            and all(t.isspace() for t in old[merged[-1][1] : merged[-1][2]])
-        ):
-            first = merged[-2]
-            merged[-2:] = [("replace", first[1], op[2], first[3], op[4])]
-        else:
-            merged.append(op)
-    return merged

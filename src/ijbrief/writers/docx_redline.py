@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ijbrief.errors import IjbriefError, TemplateError
+from ijbrief.textdiff import word_opcodes
 
 AUTHOR = "ijbrief"
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -324,7 +325,7 @@ def _edit_paragraph(p: Any, before: str, marks: _Marks) -> None:
     new_at = _offsets(new)
     edits = [
         (old_at[i1], old_at[i2], new_at[j1], new_at[j2])
-        for op, i1, i2, j1, j2 in _opcodes(old, new)
+        for op, i1, i2, j1, j2 in word_opcodes(old, new)
         if op != "equal"
     ]
     for _, _, start, end in edits:
@@ -491,7 +492,7 @@ def _html_page(rows: list[tuple[str, str, str]], old_name: str, new_name: str, s
 def _word_diff(before: str, after: str) -> str:
     old, new = _TOKENS.findall(before), _TOKENS.findall(after)
     out: list[str] = []
-    for op, i1, i2, j1, j2 in _opcodes(old, new):
+    for op, i1, i2, j1, j2 in word_opcodes(old, new):
         if op == "equal":
             out.append(html.escape("".join(new[j1:j2])))
             continue
@@ -500,23 +501,3 @@ def _word_diff(before: str, after: str) -> str:
         if j2 > j1:
             out.append(f"<ins>{html.escape(''.join(new[j1:j2]))}</ins>")
     return "".join(out)
-
-
-def _opcodes(old: Sequence[str], new: Sequence[str]) -> list[tuple[str, int, int, int, int]]:
-    """difflib's opcodes over tokens, with a change, a run of spaces and a change joined into
-    one change (``progress on`` to ``the state of``, not two changes a space apart)."""
-    merged: list[tuple[str, int, int, int, int]] = []
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    for op in matcher.get_opcodes():
-        if (
-            len(merged) >= 2
-            and op[0] != "equal"
-            and merged[-2][0] != "equal"
-            and merged[-1][0] == "equal"
-            and all(t.isspace() for t in old[merged[-1][1] : merged[-1][2]])
-        ):
-            first = merged[-2]
-            merged[-2:] = [("replace", first[1], op[2], first[3], op[4])]
-        else:
-            merged.append(op)
-    return merged
