@@ -3,6 +3,7 @@ Word paragraphs of, with the writer's state (styles, numbering, relationships)."
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
@@ -50,7 +51,7 @@ from ijbrief.writers.docx_base import (
 from ijbrief.writers.docx_styles import _Numbering, _Styles
 
 
-class _RunWriter:
+class _RunWriter(ABC):
     def __init__(self, document: Any, figures: Mapping[str, bytes]) -> None:
         self.document = document
         self.part = document.part
@@ -113,11 +114,11 @@ class _RunWriter:
 
     # The HTML walk (docx_html._Converter) converts blocks; tables, figures and the contents
     # call back into it for what their cells, captions and headings hold.
-    def _children(self, el: Element, ctx: _Ctx) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def _children(self, el: Element, ctx: _Ctx) -> None: ...
 
-    def _block(self, el: Element, ctx: _Ctx) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def _block(self, el: Element, ctx: _Ctx) -> None: ...
 
     # ----------------------------------------------------------------- paragraphs and runs
 
