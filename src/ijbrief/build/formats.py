@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ijbrief.compose.formats import Format, describe, forget
+from ijbrief.writers.pdf_variants import DEFAULT_PDF_VARIANT
 
 if TYPE_CHECKING:
     from ijbrief.compose.audiences import Audience
@@ -39,7 +40,8 @@ class Written:
     pdf: bytes | None = None  # a dossier merged from its parts
     engine: Callable[[], Any] | None = None  # the PDF engine, loaded when asked for
     facts: dict[str, Any] = field(default_factory=dict)  # what a writer notes (office_pages)
-    pdf_variant: str = "pdf/ua-1"  # tagged PDF/UA-1, an archival PDF/A, or "none" (untagged)
+    # tagged PDF/UA-1, an archival PDF/A, or "none" (untagged)
+    pdf_variant: str = DEFAULT_PDF_VARIANT
 
 
 class Writer(Format, Protocol):

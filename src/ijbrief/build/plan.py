@@ -33,6 +33,7 @@ from ijbrief.compose.select import Filters
 from ijbrief.corpus.loader import CATALOGUE, GLOSSARY, PEOPLE, TOPICS, Corpus
 from ijbrief.corpus.project import COUNTRIES, PROJECT, read_project
 from ijbrief.errors import IjbriefError
+from ijbrief.writers.pdf_variants import DEFAULT_PDF_VARIANT
 
 CACHE_NAME = ".ijbrief-cache.json"
 # Modules that cannot change a rendered document, so editing them invalidates nothing.
@@ -85,7 +86,7 @@ class BuildOptions:
     # and warm the PDF engine here, once, so that the workers forked for each build start with it
     # instead of importing and loading fonts again.
     warm: bool = False
-    pdf_variant: str = "pdf/ua-1"  # one of writers.pdf_variants.PDF_VARIANTS
+    pdf_variant: str = DEFAULT_PDF_VARIANT  # one of writers.pdf_variants.PDF_VARIANTS
     drafts: bool = False  # put meetings marked `status: draft` in the dossiers too
     # An earlier edition (manifest, out/ folder or git revision): dossiers say what changed since.
     since_edition: str | None = None

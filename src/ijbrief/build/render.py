@@ -98,7 +98,7 @@ def _composed_within_limits(
         return compose(numbers)
 
 
-def render_part(root: Path, name: str, html: str, variant: str = "pdf/ua-1") -> PartLayout:
+def render_part(root: Path, name: str, html: str, variant: str = DEFAULT_PDF_VARIANT) -> PartLayout:
     """Lay out one part of a dossier (runs in a worker process), within the time limit."""
     with collector_running(), _within_limits(name):
         layout: PartLayout = _pdf_engine(root).part(html, name, variant)
