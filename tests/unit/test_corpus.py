@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ijbrief.compose.select import glossary_for
+from ijbrief.compose.audiences import load_audience
+from ijbrief.compose.select import Edition, glossary_for
 from ijbrief.corpus.loader import Corpus, load_corpus, normalise_quote
 from ijbrief.errors import InputError, Problem
 
@@ -699,8 +700,10 @@ def test_a_glossary_term_counts_only_as_a_whole_word() -> None:
     terms = {t.term for t in corpus.terms.values()}
     assert {"2+2", "ACSA"} <= terms
 
+    analyst = Edition(load_audience(REPO, "analyst"))
+
     def found(text: str) -> set[str]:
-        return {t["term"] for t in glossary_for(corpus, text)} & {"2+2", "ACSA"}
+        return {t["term"] for t in glossary_for(corpus, text, analyst)} & {"2+2", "ACSA"}
 
     assert found("the ACSA and the 2+2") == {"ACSA", "2+2"}
     assert found("ACSA, signed; (2+2)") == {"ACSA", "2+2"}
@@ -727,3 +730,19 @@ def test_altered_quotation_in_a_large_seed_is_diagnosed_quickly(project: Path, e
     seconds = time.perf_counter() - started
     assert "global situation and', at 'debated'" in problem.message
     assert seconds < 20, f"check took {seconds:.1f} s"  # a hang, not a speed target
+
+
+def test_a_glossary_entry_prints_what_the_sources_leave_out_only_where_the_audience_is_told() -> (
+    None
+):
+    corpus = load_corpus(REPO)
+
+    def foip(audience: str) -> str:
+        edition = Edition(load_audience(REPO, audience))
+        (entry,) = [t for t in glossary_for(corpus, "FOIP", edition) if t["term"] == "FOIP"]
+        return entry["html"]
+
+    assert "do not name FOIP" in foip("analyst")
+    minister = foip("minister")
+    assert "do not name" not in minister
+    assert minister.endswith("territorial integrity.")

@@ -446,7 +446,10 @@ def test_the_other_declarable_scripts_get_their_fonts_and_language(reference: Pa
     data = html_to_docx(f"<html><body>{body}</body></html>", reference, META, {})
     for name, slot, face, tag in names.values():
         rpr = run_of(data, name).find("w:rPr", NS)
-        assert rpr.find("w:rFonts", NS).get(f"{{{W}}}{slot}") in (face, face.replace("Sans", "Serif"))
+        assert rpr.find("w:rFonts", NS).get(f"{{{W}}}{slot}") in (
+            face,
+            face.replace("Sans", "Serif"),
+        )
         language = "eastAsia" if slot == "eastAsia" else "bidi"
         assert rpr.find("w:lang", NS).get(f"{{{W}}}{language}") == tag
 

@@ -392,7 +392,7 @@ class Composer:
             "timeline_svg": svg(self.timeline_events(), spec.branding.accent, spec.branding.muted),
             "topic_index": self._topic_index(meetings, agreements),
             "glossary": glossary_for(
-                self.corpus, " ".join(t.term for t in self.corpus.terms.values())
+                self.corpus, " ".join(t.term for t in self.corpus.terms.values()), self.edition
             ),
         }
         context = self._base(

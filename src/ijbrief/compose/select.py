@@ -378,7 +378,7 @@ def meeting_view(corpus: Corpus, meeting: Meeting, edition: Edition) -> dict[str
         "changes": _changes(corpus, meeting, by_topic),
         "topics": list(by_topic),
     }
-    view["glossary"] = glossary_for(corpus, _all_text(view))
+    view["glossary"] = glossary_for(corpus, _all_text(view), edition)
     _mark_sources(corpus, meeting.id, where, view)
     return view
 
@@ -554,7 +554,7 @@ def agreement_view(corpus: Corpus, agreement: Agreement, edition: Edition) -> di
             agreement.way_forward, agreement.id, where, "way_forward"
         ),
     }
-    view["glossary"] = glossary_for(corpus, _all_text(view))
+    view["glossary"] = glossary_for(corpus, _all_text(view), edition)
     _mark_sources(corpus, agreement.id, where, view)
     return view
 
@@ -628,11 +628,16 @@ def _all_text(value: Any) -> str:
     return " ".join(texts)
 
 
-def glossary_for(corpus: Corpus, text: str) -> list[dict[str, str]]:
-    """Glossary terms that occur (as whole words) in ``text``, alphabetically."""
+def glossary_for(corpus: Corpus, text: str, edition: Edition) -> list[dict[str, str]]:
+    """Glossary terms that occur (as whole words) in ``text``, alphabetically, each explained as
+    ``edition`` prints it (without what the sources leave out, for an audience not told so)."""
     found = [term for term in corpus.terms.values() if _mentions(text, term.term)]
     return [
-        {"term": t.term, "expansion": t.expansion, "html": md_inline(t.explanation)}
+        {
+            "term": t.term,
+            "expansion": t.expansion,
+            "html": md_inline(edition.gaps_told(t.explanation)),
+        }
         for t in sorted(found, key=lambda t: t.term.casefold())
     ]
 
