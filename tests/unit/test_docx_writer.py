@@ -454,6 +454,47 @@ def test_the_other_declarable_scripts_get_their_fonts_and_language(reference: Pa
         assert rpr.find("w:lang", NS).get(f"{{{W}}}{language}") == tag
 
 
+def test_a_chinese_name_is_chinese_though_its_ideographs_are_japanese_too(reference: Path) -> None:
+    """Han ideographs in an element marked Chinese take Chinese faces and zh-CN; unmarked, the
+    same ideographs stay Japanese (code points alone cannot tell the two apart)."""
+    body = '<p><span lang="zh">习近平</span> met <span>岸田文雄</span> in Tokyo.</p>'
+    data = html_to_docx(f"<html><body>{body}</body></html>", reference, META, {})
+    chinese = run_of(data, "习近平").find("w:rPr", NS)
+    assert chinese.find("w:rFonts", NS).get(f"{{{W}}}eastAsia") in (
+        "Noto Sans CJK SC",
+        "Noto Serif CJK SC",
+    )
+    assert chinese.find("w:lang", NS).get(f"{{{W}}}eastAsia") == "zh-CN"
+    japanese = run_of(data, "岸田文雄").find("w:rPr", NS)
+    assert japanese.find("w:lang", NS).get(f"{{{W}}}eastAsia") == "ja-JP"
+    assert split_scripts("习近平 主席", prefer="zh") == [("zh", "习近平 主席")]
+
+
+def test_arabic_runs_are_right_to_left_and_a_wholly_arabic_paragraph_too(
+    reference: Path,
+) -> None:
+    """An Arabic name in English text is a right-to-left run in an LTR paragraph; a paragraph
+    wholly in Arabic is laid out right to left (w:bidi, in its schema place in w:pPr)."""
+    name, line = "محمد بن سلمان", "وزير الخارجية، الرياض."
+    body = (f'<h2>Names</h2><p><span lang="ar">{name}</span> met the minister.</p>'
+            f'<p lang="ar">{line}</p>')  # fmt: skip
+    data = html_to_docx(f"<html><body>{body}</body></html>", reference, META, {})
+    rpr = run_of(data, name).find("w:rPr", NS)
+    assert rpr.find("w:rFonts", NS).get(f"{{{W}}}cs") in ("Noto Sans Arabic", "Noto Naskh Arabic")
+    assert rpr.find("w:rtl", NS) is not None and rpr.find("w:cs", NS) is not None
+    assert rpr.find("w:lang", NS).get(f"{{{W}}}bidi") == "ar-SA"
+    order = [etree.QName(child).localname for child in rpr]
+    assert order.index("rtl") < order.index("cs") < order.index("lang")
+    mixed = run_of(data, name).getparent()
+    assert mixed.find("w:pPr/w:bidi", NS) is None
+    whole = next(p for p in body_of(data).iter(f"{{{W}}}p") if text_of(p) == line)
+    ppr = [etree.QName(child).localname for child in whole.find("w:pPr", NS)]
+    assert "bidi" in ppr
+    after = {"spacing", "ind", "jc", "outlineLvl", "rPr"}
+    assert all(ppr.index("bidi") < ppr.index(tag) for tag in after if tag in ppr)
+    assert run_of(data, " met the minister.").find("w:rPr/w:rtl", NS) is None
+
+
 def test_japanese_and_devanagari_runs_get_their_fonts(output: bytes) -> None:
     # the reference's body is Noto Serif: names in its paragraphs take the matching serif faces
     for text in (MOTEGI, "日本語と"):
@@ -730,6 +771,33 @@ def test_libreoffice_renders_toc_and_names(output: bytes, tmp_path: Path) -> Non
     assert "ministerial brief" in pages[1].casefold()
     assert f"Page 2 of {len(reader.pages)}" in flat
     assert len(reader.pages) >= 4
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice is not installed")
+def test_libreoffice_sets_chinese_and_arabic_names_in_their_faces(
+    reference: Path, tmp_path: Path
+) -> None:
+    """LibreOffice lays the Chinese name out in real glyphs and the Arabic in an Arabic face: the
+    runs' languages and fonts reach the office suite, not only the XML."""
+    body = (
+        '<h2>Names</h2><p><span lang="zh">习近平</span> met <span>岸田文雄</span> there.</p>'
+        '<p>The envoy, <span lang="ar">محمد بن سلمان</span>, spoke.</p>'
+    )
+    source = tmp_path / "scripts.docx"
+    source.write_bytes(html_to_docx(f"<html><body>{body}</body></html>", reference, META, {}))
+    assert SOFFICE is not None
+    subprocess.run(
+        [SOFFICE, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+         "--convert-to", "pdf", "--outdir", str(tmp_path), str(source)],
+        check=True, capture_output=True, timeout=240,
+    )  # fmt: skip
+    fonts = subprocess.run(
+        ["pdffonts", str(tmp_path / "scripts.pdf")], check=True, capture_output=True, text=True
+    ).stdout
+    # (LibreOffice 7.4 names every face of the CJK collection file after its Japanese one)
+    assert "Arabic" in fonts, fonts
+    text = " ".join(PdfReader(tmp_path / "scripts.pdf").pages[0].extract_text().split())
+    assert "习近平" in text and "岸田文雄" in text
 
 
 # ---------------------------------------------------------------- accessibility

@@ -64,3 +64,22 @@ def test_a_korean_desk_checks_builds_and_prints_hangul(tmp_path: Path, cli) -> N
         ["pdftotext", str(briefs[0]), "-"], capture_output=True, text=True, check=True
     ).stdout
     assert HANGUL in text
+
+
+def test_a_native_script_the_project_does_not_declare_is_warned_of_where_it_is_written(
+    tmp_path: Path, cli
+) -> None:
+    desk = _korean_desk(tmp_path, cli)
+    code, out = cli("-C", str(desk), "check")
+    assert code == 0, out
+    assert "native_script" not in out
+    project = desk / "project.yaml"
+    text = project.read_text(encoding="utf-8")
+    project.write_text(text.replace("scripts: [ko]", "scripts: []", 1), encoding="utf-8")
+    code, out = cli("-C", str(desk), "check")
+    lines = (desk / "briefs/people.yaml").read_text(encoding="utf-8").splitlines()
+    line = next(n for n, row in enumerate(lines, 1) if row.strip() == "native_script: ko")
+    column = lines[line - 1].index("ko") + 1
+    expected = f"briefs/people.yaml:{line}:{column}: warning: native_script 'ko' is not declared"
+    assert expected in out, out
+    assert "scripts: [ko]" in out

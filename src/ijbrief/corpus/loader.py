@@ -572,15 +572,33 @@ _WHERE_DEFINED = {
 }
 
 
+def _declared_langs(spec: ProjectSpec | None) -> list[str]:
+    scripts = spec.scripts if spec is not None else []
+    return [entry if isinstance(entry, str) else entry.lang for entry in scripts]
+
+
 def _check_registries(
     c: _Collector, corpus: Corpus, people: People | None, glossary: Glossary | None
 ) -> None:
     doc = c.documents.get(str(PEOPLE))
+    # A name in a script the project does not declare gets no font check from `doctor` and no
+    # face of its own in the documents: it may print as empty boxes.
+    declared = {entry.split("-")[0] for entry in _declared_langs(corpus.project)}
     for index, person in enumerate(people.people if people else []):
         if doc and bool(person.native_name) != bool(person.native_script):
             c.add(
                 doc.locate(("people", index)),
                 "native_name and native_script go together: give both or neither",
+            )
+        script = person.native_script
+        if doc and script and script.split("-")[0] not in declared:
+            listed = ", ".join([*_declared_langs(corpus.project), script])
+            c.add(
+                doc.locate(("people", index, "native_script")),
+                f"native_script {script!r} is not declared in {PROJECT}: add it to its "
+                f"scripts (scripts: [{listed}]) so that `ijbrief doctor` checks a font for it "
+                "and the documents set the name in it",
+                warning=True,
             )
         for o_index, office in enumerate(person.offices):
             if office.start and office.end and office.end < office.start and doc:

@@ -32,6 +32,7 @@ class _Script:
     lang: str
     sans: str
     serif: str
+    rtl: bool = False  # written right to left: its runs get w:rtl, a paragraph of it w:bidi
 
 
 # The scripts names may be written in (project.yaml's ``scripts``), by their code in ``lang``
@@ -48,8 +49,22 @@ SCRIPTS = {
     "hi": _Script(
         "\u0900-\u097f\ua8e0-\ua8ff\u1cd0-\u1cff", "cs", "hi-IN", HI_FONT, "Noto Serif Devanagari"
     ),
-    # The other scripts project.yaml can declare whose characters no entry above shares (Chinese
-    # shares the ideographs with Japanese, Arabic needs right-to-left runs: neither is here yet).
+    # Chinese shares the ideographs (and its ranges) with Japanese, so code points alone never
+    # make a run Chinese: its group in the pattern below comes after Japanese's and never
+    # matches; a run is Chinese when an enclosing ``lang`` says so (:func:`split_scripts`).
+    "zh": _Script(
+        "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+        "\U00020000-\U0003134f",
+        "eastAsia",
+        "zh-CN",
+        "Noto Sans CJK SC",
+        "Noto Serif CJK SC",
+    ),
+    # The other scripts project.yaml can declare, whose characters no entry above shares.
+    "ar": _Script(
+        "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufefc", "cs", "ar-SA",
+        "Noto Sans Arabic", "Noto Naskh Arabic", rtl=True,
+    ),
     "ko": _Script(
         "\uac00-\ud7af\u1100-\u11ff\u3130-\u318f", "eastAsia", "ko-KR", "Noto Sans CJK KR",
         "Noto Serif CJK KR",
@@ -114,12 +129,19 @@ _BAD_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udff
 _HTML_WS = re.compile(r"[ \t\n\r\f]+")
 
 _NEUTRAL_RANGES = " \t\n\u00a0\u2000-\u206f!-/:-@\\[-`{-~"
+_NEUTRAL_CHARS = (
+    " \t\n\u00a0" + "".join(map(chr, range(0x2000, 0x2070))) + "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+)
 _ALL_RANGES = "".join(s.ranges for s in SCRIPTS.values())
 _ASIAN = re.compile(f"[{_ALL_RANGES}]")
 _SCRIPT_TOKEN = re.compile(
     "".join(f"(?P<{code}>[{s.ranges}]+)|" for code, s in SCRIPTS.items())
     + f"(?P<n>[{_NEUTRAL_RANGES}]+)|(?P<l>[^{_ALL_RANGES}{_NEUTRAL_RANGES}]+)"
 )
+
+
+# Scripts written in the ideographs :data:`SCRIPTS` matches as Japanese.
+_HAN_SHARERS = frozenset({"zh"})
 
 
 def _check_text(text: str, label: str) -> None:
@@ -145,6 +167,9 @@ def split_scripts(text: str, prefer: str | None = None) -> list[tuple[str, str]]
     if _ASIAN.search(text) is None:
         return [("", text)]
     tokens = [(m.lastgroup or "l", m.group()) for m in _SCRIPT_TOKEN.finditer(text)]
+    if prefer in _HAN_SHARERS:
+        # Han ideographs (matched as Japanese) inside an element marked Chinese are Chinese.
+        tokens = [(prefer if kind == "ja" else kind, piece) for kind, piece in tokens]
     chunks: list[list[str]] = []
     for index, (kind, piece) in enumerate(tokens):
         if kind == "n":
@@ -343,3 +368,38 @@ def _field(parent: Element, instruction: str, cached: str) -> None:
             etree.SubElement(run, W_T).text = cached
         else:
             etree.SubElement(run, W_FLDCHAR).set(_w("fldCharType"), kind)
+
+
+def _wholly_rtl(segs: list[Seg]) -> bool:
+    """Whether a paragraph's text is all in right-to-left scripts (spaces and punctuation aside),
+    so that Word lays the paragraph out right to left (w:bidi) as well as its runs."""
+    chunks = [
+        (script, chunk)
+        for kind, value, fmt in segs
+        if kind == "t"
+        for script, chunk in split_scripts(value, fmt.lang)
+        if chunk.strip(_NEUTRAL_CHARS)
+    ]
+    return bool(chunks) and all(script in SCRIPTS and SCRIPTS[script].rtl for script, _ in chunks)
+
+
+# The w:pPr children that come after w:bidi in WordprocessingML's schema order.
+_AFTER_BIDI = frozenset(
+    _w(tag)
+    for tag in (
+        "adjustRightInd", "snapToGrid", "spacing", "ind", "contextualSpacing", "mirrorIndents",
+        "suppressOverlap", "jc", "textDirection", "textAlignment", "textboxTightWrap",
+        "outlineLvl", "divId", "cnfStyle", "rPr", "sectPr", "pPrChange",
+    )
+)  # fmt: skip
+
+
+def _set_bidi(p: Element) -> None:
+    """Mark paragraph ``p`` right to left, w:bidi in its schema place within w:pPr."""
+    ppr = _paragraph_properties(p)
+    bidi = etree.Element(_w("bidi"))
+    for index, child in enumerate(ppr):
+        if child.tag in _AFTER_BIDI:
+            ppr.insert(index, bidi)
+            return
+    ppr.append(bidi)

@@ -45,7 +45,9 @@ from ijbrief.writers.docx_base import (
     _Item,
     _lang_of,
     _normalise_ws,
+    _set_bidi,
     _w,
+    _wholly_rtl,
     split_scripts,
 )
 from ijbrief.writers.docx_styles import _Numbering, _Styles
@@ -214,6 +216,8 @@ class _RunWriter(ABC):
             return None
         p = self._new_paragraph(style, item=item)
         self._runs(p, segs)
+        if _wholly_rtl(segs):
+            _set_bidi(p)
         self._bookmarks_into(p)
         return p
 
@@ -310,6 +314,9 @@ class _RunWriter(ABC):
             etree.SubElement(rpr, _w("iCs"))
         if fmt.vert:
             etree.SubElement(rpr, _w("vertAlign")).set(W_VAL, fmt.vert)
+        if spec is not None and spec.rtl:
+            etree.SubElement(rpr, _w("rtl"))
+            etree.SubElement(rpr, _w("cs"))  # format it with its complex-script properties
         if spec is not None:
             slot = "eastAsia" if spec.slot == "eastAsia" else "bidi"
             etree.SubElement(rpr, _w("lang")).set(_w(slot), spec.lang)
