@@ -23,6 +23,7 @@ def generate(target: Path, meetings: int) -> Path:
         shutil.rmtree(target)
     for folder in ("seeds", "briefs", "templates"):
         shutil.copytree(REPO / folder, target / folder)
+    shutil.copy2(REPO / "project.yaml", target / "project.yaml")
     sources = [(REPO / "briefs/meetings" / name).read_text(encoding="utf-8") for name in TEMPLATES]
     ids = ("fmsd-13", "two-plus-two-2", "sd-18")
     dates = ("2020-10-07", "2022-09-08", "2026-01-16")
