@@ -197,6 +197,38 @@ def test_the_merged_dossier_keeps_one_structure_tree(parted: Path) -> None:
         assert len(pdf.pages) > 2 and int(pdf.pages[-1].obj.StructParents) >= len(pdf.pages) - 1
 
 
+def _header_scopes(path: Path) -> list[tuple[str, str]]:
+    """Each TH element's table scope and whether it sits in a THead or a body row."""
+    found = []
+    with pikepdf.open(path) as pdf:
+        for element in _elements(pdf):
+            if str(element.S) != "/TH":
+                continue
+            attributes = element.get("/A")
+            owners = list(attributes) if isinstance(attributes, pikepdf.Array) else [attributes]
+            scopes = [
+                str(a.Scope)
+                for a in owners
+                if isinstance(a, pikepdf.Dictionary)
+                and str(a.get("/O")) == "/Table"
+                and "/Scope" in a
+            ]
+            assert len(scopes) == 1, (path.name, element.get("/ID"), scopes)
+            found.append((str(element.P.P.S), scopes[0]))
+    return found
+
+
+def test_table_header_cells_say_what_they_head(parted: Path) -> None:
+    """PDF/UA wants a TH's /Scope: WeasyPrint writes none, the finished PDF gets it, and the
+    dossier merged from parts keeps it."""
+    folder = parted / "out" / "analyst"
+    for path in (folder / "briefs" / "2026-01-16-sd-18.pdf", folder / "analyst-dossier.pdf"):
+        scopes = _header_scopes(path)
+        assert len(scopes) >= 3, path.name
+        for group, scope in scopes:
+            assert scope == ("/Column" if group == "/THead" else "/Row"), (path.name, group)
+
+
 def test_pdf_a_3b_is_archival_and_a_change_of_variant_rebuilds(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -27,14 +27,21 @@ _PDFUA_XMP = (
 )
 
 
-def _also_pdf_ua(data: bytes) -> bytes:
-    """WeasyPrint's XMP names one variant: a PDF/A file made here, tagged, claims PDF/UA-1 too,
-    in the same RDF (XMP allows one)."""
+def _finish_tagged(data: bytes, variant: str) -> bytes:
+    """A tagged PDF with what WeasyPrint leaves out of it: table header cells' scopes (see
+    ``pdf_structure``) and, for a PDF/A file, its claim to PDF/UA-1 too. WeasyPrint's XMP names
+    one variant; the claim goes in the same RDF (XMP allows one). Opened and saved once."""
     import pikepdf
 
+    from ijbrief.writers.pdf_structure import add_header_scopes
+
     pdf = pikepdf.open(io.BytesIO(data))
-    xmp = pdf.Root.Metadata.read_bytes().replace(b"</rdf:RDF>", _PDFUA_XMP, 1)
-    pdf.Root.Metadata.write(xmp)
+    changed = add_header_scopes(pdf)
+    if variant.startswith("pdf/a"):
+        xmp = pdf.Root.Metadata.read_bytes().replace(b"</rdf:RDF>", _PDFUA_XMP, 1)
+        pdf.Root.Metadata.write(xmp)
+    elif not changed:
+        return data
     out = io.BytesIO()
     pdf.save(out, deterministic_id=True)
     return out.getvalue()
@@ -133,7 +140,7 @@ class PdfEngine:
         except FatalURLFetchingError as exc:
             raise RenderError(f"{key}: {exc.__cause__ or exc}") from None
         data = exact_text_layer(document, data)
-        return _also_pdf_ua(data) if variant.startswith("pdf/a") else data
+        return data if variant == "none" else _finish_tagged(data, variant)
 
     @staticmethod
     def anchors(document: Any) -> dict[str, int]:
