@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -227,6 +228,29 @@ def test_table_header_cells_say_what_they_head(parted: Path) -> None:
         assert len(scopes) >= 3, path.name
         for group, scope in scopes:
             assert scope == ("/Column" if group == "/THead" else "/Row"), (path.name, group)
+
+
+def test_japanese_and_devanagari_names_carry_their_lang(parted: Path) -> None:
+    """WeasyPrint writes /Lang on the catalog only; each name in a lang span gets its own
+    /Lang on the structure elements of its text, in briefs and in the merged dossier."""
+    folder = parted / "out" / "analyst"
+    paths = [folder / "analyst-dossier.pdf", *sorted((folder / "briefs").glob("*.pdf"))]
+    names = 0
+    for path in paths:
+        html = path.with_suffix(".html").read_text()
+        wanted = Counter(re.findall(r'class="native" lang="([^"]*)"', html))
+        names += sum(wanted.values())
+        with pikepdf.open(path) as pdf:
+            found = Counter(str(e.Lang) for e in _elements(pdf) if "/Lang" in e)
+            for element in _elements(pdf):
+                if "/Lang" in element:
+                    kids = element.K if isinstance(element.K, pikepdf.Array) else [element.K]
+                    assert [k for k in kids if isinstance(k, int)], "a /Lang on no text"
+        assert set(found) <= set(wanted), (path.name, found)
+        for lang, count in wanted.items():
+            # A name broken over two lines is two text boxes, so two elements.
+            assert found[lang] >= count, (path.name, lang, found)
+    assert names > 10  # the test sees names at all
 
 
 def test_pdf_a_3b_is_archival_and_a_change_of_variant_rebuilds(
