@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -195,6 +196,61 @@ def test_the_merged_dossier_keeps_one_structure_tree(parted: Path) -> None:
         ids = [str(e.ID) for e in _elements(pdf) if "/ID" in e]
         assert len(ids) == len(set(ids))
         assert len(pdf.pages) > 2 and int(pdf.pages[-1].obj.StructParents) >= len(pdf.pages) - 1
+
+
+def _header_scopes(path: Path) -> list[tuple[str, str]]:
+    """Each TH element's table scope and whether it sits in a THead or a body row."""
+    found = []
+    with pikepdf.open(path) as pdf:
+        for element in _elements(pdf):
+            if str(element.S) != "/TH":
+                continue
+            attributes = element.get("/A")
+            owners = list(attributes) if isinstance(attributes, pikepdf.Array) else [attributes]
+            scopes = [
+                str(a.Scope)
+                for a in owners
+                if isinstance(a, pikepdf.Dictionary)
+                and str(a.get("/O")) == "/Table"
+                and "/Scope" in a
+            ]
+            assert len(scopes) == 1, (path.name, element.get("/ID"), scopes)
+            found.append((str(element.P.P.S), scopes[0]))
+    return found
+
+
+def test_table_header_cells_say_what_they_head(parted: Path) -> None:
+    """PDF/UA wants a TH's /Scope: WeasyPrint writes none, the finished PDF gets it, and the
+    dossier merged from parts keeps it."""
+    folder = parted / "out" / "analyst"
+    for path in (folder / "briefs" / "2026-01-16-sd-18.pdf", folder / "analyst-dossier.pdf"):
+        scopes = _header_scopes(path)
+        assert len(scopes) >= 3, path.name
+        for group, scope in scopes:
+            assert scope == ("/Column" if group == "/THead" else "/Row"), (path.name, group)
+
+
+def test_japanese_and_devanagari_names_carry_their_lang(parted: Path) -> None:
+    """WeasyPrint writes /Lang on the catalog only; each name in a lang span gets its own
+    /Lang on the structure elements of its text, in briefs and in the merged dossier."""
+    folder = parted / "out" / "analyst"
+    paths = [folder / "analyst-dossier.pdf", *sorted((folder / "briefs").glob("*.pdf"))]
+    names = 0
+    for path in paths:
+        html = path.with_suffix(".html").read_text()
+        wanted = Counter(re.findall(r'class="native" lang="([^"]*)"', html))
+        names += sum(wanted.values())
+        with pikepdf.open(path) as pdf:
+            found = Counter(str(e.Lang) for e in _elements(pdf) if "/Lang" in e)
+            for element in _elements(pdf):
+                if "/Lang" in element:
+                    kids = element.K if isinstance(element.K, pikepdf.Array) else [element.K]
+                    assert [k for k in kids if isinstance(k, int)], "a /Lang on no text"
+        assert set(found) <= set(wanted), (path.name, found)
+        for lang, count in wanted.items():
+            # A name broken over two lines is two text boxes, so two elements.
+            assert found[lang] >= count, (path.name, lang, found)
+    assert names > 10  # the test sees names at all
 
 
 def test_pdf_a_3b_is_archival_and_a_change_of_variant_rebuilds(

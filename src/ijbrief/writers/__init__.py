@@ -3,7 +3,8 @@
 turns HTML into Word (python-docx, with ``docx_reference`` making each audience's
 reference.docx), ``pdf_merge`` and ``fonts`` join a dossier laid out in parts into one PDF
 (``layout``: what laying out a part hands back), ``textlayer`` makes the text layer say what a
-Devanagari page shows, ``docx_package`` reads a reference.docx as a user's file, ``office`` asks
+Devanagari page shows, ``pdf_structure`` adds to the structure tree what PDF/UA asks and
+WeasyPrint leaves out, ``docx_package`` reads a reference.docx as a user's file, ``office`` asks
 LibreOffice where a DOCX's pages fall, ``syslibs`` reads the versions of WeasyPrint's system
 libraries and the fonts, ``probe`` asks them what ``doctor`` checks. (HTML is written as
 composed; it needs no writer.)

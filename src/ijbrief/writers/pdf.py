@@ -17,6 +17,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 
 from ijbrief.errors import RenderError
 from ijbrief.writers.layout import PartLayout
+from ijbrief.writers.pdf_structure import Langs, box_languages
 from ijbrief.writers.pdf_variants import DEFAULT_PDF_VARIANT, PDF_VARIANTS
 from ijbrief.writers.textlayer import exact_text_layer
 
@@ -27,14 +28,22 @@ _PDFUA_XMP = (
 )
 
 
-def _also_pdf_ua(data: bytes) -> bytes:
-    """WeasyPrint's XMP names one variant: a PDF/A file made here, tagged, claims PDF/UA-1 too,
-    in the same RDF (XMP allows one)."""
+def _finish_tagged(data: bytes, variant: str, langs: list[Langs]) -> bytes:
+    """A tagged PDF with what WeasyPrint leaves out of it (see ``pdf_structure``): table
+    header cells' scopes, the language of text in another language (``langs``, per page) and,
+    for a PDF/A file, its claim to PDF/UA-1 too. WeasyPrint's XMP names one variant; the claim
+    goes in the same RDF (XMP allows one). Opened and saved once."""
     import pikepdf
 
+    from ijbrief.writers.pdf_structure import add_header_scopes, add_span_languages
+
     pdf = pikepdf.open(io.BytesIO(data))
-    xmp = pdf.Root.Metadata.read_bytes().replace(b"</rdf:RDF>", _PDFUA_XMP, 1)
-    pdf.Root.Metadata.write(xmp)
+    changed = add_header_scopes(pdf) + add_span_languages(pdf, langs)
+    if variant.startswith("pdf/a"):
+        xmp = pdf.Root.Metadata.read_bytes().replace(b"</rdf:RDF>", _PDFUA_XMP, 1)
+        pdf.Root.Metadata.write(xmp)
+    elif not changed:
+        return data
     out = io.BytesIO()
     pdf.save(out, deterministic_id=True)
     return out.getvalue()
@@ -133,7 +142,9 @@ class PdfEngine:
         except FatalURLFetchingError as exc:
             raise RenderError(f"{key}: {exc.__cause__ or exc}") from None
         data = exact_text_layer(document, data)
-        return _also_pdf_ua(data) if variant.startswith("pdf/a") else data
+        if variant == "none":
+            return data
+        return _finish_tagged(data, variant, box_languages(document))
 
     @staticmethod
     def anchors(document: Any) -> dict[str, int]:
