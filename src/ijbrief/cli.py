@@ -554,7 +554,7 @@ def _run(args: argparse.Namespace, root: Path) -> int:
     if command == "build":
         from ijbrief import accel
         from ijbrief.build import formats as output_formats
-        from ijbrief.build.pipeline import BuildOptions, build
+        from ijbrief.build.pipeline import BuildOptions, build, earlier_edition
 
         if args.no_accel:
             accel.turn_off()
@@ -580,6 +580,9 @@ def _run(args: argparse.Namespace, root: Path) -> int:
 
         try:
             if args.watch:
+                # A watch waits out bad input, but no save fixes a bad --since-edition: it
+                # stops the command here, as it stops a plain build.
+                earlier_edition(options)
                 return _build_and_watch(options)
             build(options)
         except EditionError as exc:
