@@ -218,7 +218,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Compare two editions of a brief or dossier ijbrief wrote in Word: OLD and "
         "NEW are two .docx files, or two out/ folders with --doc naming the document in both. "
         "Writes NAME-redline.docx (the changes as tracked changes by 'ijbrief', to accept or "
-        "reject in Word or LibreOffice) and NAME-diff.html.",
+        "reject in Word or LibreOffice) and NAME-diff.html. Two HTML outputs (.html files, or "
+        "--doc PATH.html) give NAME-diff.html alone.",
     )
     diff.add_argument("old", type=Path, metavar="OLD")
     diff.add_argument("new", type=Path, metavar="NEW")
@@ -226,7 +227,7 @@ def _parser() -> argparse.ArgumentParser:
         "--doc",
         metavar="PATH",
         help="with two out/ folders: the document's path inside them, e.g. "
-        "minister/minister-dossier.docx",
+        "minister/minister-dossier.docx (or .html)",
     )
     diff.add_argument(
         "--out", type=Path, default=Path("."), help="folder to write into (default: .)"
