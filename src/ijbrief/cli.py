@@ -218,7 +218,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Compare two editions of a brief or dossier ijbrief wrote in Word: OLD and "
         "NEW are two .docx files, or two out/ folders with --doc naming the document in both. "
         "Writes NAME-redline.docx (the changes as tracked changes by 'ijbrief', to accept or "
-        "reject in Word or LibreOffice) and NAME-diff.html.",
+        "reject in Word or LibreOffice) and NAME-diff.html. Two HTML outputs (.html files, or "
+        "--doc PATH.html) give NAME-diff.html alone.",
     )
     diff.add_argument("old", type=Path, metavar="OLD")
     diff.add_argument("new", type=Path, metavar="NEW")
@@ -226,7 +227,7 @@ def _parser() -> argparse.ArgumentParser:
         "--doc",
         metavar="PATH",
         help="with two out/ folders: the document's path inside them, e.g. "
-        "minister/minister-dossier.docx",
+        "minister/minister-dossier.docx (or .html)",
     )
     diff.add_argument(
         "--out", type=Path, default=Path("."), help="folder to write into (default: .)"
@@ -554,7 +555,7 @@ def _run(args: argparse.Namespace, root: Path) -> int:
     if command == "build":
         from ijbrief import accel
         from ijbrief.build import formats as output_formats
-        from ijbrief.build.pipeline import BuildOptions, build
+        from ijbrief.build.pipeline import BuildOptions, build, earlier_edition
 
         if args.no_accel:
             accel.turn_off()
@@ -580,6 +581,9 @@ def _run(args: argparse.Namespace, root: Path) -> int:
 
         try:
             if args.watch:
+                # A watch waits out bad input, but no save fixes a bad --since-edition: it
+                # stops the command here, as it stops a plain build.
+                earlier_edition(options)
                 return _build_and_watch(options)
             build(options)
         except EditionError as exc:

@@ -217,6 +217,39 @@ def test_the_html_diff_marks_what_changed(
     assert "<style>" in page and not re.search(r"(src|href)=\"?(https?:)?//", page)
 
 
+def test_the_html_diff_of_two_html_editions(
+    editions: tuple[Path, Path], tmp_path: Path, cli: Cli
+) -> None:
+    # Two HTML outputs (before: refused as "not a Word file") give the HTML diff alone: there is
+    # no Word document to mark the changes in.
+    old, new = editions
+    build(
+        BuildOptions(
+            root=old, formats=("html",), audiences=("student",), out=tmp_path / "old-out",
+            jobs=2, quiet=True,
+        )
+    )  # fmt: skip
+    doc = "student/student-dossier.html"
+    made = tmp_path / "made"
+    code, output = cli(
+        "diff", str(tmp_path / "old-out" / doc), str(new / "out" / doc), "--out", str(made)
+    )
+    assert code == 0, output
+    assert output.splitlines() == [f"wrote {made / 'student-dossier-diff.html'}"]
+    page = (made / "student-dossier-diff.html").read_text(encoding="utf-8")
+    assert "<ins> and progress on United Nations reform</ins>" in page
+    assert re.search(r"<del>[^<]*</del>", page)
+    assert "<script" not in page.split("<body", 1)[1]
+    code, output = cli(
+        "diff", str(tmp_path / "old-out"), str(new / "out"), "--doc", doc, "--out", str(made)
+    )
+    assert code == 0, output
+    code, output = cli(
+        "diff", str(tmp_path / "old-out" / doc), str(old / "out/student/student-dossier.docx")
+    )
+    assert code == 2 and output.count("\n") == 1 and "two HTML files" in output
+
+
 def test_diff_refuses_what_ijbrief_did_not_write(tmp_path: Path, cli: Cli) -> None:
     stranger = tmp_path / "stranger.docx"
     stranger.write_bytes(b"not a zip")

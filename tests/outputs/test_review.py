@@ -141,6 +141,29 @@ def test_boilerplate_changes(reviewed: Path, cli: Cli, tmp_path: Path) -> None:
     assert code == 0 and yaml.read_bytes() == before
 
 
+def test_an_untracked_edit_in_boilerplate(reviewed: Path, cli: Cli, tmp_path: Path) -> None:
+    # A heading no record prints, retyped without tracking: before, review saw nothing (no
+    # source bookmark, no tracked change); the part now keeps the paragraph's text as built.
+    edits = Edits(comments=(), tracked=None, untracked=("Talking points", "Points to make"))
+    edited = tmp_path / "b.docx"
+    edited.write_bytes(edit_xml((reviewed / DOCX).read_bytes(), edits))
+    findings = _findings(cli, reviewed, edited)
+    assert [(f["kind"], f["old"], f["new"]) for f in findings] == [
+        ("boilerplate-edit", "Talking points", "Points to make")
+    ], findings
+    code, out = cli("-C", str(reviewed), "review", str(edited))
+    assert code == 0, out
+    assert "(no source): edit (not tracked) in a paragraph no record prints" in out
+    assert 'old: "Talking points"' in out and 'new: "Points to make"' in out
+    # Nothing is written back: no record holds that text.
+    yaml = reviewed / MEETING
+    before = yaml.read_bytes()
+    code, out = cli("-C", str(reviewed), "review", str(edited), "--apply")
+    assert code == 0 and yaml.read_bytes() == before
+    # The built file itself shows no edit anywhere.
+    assert _findings(cli, reviewed, reviewed / DOCX) == []
+
+
 def test_a_quotation_is_never_rewritten(project: Path, cli: Cli, tmp_path: Path) -> None:
     code, out = build_only(cli, project, "analyst", "sd-18", "--format", "docx")
     assert code == 0, out

@@ -227,3 +227,36 @@ def test_check_runs_the_changes_part_of_an_audiences_dossier(project: Path) -> N
     )
     found = [str(p) for p in check_templates(project, load_corpus(project)) if not p.warning]
     assert any(p.startswith("templates/student/dossier.html.j2:2") for p in found), found
+
+
+@pytest.mark.parametrize("given", ["no-such-thing", SD18])
+def test_a_bad_edition_stops_build_watch_at_the_start(project: Path, given: str) -> None:
+    # --watch waits out bad input, but a bad --since-edition is a bad argument: no later save
+    # fixes it, so it must stop the command as it stops a plain build (before: warned, watched).
+    import os
+    import signal
+    import sys
+
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(repo / "src"), "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "ijbrief", "-C", str(project), "build", "--watch"]
+    process = subprocess.Popen(
+        [*command, "--format", "html", f"--since-edition={given}"],
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # so that a watch (and its workers) can be stopped whole
+    )
+    try:
+        output, _ = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate(timeout=10)
+        pytest.fail(f"build --watch went on watching:\n{output}")
+    assert process.returncode == 2, output
+    assert output.count("\n") == 1 and "Traceback" not in output, output
+    assert output.startswith("ijbrief: --since-edition"), output
+    assert "watching" not in output
+    assert not (project / "out").exists()

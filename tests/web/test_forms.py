@@ -38,6 +38,15 @@ GOOD = {"audience": "analyst", "format": "pdf", "since": "2020-10-01", "until": 
             "topic: unknown topic '<script>alert(1)</script>'",
         ),
         ({"audience": ["analyst", "minister"]}, "audience: give one value"),
+        (
+            {"since_edition": "no-such-edition"},
+            "since edition: no-such-edition: not a manifest, an out/ folder or a git revision",
+        ),
+        ({"since_edition": "secret.txt"}, "since edition: secret.txt: not a manifest ijbrief"),
+        ({"since_edition": "/etc/passwd"}, "since edition: '/etc/passwd' is outside the project"),
+        ({"since_edition": "../.."}, "since edition: '../..' is outside the project"),
+        ({"since_edition": "--output=/tmp/x"}, "since edition: '--output=/tmp/x' is not a"),
+        ({"since_edition": ["out", "out"]}, "since edition: give one value"),
     ],
 )
 def test_bad_input_is_a_400_with_a_clear_message(

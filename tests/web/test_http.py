@@ -129,6 +129,7 @@ def test_the_page_lists_files_with_previews_and_the_form(client: TestClient) -> 
         assert f'name="format" value="{fmt}"' in page
     assert 'name="topic" value="cybersecurity"' in page
     assert 'type="date" name="since"' in page and 'type="date" name="until"' in page
+    assert 'type="text" name="since_edition"' in page  # sent as the build's since-edition
     for title in ("18th India–Japan Strategic Dialogue", "First India–Japan 2+2"):
         assert title in page  # every meeting is listed, built or not
     assert "<svg" in page and 'href="#m-sd-18"' in page

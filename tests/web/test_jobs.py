@@ -339,3 +339,29 @@ def test_the_automatic_rebuild_keeps_only_the_latest_filter_sets(project: Path) 
     first_kept = count - MAX_REBUILT_FILTER_SETS + 1
     assert kept == [f"2025-01-{day:02d}" for day in range(first_kept, count + 1)]
     assert any(not options.filters.active for options in plan)
+
+
+def test_a_dossier_is_built_since_an_earlier_edition(project: Path) -> None:
+    from ijbrief.compose.changes import record_of
+    from ijbrief.corpus.loader import load_corpus
+
+    # An earlier edition of 10 January 2026, before the 18th dialogue (16 January) was added.
+    record = record_of(load_corpus(project))
+    del record["meetings"]["sd-18"]
+    (project / "old").mkdir()
+    manifest = {"prepared": "2026-01-10", "outputs": {}, "record": record}
+    (project / "old" / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with TestClient(
+        create_app(project, project / "out", watch=False), headers=SAME_ORIGIN
+    ) as client:
+        response = client.post("/build", data={**REQUEST, "since_edition": "old"}, headers=JSON)
+        assert response.status_code == 202, response.text
+        assert response.json()["label"].endswith(" · changes since 2026-01-10")
+        done = finished(client, response.json()["id"])
+        assert done["state"] == "done", done
+        html = client.get(done["download"]["url"]).text
+        assert "Changes since 10 January 2026" in html
+        # Without it, the same dossier is a build of its own and says nothing of changes.
+        plain = finished(client, client.post("/build", data=REQUEST, headers=JSON).json()["id"])
+        assert plain["state"] == "done" and plain["id"] != done["id"]
+        assert "Changes since" not in client.get(plain["download"]["url"]).text

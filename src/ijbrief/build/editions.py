@@ -138,6 +138,9 @@ def _docx_bytes(path: Path, shown: str) -> bytes:
         raise EditionError(str(exc.problems[0])) from None
 
 
+MAX_HTML_BYTES = 200 * 2**20  # a dossier's page with its pictures inline, not an archive
+
+
 def redline(old: Path, new: Path, doc: str | None, out: Path) -> list[Path]:
     """``ijbrief diff``: compare two editions of a Word document ijbrief wrote (two DOCX files,
     or two out/ folders and the document's path inside them) and write the redline DOCX and
@@ -150,16 +153,20 @@ def redline(old: Path, new: Path, doc: str | None, out: Path) -> list[Path]:
         if not doc:
             raise EditionError("diff: two folders are compared by one document: add --doc PATH")
         inner = Path(doc)
-        if inner.is_absolute() or ".." in inner.parts or inner.suffix != ".docx":
-            raise EditionError(f"diff: --doc {doc}: a .docx path inside the out/ folders")
+        if inner.is_absolute() or ".." in inner.parts or inner.suffix not in (".docx", ".html"):
+            raise EditionError(f"diff: --doc {doc}: a .docx or .html path inside the out/ folders")
         old, new = old / inner, new / inner
     elif doc:
         raise EditionError("diff: --doc is for comparing two out/ folders")
     for path in (old, new):
         if not path.exists():
             raise EditionError(f"diff: {path}: no such file")
+    kinds = {path.suffix.lower() for path in (old, new)}
+    if kinds <= {".html", ".htm"}:
+        return _html_diff(old, new, out)
+    for path in (old, new):
         if path.suffix.lower() != ".docx":
-            raise EditionError(f"diff: {path}: not a Word file (.docx)")
+            raise EditionError(f"diff: {path}: give two Word files (.docx) or two HTML files")
     try:
         made = compare(
             _docx_bytes(old, str(old)), _docx_bytes(new, str(new)), str(old), str(new), _now()
@@ -177,6 +184,28 @@ def redline(old: Path, new: Path, doc: str | None, out: Path) -> list[Path]:
     except OSError as exc:
         raise IjbriefError(f"diff: cannot write into {out}: {exc.strerror or exc}") from None
     return targets
+
+
+def _html_diff(old: Path, new: Path, out: Path) -> list[Path]:
+    """Two HTML outputs: the HTML diff only (a redline needs the Word files)."""
+    from ijbrief.writers.docx_redline import RedlineError, compare_html
+
+    try:
+        pages = [read_bytes(p, str(p), MAX_HTML_BYTES) for p in (old, new)]
+        page = compare_html(pages[0], pages[1], str(old), str(new), _now())
+    except InputError as exc:
+        raise EditionError(f"diff: {exc.problems[0]}") from None
+    except RedlineError as exc:
+        raise EditionError(f"diff: {exc.problems[0].message}") from None
+    target = out / f"{new.stem}-diff.html"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.tmp")
+        partial.write_bytes(page)
+        partial.replace(target)
+    except OSError as exc:
+        raise IjbriefError(f"diff: cannot write into {out}: {exc.strerror or exc}") from None
+    return [target]
 
 
 def _now() -> dt.datetime:

@@ -63,6 +63,7 @@ from ijbrief.build.render import (
 from ijbrief.build.render import Rendered as Rendered
 from ijbrief.build.render import render_part as render_part
 from ijbrief.build.render import render_task as render_task
+from ijbrief.compose.changes import Earlier
 from ijbrief.corpus.loader import load_corpus
 from ijbrief.errors import RenderError
 from ijbrief.heap import collector_paused
@@ -95,6 +96,17 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
         return _build(options, progress)
 
 
+def earlier_edition(options: BuildOptions) -> Earlier | None:
+    """The earlier edition ``options.since_edition`` names, read and checked against the build's
+    date (None when it names none). Raises EditionError for a bad one: a long-lived build (``build
+    --watch``, ``serve``) calls this before it starts, since no later save can fix a bad argument."""
+    if options.since_edition is None:
+        return None
+    return read_edition(
+        options.root.resolve(), options.since_edition, _stamp(None, options.prepared).prepared
+    )
+
+
 def out_of_date(options: BuildOptions) -> list[str]:
     """The documents (output stems) a build with ``options`` would make again: a file missing
     from out/, or made from other records, templates, date or code. Reads out/, never writes."""
@@ -119,11 +131,7 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
     audiences = _audiences(root, options.audiences)
     _check_filters(corpus, options)
     stamp = _stamp(corpus, options.prepared)
-    earlier = (
-        read_edition(root, options.since_edition, stamp.prepared)
-        if options.since_edition is not None
-        else None
-    )
+    earlier = earlier_edition(options)
     out = options.out_dir.resolve()
     progress = progress or Progress(quiet=options.quiet)
     report = BuildReport()

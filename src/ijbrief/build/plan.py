@@ -160,9 +160,10 @@ def _check_filters(corpus: Corpus, options: BuildOptions) -> None:
         raise IjbriefError(f"no meeting or agreement matches {' '.join(flags)}; nothing was built")
 
 
-def _stamp(corpus: Corpus, prepared: dt.date | None) -> Stamp:
+def _stamp(corpus: Corpus | None, prepared: dt.date | None) -> Stamp:
     """'Prepared' is the day the documents are made: ``--date``, else SOURCE_DATE_EPOCH's day
-    (for reproducible builds), else today (UTC). What the data is as of is shown apart."""
+    (for reproducible builds), else today (UTC). What the data is as of is shown apart. The day
+    does not depend on ``corpus`` (None where it is not loaded yet, as for an earlier edition)."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch:
         try:

@@ -22,7 +22,8 @@ class Refused(Exception):
 
 @dataclass
 class Finding:
-    kind: str  # comment, tracked, edit, removed, boilerplate-comment, boilerplate-change
+    # comment, tracked, edit, removed, boilerplate-comment, boilerplate-change, boilerplate-edit
+    kind: str
     where: str  # file:line:column of the field, "" for boilerplate
     record: str = ""
     field: str = ""
@@ -49,6 +50,11 @@ class Finding:
             return (
                 f'(no source): {self.text}{by}{when} in "{_short(self.anchored)}", '
                 "a paragraph no record prints: change the template or the project instead"
+            )
+        if self.kind == "boilerplate-edit":
+            return (
+                f"(no source): edit (not tracked) in a paragraph no record prints: change the "
+                f'template or the project instead\n    old: "{self.old}"\n    new: "{self.new}"'
             )
         if self.kind == "removed":
             return f"{self.where}: the text of{field} is no longer in the document (deleted?)"
@@ -175,6 +181,17 @@ def review(root: Path, path: Path) -> tuple[dict[str, str], list[Finding]]:
                 anchored=item.paragraph,
             )
         )
+    for key, built_text in reviewed.plain_built.items():
+        # A paragraph gone with its bookmark is left unsaid: an editor may drop a bookmark
+        # that wraps a whole paragraph, and "deleted" would then be a false alarm.
+        now_text = reviewed.plain_untracked.get(key)
+        if now_text is None:
+            continue
+        as_built, typed = _norm(built_text), _norm(now_text)
+        if typed != as_built:
+            found.append(
+                Finding("boilerplate-edit", "", old=as_built, new=typed, anchored=as_built)
+            )
     return reviewed.facts, found
 
 

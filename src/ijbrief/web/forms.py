@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 from starlette.datastructures import FormData
 
 from ijbrief.build import formats as output_formats
-from ijbrief.build.pipeline import BuildOptions
+from ijbrief.build.editions import EditionError
+from ijbrief.build.pipeline import BuildOptions, earlier_edition
 from ijbrief.compose import site_files
 from ijbrief.web.jobs import FormError
 
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+# What a since-edition value may be: a path inside the project or a git revision (a name such as
+# `v1.2`, `HEAD~3` or `main@{2026-01-01}`); no control characters, nothing git takes as an option.
+_EDITION = re.compile(r"[^\x00-\x1f\x7f-][^\x00-\x1f\x7f]{0,199}")
 
 
 def dossier_request(
@@ -48,6 +52,7 @@ def dossier_request(
     fmt = one("format", "format", True)
     since_text = one("since", "from date", False)
     until_text = one("until", "to date", False)
+    edition_text = one("since_edition", "since edition", False)
     known = {a.name: a for a in audiences}
     if audience and known and audience not in known:
         problems.append(
@@ -79,6 +84,7 @@ def dossier_request(
             topics.append(topic)
     if len(raw_topics) > 200:
         problems.append("topic: too many topics")
+    since_edition = _form_edition(edition_text, root, problems)
     if problems:
         raise FormError(problems)
     topics.sort()
@@ -93,11 +99,23 @@ def dossier_request(
         jobs=jobs,
         quiet=True,
         warm=True,
+        since_edition=since_edition,
     )
+    try:
+        # Read here, once the build's date is known, so that a bad edition is a 400 now and
+        # not a failed job later (the build reads it again: it may be a changed file by then).
+        earlier = earlier_edition(options)
+    except EditionError as exc:
+        message = exc.problems[0].message.removeprefix("--since-edition").lstrip(" :")
+        if since_edition is not None:
+            message = message.replace(since_edition, edition_text)  # as the user wrote it
+        raise FormError([f"since edition: {message}"]) from None
     filters = options.filters
     info = known.get(audience)
     title = (info.dossier_title or info.label) if info else f"{audience} dossier"
     label = f"{title} · {fmt.upper()} · {site_files.describe_filters(filters, corpus)}"
+    if earlier is not None:
+        label += f" · changes since {earlier.date.isoformat()}"
     target = f"{audience}/{audience}-dossier{filters.slug()}.{fmt}"
     return label, (options,), target
 
@@ -119,3 +137,35 @@ def _form_date(text: str, what: str, problems: list[str]) -> dt.date | None:
     except ValueError:
         problems.append(f"{what}: {_shown(text)} is not a real date")
         return None
+
+
+def _form_edition(text: str, root: Path, problems: list[str]) -> str | None:
+    """The since-edition value a build is given: a manifest or out/ folder inside the project
+    (as an absolute path: the server's working folder is not the project's), else the text as a
+    git revision of the project. A path outside the project is refused, so that the form cannot
+    have the server read whatever file it can."""
+    if not text:
+        return None
+    if not _EDITION.fullmatch(text):
+        problems.append(
+            f"since edition: {_shown(text)} is not a manifest, an out/ folder or a git revision "
+            "of the project"
+        )
+        return None
+    project = root.resolve()
+    try:
+        path = (project / text).resolve()
+        exists = path.exists()
+    except (OSError, ValueError):
+        exists = False
+    if not exists:
+        # A git revision, then; but the build would take a path it finds in the server's
+        # working folder as the edition: that is outside the project too.
+        if Path(text).exists():
+            problems.append(f"since edition: {_shown(text)} is outside the project")
+            return None
+        return text
+    if not path.is_relative_to(project):
+        problems.append(f"since edition: {_shown(text)} is outside the project")
+        return None
+    return str(path)

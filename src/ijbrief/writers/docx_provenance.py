@@ -15,6 +15,10 @@ from lxml import etree
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 NS = "urn:ijbrief:sources:1"
 PREFIX = "_ijb_"  # a leading underscore: Word keeps the bookmark but hides it from its list
+# A paragraph no record field prints (a heading, a label, the template's own words) gets a
+# bookmark of its own, ``_ijp_`` and its number, so that review can tell an edit made there
+# without tracking: no source to hold it against, but the text as built is in the part.
+PLAIN_PREFIX = "_ijp_"
 RT_CUSTOM_XML = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/customXml"
 RT_CUSTOM_XML_PROPS = (
     "http://schemas.openxmlformats.org/officeDocument/2006/relationships/customXmlProps"
@@ -106,6 +110,7 @@ def attach(
             start.set(_w("name"), key)
             renamed[key] = found
     texts = bookmark_texts(body, renamed)
+    plain = _mark_plain_paragraphs(body, set(renamed))
     root = etree.Element(f"{{{NS}}}sources", nsmap={None: NS})
     files: dict[str, str] = {}
     for name, value in facts:
@@ -130,7 +135,56 @@ def attach(
             column=column,
         )
         item.text = texts.get(key, "")
+    for key, text in plain.items():
+        etree.SubElement(root, f"{{{NS}}}plain", key=key).text = text
     _add_custom_xml(document, etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+
+def _paragraph_text(p: Any) -> str:
+    return "".join(t.text or "" for t in p.iter(_w("t")))
+
+
+# A paragraph with a field (contents, page references: Word rewrites their text when it updates
+# fields, which is no edit) or with paragraphs inside it (a text box) is not marked.
+_NOT_PLAIN = (_w("p"), _w("fldChar"), _w("instrText"), _w("fldSimple"))
+
+
+def _mark_plain_paragraphs(body: Any, sourced: set[str]) -> dict[str, str]:
+    """Put a ``_ijp_`` bookmark around each paragraph with text in which no sourced bookmark
+    starts, ends or is open (a field that runs over paragraphs keeps them all); return each
+    one's text as built, by bookmark name."""
+    start_tag, end_tag, p_tag = _w("bookmarkStart"), _w("bookmarkEnd"), _w("p")
+    ids = [
+        int(el.get(_w("id"), "0")) for el in body.iter(start_tag) if el.get(_w("id"), "").isdigit()
+    ]
+    next_id = max(ids, default=0) + 1
+    open_sourced: set[str] = set()
+    plain: dict[str, str] = {}
+    for p in list(body.iter(p_tag)):
+        touched = bool(open_sourced)
+        for el in p.iter(start_tag, end_tag):
+            ident = el.get(_w("id")) or ""
+            if el.tag == start_tag and el.get(_w("name")) in sourced:
+                open_sourced.add(ident)
+                touched = True
+            elif el.tag == end_tag and ident in open_sourced:
+                open_sourced.discard(ident)
+                touched = True
+        text = _paragraph_text(p)
+        if touched or not text.strip() or any(True for _ in p.iter(*_NOT_PLAIN) if _ is not p):
+            continue
+        name = f"{PLAIN_PREFIX}{len(plain) + 1}"
+        start = etree.Element(start_tag)
+        start.set(_w("id"), str(next_id))
+        start.set(_w("name"), name)
+        end = etree.Element(end_tag)
+        end.set(_w("id"), str(next_id))
+        properties = p.find(_w("pPr"))
+        p.insert(0 if properties is None else p.index(properties) + 1, start)
+        p.append(end)
+        next_id += 1
+        plain[name] = text
+    return plain
 
 
 def _add_custom_xml(document: Any, blob: bytes) -> None:

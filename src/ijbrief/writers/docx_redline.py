@@ -114,6 +114,54 @@ def compare(old: bytes, new: bytes, old_name: str, new_name: str, when: dt.datet
     return Redline(_zip(new_parts), page, inserted, deleted, changed)
 
 
+# The HTML elements whose text is one "paragraph" of a brief, as the Word file's paragraphs are.
+_HTML_BLOCKS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd", "th", "td", "caption")
+
+
+def _html_paragraphs(raw: bytes, name: str) -> list[str]:
+    """The text of each innermost block of an HTML output, in document order (a list item
+    holding a paragraph counts once, as the paragraph); the page's scripts and styles left out."""
+    import lxml.html
+    from lxml import etree
+
+    try:
+        root = lxml.html.document_fromstring(raw)
+    except (etree.ParserError, ValueError) as exc:
+        raise RedlineError(f"{name}: not an HTML page ({exc})") from None
+    texts: list[str] = []
+    for el in root.iter(*_HTML_BLOCKS):
+        if any(True for inner in el.iter(*_HTML_BLOCKS) if inner is not el):
+            continue
+        text = " ".join(el.text_content().split())
+        if text:
+            texts.append(text)
+    return texts
+
+
+def compare_html(old: bytes, new: bytes, old_name: str, new_name: str, when: dt.datetime) -> bytes:
+    """The HTML diff of two HTML outputs, paragraph by paragraph as for Word (no redline: an
+    HTML file is no Word document to mark the changes in)."""
+    old_texts = _html_paragraphs(old, old_name)
+    new_texts = _html_paragraphs(new, new_name)
+    rows: list[tuple[str, str, str]] = []
+    matcher = difflib.SequenceMatcher(None, old_texts, new_texts, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            rows += [("equal", t, t) for t in new_texts[j1:j2]]
+            continue
+        pairs = min(i2 - i1, j2 - j1) if op == "replace" else 0
+        for k in range(pairs):
+            was, now = old_texts[i1 + k], new_texts[j1 + k]
+            if _alike(was, now):
+                rows.append(("changed", was, now))
+            else:
+                rows += [("deleted", was, ""), ("inserted", "", now)]
+        rows += [("inserted", "", t) for t in new_texts[j1 + pairs : j2]]
+        rows += [("deleted", t, "") for t in old_texts[i1 + pairs : i2]]
+    stamp = when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _html_page(rows, old_name, new_name, stamp)
+
+
 def _alike(before: str, after: str) -> bool:
     """Whether two paragraphs share enough words to be shown as one edited paragraph."""
     old, new = before.split(), after.split()

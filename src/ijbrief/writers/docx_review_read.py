@@ -15,7 +15,7 @@ from typing import Any
 
 from lxml import etree
 
-from ijbrief.writers.docx_provenance import NS, PREFIX, W_NS
+from ijbrief.writers.docx_provenance import NS, PLAIN_PREFIX, PREFIX, W_NS
 
 _RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _OFFICE_DOCUMENT = "/officeDocument"
@@ -93,6 +93,10 @@ class Reviewed:
     current: dict[str, Current]
     comments: list[Comment]
     boilerplate: list[Boilerplate]
+    # The paragraphs no record prints: their text as built, and now with every tracked change
+    # rejected (what was typed there without tracking), by bookmark name.
+    plain_built: dict[str, str] = field(default_factory=dict)
+    plain_untracked: dict[str, str] = field(default_factory=dict)
 
 
 def _read(archive: zipfile.ZipFile, name: str) -> bytes | None:
@@ -177,9 +181,17 @@ def read_reviewed(data: bytes) -> Reviewed:
             column=_int(item.get("column")),
             built=item.text or "",
         )
-    current, boilerplate = _walk(body, comments)
+    plain_built = {p.get("key") or "": p.text or "" for p in mapping.iter(f"{{{NS}}}plain")}
+    current, boilerplate, plain_untracked = _walk(body, comments)
     return Reviewed(
-        facts, files, sources, current, sorted(comments.values(), key=_order), boilerplate
+        facts,
+        files,
+        sources,
+        current,
+        sorted(comments.values(), key=_order),
+        boilerplate,
+        plain_built,
+        plain_untracked,
     )
 
 
@@ -208,7 +220,9 @@ def _comments(root: Any) -> dict[str, Comment]:
     return found
 
 
-def _walk(body: Any, comments: dict[str, Comment]) -> tuple[dict[str, Current], list[Boilerplate]]:
+def _walk(
+    body: Any, comments: dict[str, Comment]
+) -> tuple[dict[str, Current], list[Boilerplate], dict[str, str]]:
     """One pass over the body, in document order."""
     t_tag, del_tag = _w("t"), _w("delText")
     ins, dele = _w("ins"), _w("del")
@@ -225,6 +239,8 @@ def _walk(body: Any, comments: dict[str, Comment]) -> tuple[dict[str, Current], 
     started: set[str] = set()
     closed_here: list[str] = []  # the sourced bookmarks that ended in this paragraph
     boilerplate: list[Boilerplate] = []
+    open_plain: dict[str, str] = {}  # bookmark id → name, of the paragraphs no record prints
+    plain: dict[str, str] = {}
     for event, el in etree.iterwalk(body, events=("start", "end")):
         tag = el.tag
         if event == "start":
@@ -245,6 +261,9 @@ def _walk(body: Any, comments: dict[str, Comment]) -> tuple[dict[str, Current], 
                         now.new += text
                     if not inserted:
                         now.untracked += text
+                if not inserted:
+                    for name in open_plain.values():
+                        plain[name] += text
                 if revisions:
                     revision = revisions[-1][1]
                     revision.text += text
@@ -263,7 +282,10 @@ def _walk(body: Any, comments: dict[str, Comment]) -> tuple[dict[str, Current], 
                     unplaced.append(Boilerplate(revision))
             elif tag == bm_start:
                 name = el.get(_w("name")) or ""
-                if name.startswith(PREFIX):
+                if name.startswith(PLAIN_PREFIX):
+                    open_plain[el.get(_w("id")) or ""] = name
+                    plain.setdefault(name, "")
+                elif name.startswith(PREFIX):
                     open_marks[el.get(_w("id")) or ""] = name
                     now = current.setdefault(name, Current())
                     now.before = "".join(paragraph)
@@ -276,6 +298,7 @@ def _walk(body: Any, comments: dict[str, Comment]) -> tuple[dict[str, Current], 
                         if name not in comment.keys:
                             comment.keys.append(name)
             elif tag == bm_end:
+                open_plain.pop(el.get(_w("id")) or "", None)
                 closed = open_marks.pop(el.get(_w("id")) or "", None)
                 if closed is not None:
                     closed_here.append(closed)
@@ -308,4 +331,6 @@ def _walk(body: Any, comments: dict[str, Comment]) -> tuple[dict[str, Current], 
                 for name in open_marks.values():  # a paragraph split inside a field
                     current[name].new += " "
                     current[name].untracked += " "
-    return current, boilerplate
+                for name in open_plain.values():
+                    plain[name] += " "
+    return current, boilerplate, plain
