@@ -4,9 +4,11 @@ party with a Hangul name checks, and builds a PDF whose text has the name in Han
 from __future__ import annotations
 
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 from ijbrief.corpus.model import ProjectSpec, ScriptSpec
 from ijbrief.corpus.project import declared_scripts
@@ -80,6 +82,42 @@ def test_a_native_script_the_project_does_not_declare_is_warned_of_where_it_is_w
     lines = (desk / "briefs/people.yaml").read_text(encoding="utf-8").splitlines()
     line = next(n for n, row in enumerate(lines, 1) if row.strip() == "native_script: ko")
     column = lines[line - 1].index("ko") + 1
-    expected = f"briefs/people.yaml:{line}:{column}: warning: native_script 'ko' is not declared"
+    expected = (
+        f"briefs/people.yaml:{line}:{column}: warning: "
+        "native_script 'ko' (Korean (Hangul)) is not declared"
+    )
     assert expected in out, out
     assert "scripts: [ko]" in out
+
+
+def test_a_chinese_name_in_people_yaml_is_a_chinese_run_in_the_word_brief(
+    tmp_path: Path, cli
+) -> None:
+    """people.yaml's native_script reaches the Word run through the template's lang=: ideographs
+    that code points alone would make Japanese are zh-CN in a desk that declares zh."""
+    desk = _korean_desk(tmp_path, cli)
+    for name, old, new in (
+        ("project.yaml", "scripts: [ko]", "scripts: [zh]"),
+        (
+            "briefs/people.yaml",
+            f"native_name: {HANGUL}\n    native_script: ko",
+            "native_name: 习近平\n    native_script: zh",
+        ),
+    ):
+        path = desk / name
+        text = path.read_text(encoding="utf-8")
+        assert old in text, text
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    code, out = cli("-C", str(desk), "check", "--strict")
+    assert code == 0, out
+    code, out = cli("-C", str(desk), "build", "--format", "docx", "--out", str(tmp_path / "out"))
+    assert code == 0, out
+    briefs = sorted((tmp_path / "out").rglob("*example-meeting*.docx"))
+    assert briefs, sorted(p.name for p in (tmp_path / "out").rglob("*.docx"))
+    with zipfile.ZipFile(briefs[0]) as package:
+        body = etree.fromstring(package.read("word/document.xml"))
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    runs = [r for r in body.iter(f"{w}r") if "".join(r.itertext()) == "习近平"]
+    assert runs, "no run holds the Chinese name alone"
+    lang = runs[0].find(f"{w}rPr/{w}lang")
+    assert lang is not None and lang.get(f"{w}eastAsia") == "zh-CN"

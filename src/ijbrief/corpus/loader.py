@@ -33,7 +33,14 @@ from ijbrief.corpus.model import (
     Topics,
     iso_prefix,
 )
-from ijbrief.corpus.project import COUNTRIES, NO_PROJECT_NOTE, PROJECT, country_index, default_spec
+from ijbrief.corpus.project import (
+    COUNTRIES,
+    NO_PROJECT_NOTE,
+    PROJECT,
+    country_index,
+    default_spec,
+    script_info,
+)
 from ijbrief.corpus.project import fallback_countries as _fallback_countries
 from ijbrief.corpus.quotations import enclosed, nearest, normalised_source
 from ijbrief.corpus.yamlio import Document, YamlPath, os_reason, parse_bytes, read_bytes, read_text
@@ -593,9 +600,11 @@ def _check_registries(
         script = person.native_script
         if doc and script and script.split("-")[0] not in declared:
             listed = ", ".join([*_declared_langs(corpus.project), script])
+            name = script_info(script).name
+            named = f" ({name})" if name != script else ""
             c.add(
                 doc.locate(("people", index, "native_script")),
-                f"native_script {script!r} is not declared in {PROJECT}: add it to its "
+                f"native_script {script!r}{named} is not declared in {PROJECT}: add it to its "
                 f"scripts (scripts: [{listed}]) so that `ijbrief doctor` checks a font for it "
                 "and the documents set the name in it",
                 warning=True,
