@@ -4,6 +4,7 @@ Word as on paper, a text layer that says what the page shows."""
 from __future__ import annotations
 
 import datetime as dt
+import html as html_text
 import re
 import subprocess
 import zipfile
@@ -386,19 +387,32 @@ def _filled(pdf: Path) -> list[float]:
     return filled
 
 
+def _starts_a_page(reader: PdfReader) -> dict[str, bool]:
+    """Each bookmark's title, and whether what it marks starts its page (its heading is at the
+    top of the text area) or runs on below what came before."""
+    top = 842 - 17 / 25.4 * 72
+    return {
+        item.title: float(item.top) >= top - 30
+        for item in reader.outline
+        if not isinstance(item, list)
+    }
+
+
 @pytest.mark.parametrize("audience", AUDIENCES)
 def test_no_dossier_page_is_left_near_empty_but_before_a_new_part(
     built: Path, audience: str
 ) -> None:
     """A page is at least half full unless it is the cover, the contents or the last page, or
-    the page after it opens a part that starts a page of its own (a meeting's chapter, the
-    overview, the tracker, the glossary, the index: each part is laid out on its own pages)."""
+    the page after it opens a part that starts a page of its own (a run of chapters, the
+    overview, the tracker, the glossary, the index: each part is laid out on its own pages).
+    A chapter that runs on below the one before exempts no page."""
     pdf = built / "out" / audience / f"{audience}-dossier.pdf"
     reader = PdfReader(pdf)
+    starts = _starts_a_page(reader)
     opens_a_part = {
         reader.get_destination_page_number(item)
         for item in reader.outline
-        if not isinstance(item, list) and item.title != "Sources"
+        if not isinstance(item, list) and starts[item.title]
     }
     filled = _filled(pdf)
     assert len(filled) == len(reader.pages) > 10
@@ -406,3 +420,30 @@ def test_no_dossier_page_is_left_near_empty_but_before_a_new_part(
         if index < 2 or index + 1 in opens_a_part:
             continue
         assert share >= 0.5, (audience, f"page {index + 1} is {share:.0%} full")
+
+
+@pytest.mark.parametrize("audience", AUDIENCES)
+def test_chapters_run_on_in_the_pdf_and_in_word_as_the_html_says(
+    built: Path, audience: str
+) -> None:
+    """A chapter marked to run on (class ``flows``) follows the chapter before it without a page
+    break, in Word always and in the PDF unless that page is full; every other chapter starts a
+    page in both."""
+    stem = built / "out" / audience / f"{audience}-dossier"
+    html = stem.with_suffix(".html").read_text(encoding="utf-8")
+    chapters = re.findall(
+        r'<section class="chapter meeting-chapter( flows)?" id="ch-[^"]+">\s*<h1>([^<]+)</h1>', html
+    )
+    runs_on = {html_text.unescape(title): bool(flag) for flag, title in chapters}
+    assert any(runs_on.values()) and not all(runs_on.values()), runs_on
+    starts = _starts_a_page(PdfReader(stem.with_suffix(".pdf")))
+    assert any(not starts[title] for title, flows in runs_on.items() if flows), audience
+    headings = {
+        paragraph.text: paragraph.paragraph_format.page_break_before is True
+        for paragraph in docx.Document(str(stem.with_suffix(".docx"))).paragraphs
+        if paragraph.style.name == "Heading 1"
+    }
+    for title, flows in runs_on.items():
+        if not flows:
+            assert starts[title], (audience, title, "PDF")
+        assert headings[title] is not flows, (audience, title, "Word")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ijbrief.build.assemble import _LOADED, PartStore, Placeholders
 from ijbrief.build.parts import ROWS_PER_PART, cut, page_numbers
+from ijbrief.compose.runs import run_starts
 from ijbrief.writers.layout import PartLayout
 
 HEAD = '<html><head><style>p{}</style></head><body class="dossier">\n'
@@ -156,3 +157,17 @@ def test_a_new_row_changes_only_its_own_part() -> None:
     after = overview_parts([*ids[:250], "meeting-0249-extra", *ids[250:]])
     assert 1 <= len(set(after) - set(before)) <= 2
     assert len(before) >= 5
+
+
+def test_parts_are_cut_where_the_composer_starts_a_run_of_chapters() -> None:
+    """The composer marks which chapters start a page (the rest run on); the parts must start
+    exactly there, or a dossier laid out in parts would break pages the whole does not."""
+    ids = [f"meeting-{n:04d}" for n in range(60)]
+    for size in (1, 2, 4, 7):
+        starts = run_starts(ids, size)
+        firsts = [
+            body.split('id="ch-', 1)[1].split('"', 1)[0] for body in chapter_groups(ids, size)
+        ]
+        assert firsts == [ident for ident, start in zip(ids, starts, strict=True) if start]
+    assert all(run_starts(ids, 1))
+    assert 5 < sum(run_starts(ids, 4)) < 30

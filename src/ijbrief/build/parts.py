@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ijbrief.compose.runs import starts_group
 from ijbrief.writers.layout import FOOTER_SAMPLE, PartLayout
 
 _MARK = re.compile(r"<!--ijbrief:part (\w+)(?: ([^>]*?))?-->")
@@ -77,7 +77,7 @@ def cut(html: str, chapters_per_part: int, rows_per_part: int = ROWS_PER_PART) -
         if not body.strip():
             continue  # a part the audience does not show
         if kind == "chapter":
-            if chapters and _starts_group(ident, len(chapters), chapters_per_part):
+            if chapters and starts_group(ident, len(chapters), chapters_per_part):
                 close_chapters()
             chapters.append((ident, body))
             continue
@@ -104,7 +104,7 @@ def _table_parts(name: str, body: str, rows_per_part: int) -> list[Part]:
     closing = tail[: tail.find(_TABLE_END)]
     groups: list[list[re.Match[str]]] = []
     for row in rows:
-        if not groups or _starts_group(row.group(1), len(groups[-1]), rows_per_part):
+        if not groups or starts_group(row.group(1), len(groups[-1]), rows_per_part):
             groups.append([])
         groups[-1].append(row)
     parts = []
@@ -115,14 +115,6 @@ def _table_parts(name: str, body: str, rows_per_part: int) -> list[Part]:
         label = name if number == 0 else f"{name}, rows {group[0].group(1)} to {group[-1].group(1)}"
         parts.append(Part(label, text + (tail if last else closing)))
     return parts
-
-
-def _starts_group(ident: str, size: int, target: int) -> bool:
-    """Whether a chapter starts a new group. Boundaries follow the meeting ids, not positions,
-    so adding or removing a meeting changes only its own group and every other stays cached."""
-    if size >= 2 * target:
-        return True
-    return size >= max(1, target // 2) and zlib.crc32(ident.encode()) % max(1, target) == 0
 
 
 def part_key(salt: str, html: str) -> str:

@@ -29,6 +29,7 @@ from ijbrief.compose.audiences import (
 )
 from ijbrief.compose.changes import Earlier
 from ijbrief.compose.composer import Stamp
+from ijbrief.compose.runs import CHAPTERS_PER_RUN
 from ijbrief.compose.select import Filters
 from ijbrief.corpus.loader import CATALOGUE, GLOSSARY, PEOPLE, TOPICS, Corpus
 from ijbrief.corpus.project import COUNTRIES, PROJECT, read_project
@@ -80,7 +81,7 @@ class BuildOptions:
     # meetings on 2 cores.) A long-lived process lays out every dossier in parts: a rebuild after
     # an edit then lays out only the parts that changed (at 10 meetings, 0.54 s against 1.96 s).
     whole_up_to: int = 16
-    chapters_per_part: int = 4
+    chapters_per_part: int = CHAPTERS_PER_RUN  # a part is a run of chapters (compose.runs)
     rows_per_part: int = ROWS_PER_PART
     # A long-lived process (build --watch, serve): remember the parsed YAML for the next build,
     # and warm the PDF engine here, once, so that the workers forked for each build start with it

@@ -21,6 +21,7 @@ from ijbrief.compose.audiences import (
     template_roots,
 )
 from ijbrief.compose.composer import Composer
+from ijbrief.compose.runs import CHAPTERS_PER_RUN
 from ijbrief.compose.select import KeptViews, Omission, omission_key
 from ijbrief.heap import collector_paused, collector_running
 from ijbrief.writers.layout import PartLayout
@@ -123,6 +124,7 @@ def _composer(audience_name: str) -> Composer:
             _STATE["filters"],
             _KEPT_VIEWS.setdefault(where, KeptViews()) if warm else None,
             _STATE.get("earlier"),
+            _STATE.get("chapters_per_part", CHAPTERS_PER_RUN),
         )
     return composers[audience_name]
 

@@ -13,6 +13,7 @@ from typing import Any
 from ijbrief import __version__
 from ijbrief.compose.audiences import SINCE_EDITION, Audience, Section
 from ijbrief.compose.changes import Earlier, changes_view
+from ijbrief.compose.runs import CHAPTERS_PER_RUN, run_starts
 from ijbrief.compose.select import (
     BASIS_MARKS,
     Citations,
@@ -169,8 +170,10 @@ class Composer:
         filters: Filters,
         kept_views: KeptViews | None = None,
         earlier: Earlier | None = None,
+        chapters_per_run: int = CHAPTERS_PER_RUN,
     ) -> None:
         self.project = project
+        self.chapters_per_run = chapters_per_run
         self.earlier = earlier
         self.corpus = corpus
         self.audience = audience
@@ -322,8 +325,11 @@ class Composer:
                 **view,
                 "in_dossier": True,
                 "has": {s.id: has_content(view, s.id) for s in spec.sections["meeting"]},
+                "flows": not starts_page,
             }
-            for view in views
+            for view, starts_page in zip(
+                views, run_starts([v["id"] for v in views], self.chapters_per_run), strict=True
+            )
         ]
         agreements = list(self.agreements.values())
         toc = (

@@ -262,6 +262,12 @@ _LIST_INDENT = 360  # twips per nesting level
 _BULLETS = ("\u2022", "\u2013")
 
 
+def _starts_page(classes: list[str]) -> bool:
+    """Whether an element with these classes starts a page, as print.css has it: a chapter does
+    unless it runs on after the one before (``flows``)."""
+    return "page-break" in classes or ("chapter" in classes and "flows" not in classes)
+
+
 def _classes(el: Element) -> list[str]:
     value = el.get("class")
     return value.split() if value else []

@@ -21,6 +21,7 @@ from ijbrief.writers.docx_base import (
     _Item,
     _lang_of,
     _set_outline_level,
+    _starts_page,
     _w,
 )
 from ijbrief.writers.docx_fields import _TocWriter
@@ -82,7 +83,7 @@ class _Converter(_TableWriter, _TocWriter):
         for child in el:
             if isinstance(child.tag, str) and not _is_skipped(child):
                 classes = _classes(child)
-                breaks = "page-break" in classes or "chapter" in classes
+                breaks = _starts_page(classes)
                 block = child.tag in _BLOCK_TAGS or (child.tag == "cite" and el.tag == "blockquote")
                 if breaks or block:
                     self._flush(segs, ctx)
@@ -198,7 +199,7 @@ class _Converter(_TableWriter, _TocWriter):
             if not isinstance(child.tag, str) or _is_skipped(child):
                 continue
             classes = _classes(child)
-            if "page-break" in classes or "chapter" in classes:
+            if _starts_page(classes):
                 self._break_pending = True
             if child.tag == "li":
                 if child.get("id"):
