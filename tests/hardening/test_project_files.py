@@ -35,7 +35,9 @@ RUNNER = Path(__file__).with_name("runner.py")
 REFERENCE = REPO / "templates/minister/reference.docx"
 SECRET = "s3cr3t-outside-the-project"
 BUILD = ["build", "--format", "all", "--audience", "minister", "--only", "fmsd-13", "--jobs", "1"]
-SECONDS = 20
+# A hang guard, not a speed target: a hostile input must fail, not stall (a build here takes
+# seconds; under a loaded machine, twenty were not always enough).
+SECONDS = 90
 # Root reads a `chmod 000` file; without these two capabilities it cannot. (Anyone else cannot
 # read it anyway, nor drop capabilities.)
 UNPRIVILEGED = (

@@ -132,6 +132,13 @@ def _check_ua(path: Path, pdfa: bool = False) -> list[Any]:
         assert len(keys) == len(set(keys)), path
         for page in pdf.pages:
             assert int(page.obj.StructParents) in keys, path
+        # Every marked-content sequence is the content of an element in the tree, or an
+        # artifact: none hangs from an element the tree does not reach (Matterhorn 01-005).
+        in_tree = {element.objgen for element in elements}
+        for value in root.StructTreeRoot.ParentTree.Nums[1::2]:
+            for target in value if isinstance(value, pikepdf.Array) else [value]:
+                if isinstance(target, pikepdf.Dictionary):
+                    assert target.objgen in in_tree, (path, "content outside the tree")
         meta = pdf.open_metadata()
         assert meta.get("pdfuaid:part") == "1", path
         if pdfa:
@@ -186,6 +193,7 @@ def test_the_merged_dossier_keeps_one_structure_tree(parted: Path) -> None:
             target.objgen
             for value in nums[1::2]
             for target in (value if isinstance(value, pikepdf.Array) else [value])
+            if isinstance(target, pikepdf.Dictionary)
         }
         # Content in the tree that the parent tree does not lead back to would be dropped.
         for element in _elements(pdf):

@@ -30,15 +30,22 @@ _PDFUA_XMP = (
 
 def _finish_tagged(data: bytes, variant: str, langs: list[Langs]) -> bytes:
     """A tagged PDF with what WeasyPrint leaves out of it (see ``pdf_structure``): table
-    header cells' scopes, the language of text in another language (``langs``, per page) and,
+    header cells' scopes, the language of text in another language (``langs``, per page), the
+    page furniture it leaves outside the tree as artifacts and,
     for a PDF/A file, its claim to PDF/UA-1 too. WeasyPrint's XMP names one variant; the claim
     goes in the same RDF (XMP allows one). Opened and saved once."""
     import pikepdf
 
-    from ijbrief.writers.pdf_structure import add_header_scopes, add_span_languages
+    from ijbrief.writers.pdf_structure import (
+        add_header_scopes,
+        add_span_languages,
+        artifact_unlinked_content,
+    )
 
     pdf = pikepdf.open(io.BytesIO(data))
-    changed = add_header_scopes(pdf) + add_span_languages(pdf, langs)
+    changed = (
+        add_header_scopes(pdf) + add_span_languages(pdf, langs) + artifact_unlinked_content(pdf)
+    )
     if variant.startswith("pdf/a"):
         xmp = pdf.Root.Metadata.read_bytes().replace(b"</rdf:RDF>", _PDFUA_XMP, 1)
         pdf.Root.Metadata.write(xmp)

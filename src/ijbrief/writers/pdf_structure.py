@@ -10,10 +10,16 @@ heads its row (HTML's default for such a cell).
 WeasyPrint writes ``lang`` only as the catalog's /Lang: a screen reader reads 林 芳正 with an
 English voice. Each text box (whose style has the ``lang`` its element inherits) is drawn as
 one marked-content sequence with a structure element of its own; the sequence is found by where
-its text object starts (as ``textlayer`` finds it), and that element gets the box's /Lang."""
+its text object starts (as ``textlayer`` finds it), and that element gets the box's /Lang.
+
+WeasyPrint marks the text of some page-margin boxes (the running header and footer) as content
+of structure elements that hang from no element of the tree: PDF/UA asks that content be either
+in the tree or an artifact, and a checker counts each as an error. They are the page's furniture,
+so they become pagination artifacts, and their entries in the parent tree are emptied."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pikepdf
@@ -43,6 +49,75 @@ def add_header_scopes(pdf: pikepdf.Pdf) -> int:
         in_head = in_head or role == Name.THead
         stack += [(kid, in_head) for kid in _kids(node)]
     return changed
+
+
+# A marked-content sequence's start as WeasyPrint writes it: a tag, a property list of its MCID
+# alone, BDC.
+_MARKED = re.compile(rb"/[A-Za-z]+\s*<<\s*/MCID\s+(\d+)\s*>>\s*BDC")
+_PAGINATION = b"/Artifact <</Type /Pagination>> BDC"
+
+
+def artifact_unlinked_content(pdf: pikepdf.Pdf) -> int:
+    """Make each marked-content sequence whose structure element the tree does not reach a
+    pagination artifact, and empty its parent-tree entry; the number of sequences changed. A
+    sequence this cannot find in its page's content is left as it was."""
+    tree = pdf.Root.get("/StructTreeRoot")
+    if tree is None or "/ParentTree" not in tree:
+        return 0
+    reached = _reached(tree)
+    parents = pikepdf.NumberTree(tree.ParentTree)
+    changed = 0
+    for page in pdf.pages:
+        if "/StructParents" not in page.obj or not isinstance(
+            page.obj.get("/Contents"), pikepdf.Stream
+        ):
+            continue
+        elements = parents.get(int(page.obj.StructParents))
+        if not isinstance(elements, Array):
+            continue
+        unlinked = {
+            mcid
+            for mcid, element in enumerate(elements)
+            if isinstance(element, Dictionary) and element.objgen not in reached
+        }
+        if not unlinked:
+            continue
+        contents = page.obj.Contents
+        data, found = _as_artifacts(contents.read_bytes(), unlinked)
+        contents.write(data)
+        for mcid in found:
+            elements[mcid] = None
+        changed += len(found)
+    return changed
+
+
+def _as_artifacts(content: bytes, mcids: set[int]) -> tuple[bytes, set[int]]:
+    """A page's content with the sequences of ``mcids`` made pagination artifacts, and which
+    of them were found."""
+    found: set[int] = set()
+
+    def artifact(match: re.Match[bytes]) -> bytes:
+        mcid = int(match.group(1))
+        if mcid not in mcids:
+            return match.group(0)
+        found.add(mcid)
+        return _PAGINATION
+
+    return _MARKED.sub(artifact, content), found
+
+
+def _reached(tree: Any) -> set[tuple[int, int]]:
+    """The structure elements reached from the tree's root (by object and generation)."""
+    reached: set[tuple[int, int]] = set()
+    stack = _kids(tree)
+    while stack:
+        node = stack.pop()
+        if node.is_indirect:
+            if node.objgen in reached:
+                continue
+            reached.add(node.objgen)
+        stack += _kids(node)
+    return reached
 
 
 def _kids(node: Any) -> list[Any]:
