@@ -14,6 +14,7 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from ijbrief.build.outputs import locked
+from ijbrief.build.pipeline import BuildOptions, out_of_date
 from ijbrief.web.serve import create_app
 
 JSON = {"accept": "application/json"}
@@ -341,16 +342,20 @@ def test_the_automatic_rebuild_keeps_only_the_latest_filter_sets(project: Path) 
     assert any(not options.filters.active for options in plan)
 
 
-def test_a_dossier_is_built_since_an_earlier_edition(project: Path) -> None:
+def _earlier_edition(project: Path) -> None:
+    """An earlier edition in old/, of 10 January 2026: before the 18th dialogue (16 January)."""
     from ijbrief.compose.changes import record_of
     from ijbrief.corpus.loader import load_corpus
 
-    # An earlier edition of 10 January 2026, before the 18th dialogue (16 January) was added.
     record = record_of(load_corpus(project))
     del record["meetings"]["sd-18"]
     (project / "old").mkdir()
     manifest = {"prepared": "2026-01-10", "outputs": {}, "record": record}
     (project / "old" / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def test_a_dossier_is_built_since_an_earlier_edition(project: Path) -> None:
+    _earlier_edition(project)
     with TestClient(
         create_app(project, project / "out", watch=False), headers=SAME_ORIGIN
     ) as client:
@@ -365,3 +370,37 @@ def test_a_dossier_is_built_since_an_earlier_edition(project: Path) -> None:
         plain = finished(client, client.post("/build", data=REQUEST, headers=JSON).json()["id"])
         assert plain["state"] == "done" and plain["id"] != done["id"]
         assert "Changes since" not in client.get(plain["download"]["url"]).text
+
+
+def test_the_automatic_rebuild_keeps_a_dossier_saying_what_changed_since_its_edition(
+    project: Path,
+) -> None:
+    _earlier_edition(project)
+    meeting = next((project / "briefs" / "meetings").glob("*sd-18.yaml"))
+    with TestClient(
+        create_app(project, project / "out", poll_interval=0.05), headers=SAME_ORIGIN
+    ) as client:
+        response = client.post("/build", data={**REQUEST, "since_edition": "old"}, headers=JSON)
+        done = finished(client, response.json()["id"])
+        assert done["state"] == "done", done
+        url, relpath = done["download"]["url"], done["download"]["path"]
+        assert "Changes since 10 January 2026" in client.get(url).text
+        manifest = json.loads((project / "out" / "manifest.json").read_text(encoding="utf-8"))
+        assert manifest["outputs"][relpath]["since_edition"] == "old"  # not where the project is
+        generation = client.get("/status").json()["generation"]
+
+        meeting.write_text(meeting.read_text(encoding="utf-8") + "# reviewed\n", encoding="utf-8")
+        job = wait_for(lambda: rebuilt_since(client, generation))
+        assert job["state"] == "done", job
+        assert "Changes since 10 January 2026" in client.get(url).text
+    # Nor is it out of date for a server that does not watch (it is what a build since old/ makes).
+    options = BuildOptions(
+        root=project,
+        formats=("html",),
+        audiences=("student",),
+        since=dt.date(2026, 1, 1),
+        topics=("ai",),
+        out=project / "out",
+        since_edition=str(project / "old"),
+    )
+    assert str(Path(relpath).with_suffix("")) not in out_of_date(options)

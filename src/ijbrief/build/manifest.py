@@ -80,6 +80,13 @@ def _manifest_entry(
         "fit": rendered.fit,
         "omitted": rendered.omitted,
         "filters": _filters_entry(_STATE["filters"]) if dossier else None,
+        # What the automatic rebuild of a server gives again, so that the dossier keeps saying
+        # what changed since that edition.
+        **(
+            {"since_edition": _STATE["since_edition"]}
+            if dossier and _STATE.get("since_edition")
+            else {}
+        ),
         **(
             {"pdf_variant": _STATE.get("pdf_variant", DEFAULT_PDF_VARIANT)}
             if relpath.endswith(".pdf")

@@ -107,6 +107,16 @@ def earlier_edition(options: BuildOptions) -> Earlier | None:
     )
 
 
+def _edition_shown(root: Path, given: str | None) -> str | None:
+    """The earlier edition as the manifest records it: a path inside the project relative to
+    it (the manifest is published with out/, and need not say where the project lives)."""
+    if given is None:
+        return None
+    with contextlib.suppress(ValueError, OSError):
+        return Path(given).resolve().relative_to(root).as_posix()
+    return given
+
+
 def out_of_date(options: BuildOptions) -> list[str]:
     """The documents (output stems) a build with ``options`` would make again: a file missing
     from out/, or made from other records, templates, date or code. Reads out/, never writes."""
@@ -117,7 +127,7 @@ def out_of_date(options: BuildOptions) -> list[str]:
     out = options.out_dir.resolve()
     cache = _read_json(out / CACHE_NAME)
     stale = []
-    for task in _plan(root, corpus, audiences, options, stamp):
+    for task in _plan(root, corpus, audiences, options, stamp, earlier_edition(options)):
         paths = [str(task.stem.with_suffix(f".{f}")) for f in task.formats]
         if not all(cache.get(p) == task.key and (out / p).is_file() for p in paths):
             stale.append(str(task.stem))
@@ -169,6 +179,7 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
             stamp=stamp,
             filters=options.filters,
             earlier=earlier,
+            since_edition=_edition_shown(root, options.since_edition) if earlier else None,
             audiences=audiences,
             layouts=layouts,
             parts_used=parts_used,

@@ -84,7 +84,7 @@ def dossier_request(
             topics.append(topic)
     if len(raw_topics) > 200:
         problems.append("topic: too many topics")
-    since_edition = _form_edition(edition_text, root, problems)
+    since_edition = edition_for_build(edition_text, root, problems)
     if problems:
         raise FormError(problems)
     topics.sort()
@@ -139,7 +139,7 @@ def _form_date(text: str, what: str, problems: list[str]) -> dt.date | None:
         return None
 
 
-def _form_edition(text: str, root: Path, problems: list[str]) -> str | None:
+def edition_for_build(text: str, root: Path, problems: list[str]) -> str | None:
     """The since-edition value a build is given: a manifest or out/ folder inside the project
     (as an absolute path: the server's working folder is not the project's), else the text as a
     git revision of the project. A path outside the project is refused, so that the form cannot

@@ -307,14 +307,15 @@ class Service:
         )
 
     def rebuild_plan(self) -> tuple[BuildOptions, ...]:
-        """Builds that refresh what out/ holds: one per filter set its dossiers were built with
-        (every build makes a dossier per audience), in the formats present."""
+        """Builds that refresh what out/ holds: one per filter set (and earlier edition) its
+        dossiers were built with (every build makes a dossier per audience), in the formats
+        present. A dossier built since an earlier edition is rebuilt since it again."""
         manifest, _ = self.manifest()
         snapshot = self.snapshot()
         corpus = snapshot.corpus
         known = {a.name for a in snapshot.audiences}
-        groups: dict[Filters, tuple[set[str], set[str]]] = {}
-        newest: dict[Filters, int] = {}
+        groups: dict[tuple[Filters, str | None], tuple[set[str], set[str]]] = {}
+        newest: dict[tuple[Filters, str | None], int] = {}
         for relpath, entry in manifest.items():
             audience = entry["audience"]
             if entry["kind"] != "dossier" or (known and audience not in known):
@@ -326,22 +327,26 @@ class Service:
                 filters = site_files.filters_of(relpath, entry, corpus)
             if filters is None:
                 continue
-            audiences, formats = groups.setdefault(filters, (set(), set()))
+            group = (filters, self._edition(entry.get("since_edition")))
+            audiences, formats = groups.setdefault(group, (set(), set()))
             audiences.add(audience)
             formats.add(entry["format"])
             with contextlib.suppress(OSError):
                 built = (self.out / relpath).stat().st_mtime_ns
-                newest[filters] = max(newest.get(filters, 0), built)
-        filtered = sorted((f for f in groups if f.active), key=lambda f: -newest.get(f, 0))
+                newest[group] = max(newest.get(group, 0), built)
+        filtered = sorted(
+            (g for g in groups if g[0].active or g[1]), key=lambda g: -newest.get(g, 0)
+        )
         for left in filtered[MAX_REBUILT_FILTER_SETS:]:
             del groups[left]  # built long ago: a request on the page builds it afresh
         if not groups and manifest and corpus is None:
             # The records do not load: a build stops at once and shows why, whatever its scope.
             everyone = {e["audience"] for e in manifest.values()}
-            groups[Filters()] = (everyone, {e["format"] for e in manifest.values()})
+            groups[(Filters(), None)] = (everyone, {e["format"] for e in manifest.values()})
         plan = []
-        for filters, (audiences, formats) in sorted(
-            groups.items(), key=lambda item: (item[0].active, str(item[0]))
+        for (filters, edition), (audiences, formats) in sorted(
+            groups.items(),
+            key=lambda item: (item[0][0].active, str(item[0][0]), item[0][1] or ""),
         ):
             plan.append(
                 BuildOptions(
@@ -356,9 +361,18 @@ class Service:
                     jobs=self.build_jobs,
                     quiet=True,
                     warm=True,
+                    since_edition=edition,
                 )
             )
         return tuple(plan)
+
+    def _edition(self, recorded: Any) -> str | None:
+        """The earlier edition a manifest entry records, as a build takes it, checked as the
+        page's field is (a path inside the project, made absolute; else a git revision): an
+        entry naming anything else is rebuilt without it."""
+        if not isinstance(recorded, str) or not recorded:
+            return None
+        return forms.edition_for_build(recorded, self.root, [])
 
     def start_rebuild(self) -> Job | None:
         """Rebuild what out/ holds (nothing when out/ holds nothing)."""
