@@ -22,14 +22,17 @@ from ijbrief.build.kinds import kinds
 from ijbrief.compose.audiences import (
     AUDIENCE_FILE,
     BASE,
+    MIN_CONTRAST,
     Audience,
     audience_names,
+    contrast_with_white,
+    legible,
     load_audience,
     template_roots,
 )
 from ijbrief.compose.changes import Earlier, record_of
 from ijbrief.corpus.loader import Corpus
-from ijbrief.corpus.yamlio import os_reason
+from ijbrief.corpus.yamlio import load, os_reason
 from ijbrief.errors import IjbriefError, Location, Problem, TemplateError, relative
 
 # The templates a build renders for every audience, besides those an audience adds.
@@ -60,8 +63,41 @@ def check_templates(project: Path, corpus: Corpus | None) -> list[Problem]:
         except TemplateError as exc:
             problems += exc.problems
             continue
+        problems += _contrast(project, audience)
         problems += _check_audience(project, audience, corpus)
     return sorted(set(problems))  # a fault in a base template is found for every audience
+
+
+def _contrast(project: Path, audience: Audience) -> list[Problem]:
+    """A warning for each branding colour too light for text on white, at the audience file
+    that sets it (the audience's own, or the one it extends)."""
+    problems: list[Problem] = []
+    for key in ("accent", "muted"):
+        for folder in audience.folders:
+            path = folder / AUDIENCE_FILE
+            if not path.is_file():
+                continue
+            try:
+                document = load(path, _shown(path, project))
+            except IjbriefError:
+                break  # load_audience read it: not reached
+            branding = document.data.get("branding") if isinstance(document.data, dict) else None
+            given = branding.get(key) if isinstance(branding, dict) else None
+            if not isinstance(given, str):
+                continue
+            ratio = contrast_with_white(given)
+            if ratio < MIN_CONTRAST:
+                problems.append(
+                    Problem(
+                        document.locate(("branding", key)),
+                        f"branding.{key} {given} has a contrast of {ratio:.1f}:1 with white, "
+                        f"under the {MIN_CONTRAST}:1 text needs (WCAG AA): the documents use "
+                        f"{legible(given)} instead, the nearest darker shade that passes",
+                        warning=True,
+                    )
+                )
+            break
+    return problems
 
 
 def _walk(project: Path) -> list[Problem]:

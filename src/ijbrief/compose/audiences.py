@@ -11,7 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from ijbrief.corpus.model import Sensitivity
 from ijbrief.corpus.project import BUILTIN_TEMPLATES as BUILTIN_TEMPLATES
@@ -66,11 +74,45 @@ class Section(_Strict):
     limit: int | None = Field(default=None, ge=1, le=50, description="at most this many items")
 
 
-class Branding(_Strict):
-    """Colours, fonts and logo: all the look an audience can change without editing a template."""
+# WCAG 2.1 AA: text needs a contrast of 4.5:1 with its background. The accent is text on white
+# (headings, labels) and the background of white text (a dossier's cover); the muted colour is
+# small text on white.
+MIN_CONTRAST = 4.5
 
-    accent: str = Field(default="#1F3A5F", pattern=r"^#[0-9A-Fa-f]{6}$")
-    muted: str = Field(default="#5A6270", pattern=r"^#[0-9A-Fa-f]{6}$")
+
+def contrast_with_white(colour: str) -> float:
+    """The WCAG contrast ratio of ``colour`` (#RRGGBB) with white."""
+
+    def linear(pair: str) -> float:
+        value = int(pair, 16) / 255
+        return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (linear(colour[i : i + 2]) for i in (1, 3, 5))
+    return 1.05 / (0.2126 * red + 0.7152 * green + 0.0722 * blue + 0.05)
+
+
+def legible(colour: str) -> str:
+    """``colour`` if text in it (or white text on it) is legible, else the lightest darker shade
+    of it, of the same hue, that is: a project's light brand colour still marks its documents."""
+    if contrast_with_white(colour) >= MIN_CONTRAST:
+        return colour
+    channels = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
+    for percent in range(99, 0, -1):
+        shade = "#" + "".join(f"{round(c * percent / 100):02X}" for c in channels)
+        if contrast_with_white(shade) >= MIN_CONTRAST:
+            return shade
+    return "#000000"
+
+
+Colour = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$"), AfterValidator(legible)]
+
+
+class Branding(_Strict):
+    """Colours, fonts and logo: all the look an audience can change without editing a template.
+    A colour too light for text on white is darkened until it is legible (`check` says so)."""
+
+    accent: Colour = "#1F3A5F"
+    muted: Colour = "#5A6270"
     body_font: FontName = "Noto Serif"
     heading_font: FontName = "Noto Sans"
     base_size_pt: Number = Field(default=10.0, ge=7, le=14)
