@@ -100,3 +100,40 @@ def test_build_and_download_a_dossier_in_the_browser(
     assert "warning" not in output.lower()
     assert "Traceback" not in output
     assert "Application shutdown complete" in output
+
+
+_LAYOUT = """() => {
+  const lines = (label) => {
+    const range = document.createRange();
+    range.selectNodeContents(label.lastChild);
+    return range.getClientRects().length;
+  };
+  const field = document.querySelector("input[name=since_edition]");
+  const style = getComputedStyle(field);
+  const context = document.createElement("canvas").getContext("2d");
+  context.font = style.font;
+  const needed = context.measureText(field.placeholder).width
+    + parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+  return {
+    pills: [...document.querySelectorAll("label.pill")].map(lines),
+    placeholder: needed <= field.clientWidth,
+  };
+}"""
+
+
+def test_the_build_form_lays_out_at_every_width(
+    project: Path, tmp_path: Path, browser: Any, cli_server: Callable[..., Any]
+) -> None:
+    """No format's label wraps, and the earlier-edition field shows its whole hint, on a wide
+    screen, a narrow window and a phone."""
+    with cli_server(project, tmp_path / "serve.log") as url:
+        for width in (1280, 800, 420):
+            context = browser.new_context(viewport={"width": width, "height": 900})
+            try:
+                page = context.new_page()
+                page.goto(url + "/")
+                layout = page.evaluate(_LAYOUT)
+                assert layout["pills"] and set(layout["pills"]) == {1}, (width, layout)
+                assert layout["placeholder"], (width, layout)
+            finally:
+                context.close()
