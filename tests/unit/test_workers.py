@@ -77,3 +77,18 @@ def test_stopping_resident_workers_ends_a_busy_one_within_a_bounded_wait() -> No
         time.sleep(0.05)
     assert not alive(pid)
     assert time.monotonic() - started < 15
+
+
+def test_a_builds_pool_ends_a_hung_worker_within_a_bounded_wait() -> None:
+    # The pool of one build was shut down without waiting: a worker hung in a layout ran on
+    # after the build had ended.
+    with build._not_waited_for(build._executor(1), wait=1.0) as pool:
+        pid = pool.submit(_pid).result(timeout=60)
+        pool.submit(time.sleep, 120)
+        time.sleep(0.5)  # it has begun
+    started = time.monotonic()
+    deadline = started + 15
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(pid)
+    assert time.monotonic() - started < 10

@@ -246,13 +246,18 @@ _WORKER_PRELOAD = ["ijbrief.build.pipeline", "ijbrief.writers.pdf", "ijbrief.wri
 
 
 @contextlib.contextmanager
-def _not_waited_for(pool: ProcessPoolExecutor) -> Iterator[ProcessPoolExecutor]:
-    """A pool whose workers, once it is done with, exit on their own: exiting a process forked
-    from a large heap takes a while, and the build's end need not wait for it."""
+def _not_waited_for(
+    pool: ProcessPoolExecutor, wait: float = workers.STOP_WAIT
+) -> Iterator[ProcessPoolExecutor]:
+    """A pool stopped, once it is done with, by a thread of its own: exiting a process forked
+    from a large heap takes a while, and the build's end need not wait for it; a worker still
+    busy after ``wait`` seconds (a layout that hangs) is terminated."""
     try:
         yield pool
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        threading.Thread(
+            target=workers.stop, args=(pool, wait), name="ijbrief-pool-stop", daemon=True
+        ).start()
 
 
 def _start_worker(yielding: bool) -> None:
