@@ -138,6 +138,30 @@ def _track(body: etree._Element, old: str, new: str, author: str) -> None:
     deletion.addnext(insertion)
 
 
+def edit_furniture(data: bytes, old: str, new: str, author: str | None = None) -> bytes:
+    """``data`` with ``old`` replaced by ``new`` in the page header or footer that says it: as a
+    tracked change by ``author``, or (without one) typed over."""
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    name = next(
+        n
+        for n in sorted(parts)
+        if re.fullmatch(r"word/(header|footer)\d*\.xml", n) and old.encode() in parts[n]
+    )
+    root = etree.fromstring(parts[name])
+    if author is not None:
+        _track(root, old, new, author)
+    else:
+        t = next(t for t in root.iter(_w("t")) if t.text and old in t.text)
+        t.text = t.text.replace(old, new)
+    parts[name] = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for part, blob in parts.items():
+            target.writestr(part, blob)
+    return out.getvalue()
+
+
 def office_save(source: Path, folder: Path) -> Path:
     """``source`` opened and saved again as DOCX by LibreOffice, as a reviewer's save would."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import Cli, build_only, line_of
-from tests.outputs.review_edits import Edits, edit_in_libreoffice, edit_xml, office_save
+from tests.outputs.review_edits import (
+    Edits,
+    edit_furniture,
+    edit_in_libreoffice,
+    edit_xml,
+    office_save,
+)
 
 MEETING = Path("briefs/meetings/2026-01-16-sd-18.yaml")
 DOCX = Path("out/minister/briefs/2026-01-16-sd-18.docx")
@@ -162,6 +168,38 @@ def test_an_untracked_edit_in_boilerplate(reviewed: Path, cli: Cli, tmp_path: Pa
     assert code == 0 and yaml.read_bytes() == before
     # The built file itself shows no edit anywhere.
     assert _findings(cli, reviewed, reviewed / DOCX) == []
+
+
+def test_edits_in_the_page_header_and_footer(reviewed: Path, cli: Cli, tmp_path: Path) -> None:
+    # Before, review read only the body: a marking retyped in the footer, or a tracked change
+    # in the header, came back as "no comments or changes".
+    data = (reviewed / DOCX).read_bytes()
+    data = edit_furniture(data, "RESTRICTED — FOR MINISTERIAL USE", "SECRET")  # the footer's
+    data = edit_furniture(data, "Ministerial brief", "Minister's note", "A. Reviewer")
+    edited = tmp_path / "edited" / "furniture.docx"
+    edited.parent.mkdir()
+    edited.write_bytes(data)
+    saved = office_save(edited, tmp_path / "saved")
+    for docx in (edited, saved):
+        findings = _findings(cli, reviewed, docx)
+        found = {(f["kind"], f["furniture"], f["text"]) for f in findings}
+        assert found == {
+            ("boilerplate-edit", "page footer", ""),
+            ("boilerplate-change", "page header", 'deletion "Ministerial brief"'),
+            ("boilerplate-change", "page header", 'insertion "Minister\'s note"'),
+        }, findings
+        footer = next(f for f in findings if f["kind"] == "boilerplate-edit")
+        assert footer["old"].endswith("RESTRICTED — FOR MINISTERIAL USE"), footer
+        assert footer["new"].endswith(" SECRET") and "Prepared" in footer["new"], footer
+    code, out = cli("-C", str(reviewed), "review", str(saved))
+    assert code == 0, out
+    assert "(no source): edit (not tracked) in the page footer: change the audience's" in out
+    assert '(no source): deletion "Ministerial brief" by A. Reviewer (2026-01-21) in "' in out
+    assert "the page header: change the audience's audience.yaml or the template" in out
+    yaml = reviewed / MEETING
+    before = yaml.read_bytes()
+    code, out = cli("-C", str(reviewed), "review", str(saved), "--apply")
+    assert code == 0 and yaml.read_bytes() == before
 
 
 def test_a_quotation_is_never_rewritten(project: Path, cli: Cli, tmp_path: Path) -> None:

@@ -57,3 +57,26 @@ def test_quotation_and_markdown_refused(tmp_path: Path) -> None:
 def test_typographic_quotes_match_the_file() -> None:
     change = Change("m.yaml", ("t",), "India’s view", "x")
     assert refusal(change, "India's view") == ""
+
+
+def test_what_a_header_or_footer_says_as_typed() -> None:
+    from lxml import etree
+
+    from ijbrief.writers.docx_provenance import W_NS, furniture_text
+
+    footer = etree.fromstring(
+        f"""<w:ftr xmlns:w="{W_NS}"><w:p>
+        <w:r><w:t>Prepared 1 May</w:t></w:r><w:r><w:tab/></w:r>
+        <w:r><w:t xml:space="preserve">Page </w:t></w:r>
+        <w:r><w:fldChar w:fldCharType="begin"/></w:r>
+        <w:r><w:instrText> PAGE \\* ARABIC </w:instrText></w:r>
+        <w:r><w:fldChar w:fldCharType="separate"/></w:r>
+        <w:r><w:t>7</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>
+        <w:r><w:t xml:space="preserve"> of </w:t></w:r>
+        <w:fldSimple w:instr=" NUMPAGES "><w:r><w:t>12</w:t></w:r></w:fldSimple>
+        <w:del><w:r><w:delText> SECRET</w:delText></w:r></w:del>
+        <w:ins><w:r><w:t> PUBLIC</w:t></w:r></w:ins>
+        </w:p><w:p/><w:p><w:r><w:t>second</w:t></w:r></w:p></w:ftr>"""
+    )
+    # Field results (which an office suite rewrites) and tracked insertions are no edit.
+    assert furniture_text(footer) == "Prepared 1 May Page {PAGE} of {NUMPAGES} SECRET\nsecond"

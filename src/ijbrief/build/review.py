@@ -33,6 +33,7 @@ class Finding:
     old: str = ""  # the field as built
     new: str = ""  # the field now
     anchored: str = ""  # what a comment is anchored to, or the paragraph of boilerplate
+    furniture: str = ""  # the page header or footer boilerplate is in ("" for the body)
 
     def line(self) -> str:
         """The finding as ``ijbrief review`` prints it."""
@@ -49,12 +50,12 @@ class Finding:
         if self.kind == "boilerplate-change":
             return (
                 f'(no source): {self.text}{by}{when} in "{_short(self.anchored)}", '
-                "a paragraph no record prints: change the template or the project instead"
+                f"{self._place()}: {self._instead()}"
             )
         if self.kind == "boilerplate-edit":
             return (
-                f"(no source): edit (not tracked) in a paragraph no record prints: change the "
-                f'template or the project instead\n    old: "{self.old}"\n    new: "{self.new}"'
+                f"(no source): edit (not tracked) in {self._place()}: {self._instead()}\n"
+                f'    old: "{self.old}"\n    new: "{self.new}"'
             )
         if self.kind == "removed":
             return f"{self.where}: the text of{field} is no longer in the document (deleted?)"
@@ -64,6 +65,15 @@ class Finding:
             f"{self.where}: {what}{by}{when}{field}{needs}\n"
             f'    old: "{self.old}"\n    new: "{self.new}"'
         )
+
+    def _place(self) -> str:
+        return f"the {self.furniture}" if self.furniture else "a paragraph no record prints"
+
+    def _instead(self) -> str:
+        if self.furniture:
+            # The marking, the label and the dossier's title are the audience's settings.
+            return "change the audience's audience.yaml or the template instead"
+        return "change the template or the project instead"
 
 
 def _short(text: str, length: int = 60) -> str:
@@ -179,6 +189,7 @@ def review(root: Path, path: Path) -> tuple[dict[str, str], list[Finding]]:
                 date=revision.date,
                 text=f'{revision.kind} "{_short(revision.text, 40)}"',
                 anchored=item.paragraph,
+                furniture=item.furniture,
             )
         )
     for key, built_text in reviewed.plain_built.items():
@@ -191,6 +202,21 @@ def review(root: Path, path: Path) -> tuple[dict[str, str], list[Finding]]:
         if typed != as_built:
             found.append(
                 Finding("boilerplate-edit", "", old=as_built, new=typed, anchored=as_built)
+            )
+    for name, built_text in reviewed.furniture_built.items():
+        # A header or footer that is no longer there (an editor may merge or drop one) is left
+        # unsaid, as a paragraph whose bookmark went is.
+        now_text = reviewed.furniture_untracked.get(name)
+        if now_text is not None and now_text != built_text:
+            found.append(
+                Finding(
+                    "boilerplate-edit",
+                    "",
+                    old=built_text,
+                    new=now_text,
+                    anchored=built_text,
+                    furniture=name,
+                )
             )
     return reviewed.facts, found
 

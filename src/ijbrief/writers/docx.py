@@ -97,11 +97,11 @@ def html_to_docx(
     converter = _Converter(document, figures)
     marks = docx_provenance.mark(body_html)
     converter.convert(body_html)
-    docx_provenance.attach(document, converter.bookmarks, marks, meta.provenance)
     _apply_scale(document.styles.element, meta.scale)
     _rename_structure_styles(document.styles.element)
     language = _apply_language(document.styles.element, root.get("lang"))
     _apply_header_footer(document, meta, converter)
+    docx_provenance.attach(document, converter.bookmarks, marks, meta.provenance)
     _apply_settings(document.settings.element)
     _apply_core_properties(document, meta, language)
 

@@ -6,7 +6,7 @@ its record, field, YAML file and line and the text as built. ``ijbrief review`` 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,10 @@ DS_NS = "http://schemas.openxmlformats.org/officeDocument/2006/customXml"
 # properties part; the same id in every build, so a tool can find the part by it.
 ITEM_ID = "{8D5A2C1E-6B0F-4E7A-9C3D-1A2B3C4D5E6F}"
 _MARK_ID = "ijb-src-"
+R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+# The page furniture: each header and footer, by the name review gives it.
+_FURNITURE = (("header", "headerReference"), ("footer", "footerReference"))
+_PAGES = {"default": "page", "first": "first-page", "even": "even-page"}
 
 
 def _w(tag: str) -> str:
@@ -88,6 +92,95 @@ def bookmark_texts(body: Any, names: Iterable[str]) -> dict[str, str]:
     return {name: "".join(parts) for name, parts in texts.items()}
 
 
+def furniture(body: Any, part_of: Callable[[str], Any | None]) -> dict[str, Any]:
+    """Each page header and footer the sections of ``body`` refer to, by name ("page header",
+    "first-page footer", "page header of section 2" …); ``part_of`` gives the root element of the
+    part a relationship id names, or None. The names, not the part names, are kept: Word and
+    LibreOffice rename the parts when they save."""
+    sections = list(body.iter(_w("sectPr")))
+    found: dict[str, Any] = {}
+    for number, section in enumerate(sections, start=1):
+        for kind, tag in _FURNITURE:
+            for reference in section.iter(_w(tag)):
+                root = part_of(reference.get(f"{{{R_NS}}}id") or "")
+                if root is None:
+                    continue
+                page = reference.get(_w("type")) or "default"
+                name = f"{_PAGES.get(page, page)} {kind}"
+                if len(sections) > 1:
+                    name += f" of section {number}"
+                found[name] = root
+    return found
+
+
+def furniture_text(root: Any) -> str:
+    """What a header or footer says, as typed: its paragraphs' text with tracked insertions left
+    out and tracked deletions kept (the text before any tracked change), a tab as a space, and
+    a field as its name in braces ("Page {PAGE} of {NUMPAGES}"): Word and LibreOffice rewrite
+    a field's result, which is no edit."""
+    t_tag, del_tag, p_tag, r_tag = _w("t"), _w("delText"), _w("p"), _w("r")
+    ins_tag, simple_tag, char_tag = _w("ins"), _w("fldSimple"), _w("fldChar")
+    tab_tag, code_tags = _w("tab"), (_w("instrText"), _w("delInstrText"))
+    paragraphs: list[str] = []
+    fields: list[list[str]] = []  # of each complex field open: its state, then its code
+    inserted = simple = 0
+
+    def field_name(code: str) -> str:
+        words = code.split()
+        return "{" + (words[0] if words else "") + "}"
+
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        tag = el.tag
+        if event == "end":
+            if tag == ins_tag:
+                inserted -= 1
+            elif tag == simple_tag:
+                simple -= 1
+            continue
+        if tag == p_tag:
+            paragraphs.append("")
+        elif not paragraphs:
+            continue
+        elif tag == ins_tag:
+            inserted += 1
+        elif tag == simple_tag:
+            simple += 1
+            if not inserted:
+                paragraphs[-1] += field_name(el.get(_w("instr")) or "")
+        elif tag == char_tag:
+            kind = el.get(_w("fldCharType"))
+            if kind == "begin":
+                fields.append(["code", ""])
+            elif kind in ("separate", "end") and fields:
+                if fields[-1][0] == "code" and not inserted and len(fields) == 1:
+                    paragraphs[-1] += field_name(fields[-1][1])
+                fields[-1][0] = "result"
+                if kind == "end":
+                    fields.pop()
+        elif tag in code_tags and fields:
+            fields[-1][1] += el.text or ""
+        elif inserted or simple or fields:
+            continue
+        elif tag in (t_tag, del_tag):
+            paragraphs[-1] += el.text or ""
+        elif tag == tab_tag and el.getparent() is not None and el.getparent().tag == r_tag:
+            paragraphs[-1] += " "
+    return "\n".join(" ".join(p.split()) for p in paragraphs if p.strip())
+
+
+def _furniture_of(document: Any) -> dict[str, str]:
+    related = document.part.related_parts
+
+    def part_of(ident: str) -> Any | None:
+        part = related.get(ident)
+        return getattr(part, "element", None)
+
+    return {
+        name: furniture_text(root)
+        for name, root in furniture(document.element.body, part_of).items()
+    }
+
+
 def attach(
     document: Any,
     bookmarks: Mapping[str, str],
@@ -95,7 +188,8 @@ def attach(
     facts: Sequence[tuple[str, str]],
 ) -> None:
     """Rename the marks' bookmarks to hidden ``_ijb_`` names and add the part that maps each to
-    where its text came from. ``facts``: the corpus version, the build, the files' digests
+    where its text came from, and what each page header and footer says as built (call it
+    once they are written). ``facts``: the corpus version, the build, the files' digests
     (``file:<path>`` → sha256), as the build gives them."""
     if not marks:
         return
@@ -137,6 +231,8 @@ def attach(
         item.text = texts.get(key, "")
     for key, text in plain.items():
         etree.SubElement(root, f"{{{NS}}}plain", key=key).text = text
+    for name, text in _furniture_of(document).items():
+        etree.SubElement(root, f"{{{NS}}}furniture", name=name).text = text
     _add_custom_xml(document, etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 

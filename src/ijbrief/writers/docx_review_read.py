@@ -15,7 +15,14 @@ from typing import Any
 
 from lxml import etree
 
-from ijbrief.writers.docx_provenance import NS, PLAIN_PREFIX, PREFIX, W_NS
+from ijbrief.writers.docx_provenance import (
+    NS,
+    PLAIN_PREFIX,
+    PREFIX,
+    W_NS,
+    furniture,
+    furniture_text,
+)
 
 _RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _OFFICE_DOCUMENT = "/officeDocument"
@@ -83,6 +90,7 @@ class Boilerplate:
 
     revision: Revision
     paragraph: str = ""
+    furniture: str = ""  # the header or footer it is in ("" for the body)
 
 
 @dataclass
@@ -97,6 +105,9 @@ class Reviewed:
     # rejected (what was typed there without tracking), by bookmark name.
     plain_built: dict[str, str] = field(default_factory=dict)
     plain_untracked: dict[str, str] = field(default_factory=dict)
+    # Each page header and footer's text as built, and now with tracked changes rejected.
+    furniture_built: dict[str, str] = field(default_factory=dict)
+    furniture_untracked: dict[str, str] = field(default_factory=dict)
 
 
 def _read(archive: zipfile.ZipFile, name: str) -> bytes | None:
@@ -118,6 +129,11 @@ def _xml(data: bytes, name: str) -> Any:
 
 def _relationships(archive: zipfile.ZipFile, part: str) -> list[tuple[str, str]]:
     """(type, target part name) of each relationship of ``part`` ("" for the package's)."""
+    return [(kind, target) for kind, target, _ in _relationships_by_id(archive, part)]
+
+
+def _relationships_by_id(archive: zipfile.ZipFile, part: str) -> list[tuple[str, str, str]]:
+    """(type, target part name, id) of each relationship of ``part``."""
     folder, base = posixpath.split(part)
     rels = posixpath.join(folder, "_rels", f"{base}.rels")
     data = _read(archive, rels)
@@ -129,7 +145,7 @@ def _relationships(archive: zipfile.ZipFile, part: str) -> list[tuple[str, str]]
             continue
         target = rel.get("Target") or ""
         path = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
-        found.append((rel.get("Type") or "", posixpath.normpath(path)))
+        found.append((rel.get("Type") or "", posixpath.normpath(path), rel.get("Id") or ""))
     return found
 
 
@@ -167,6 +183,14 @@ def read_reviewed(data: bytes) -> Reviewed:
         comments_bytes = _read(archive, comments_name) if comments_name else None
         body = _xml(body_bytes, main)
         comments = _comments(_xml(comments_bytes, comments_name or "")) if comments_bytes else {}
+        targets = {ident: target for _, target, ident in _relationships_by_id(archive, main)}
+
+        def part_of(ident: str) -> Any | None:
+            name = targets.get(ident)
+            data = _read(archive, name) if name else None
+            return _xml(data, name or "") if data is not None else None
+
+        pages = furniture(body, part_of)
     facts = {k: v for k, v in mapping.attrib.items()}
     files = {f.get("path"): f.get("sha256") for f in mapping.iter(f"{{{NS}}}file")}
     sources: dict[str, Source] = {}
@@ -183,6 +207,10 @@ def read_reviewed(data: bytes) -> Reviewed:
         )
     plain_built = {p.get("key") or "": p.text or "" for p in mapping.iter(f"{{{NS}}}plain")}
     current, boilerplate, plain_untracked = _walk(body, comments)
+    for name, root in pages.items():
+        for item in _walk(root, {})[1]:
+            item.furniture = name
+            boilerplate.append(item)
     return Reviewed(
         facts,
         files,
@@ -192,6 +220,8 @@ def read_reviewed(data: bytes) -> Reviewed:
         boilerplate,
         plain_built,
         plain_untracked,
+        {f.get("name") or "": f.text or "" for f in mapping.iter(f"{{{NS}}}furniture")},
+        {name: furniture_text(root) for name, root in pages.items()},
     )
 
 
