@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +16,11 @@ REPO = Path(__file__).resolve().parents[1]
 # and check it there.
 os.environ["IJBRIEF_OFFICE_PAGES"] = "0"
 PROJECT_PARTS = ("seeds", "briefs", "templates")
+# Tests press Ctrl+C (SIGINT) on the builds and servers they start. A shell starts a background
+# job (`.ci/run &` in a script) with SIGINT ignored; the processes the tests start would inherit
+# that, and Python then never raises KeyboardInterrupt: a build pressed Ctrl+C ran to its end.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 EditYaml = Callable[..., int]
 Cli = Callable[..., tuple[int, str]]
